@@ -1,0 +1,195 @@
+//! Engine.IO v4 / Socket.IO v5 text frames, as sent over a WebSocket.
+
+use engineioxide_core::{OpenPacket, Packet as EnginePacket, ProtocolVersion};
+use serde_json::Value;
+use socketioxide_core::packet::{Packet, PacketData};
+use socketioxide_core::parser::{Parse, ParseConfig, ParserState};
+use socketioxide_core::Str;
+use socketioxide_parser_common::CommonParser;
+
+use crate::protocol::{ClientEvent, DecodeError, ServerEvent};
+
+/// The namespace the chat lives in.
+const NAMESPACE: &str = "/";
+
+/// What one frame from the server means to the client.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Incoming {
+    /// Engine.IO handshake, with the heartbeat timings.
+    Open(OpenPacket),
+    /// Engine.IO ping: answer with [`pong`].
+    Ping,
+    /// Engine.IO close.
+    Close,
+    /// Socket.IO: connected to the namespace.
+    Connected,
+    /// Socket.IO: the namespace refused the connection.
+    ConnectError(String),
+    /// Socket.IO: the server disconnected this socket.
+    Disconnected,
+    /// A chat event.
+    Event(ServerEvent),
+    /// Anything the client has no use for (noop, acks, upgrades).
+    Ignored,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum CodecError {
+    Engine(String),
+    SocketIo(String),
+    Event(DecodeError),
+}
+
+impl std::fmt::Display for CodecError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Engine(e) => write!(f, "bad Engine.IO packet: {e}"),
+            Self::SocketIo(e) => write!(f, "bad Socket.IO packet: {e}"),
+            Self::Event(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for CodecError {}
+
+/// Decodes one text frame from the server.
+pub fn decode(frame: &str) -> Result<Incoming, CodecError> {
+    // engineioxide-core parses the packets a server receives; the open packet is the one
+    // only a client receives.
+    if let Some(open) = frame.strip_prefix('0') {
+        return serde_json::from_str(open)
+            .map(Incoming::Open)
+            .map_err(|e| CodecError::Engine(e.to_string()));
+    }
+    let packet = EnginePacket::parse(ProtocolVersion::V4, Str::from(frame.to_owned()))
+        .map_err(|e| CodecError::Engine(e.to_string()))?;
+    match packet {
+        EnginePacket::Ping => Ok(Incoming::Ping),
+        EnginePacket::Close => Ok(Incoming::Close),
+        EnginePacket::Message(message) => decode_socket_io(message),
+        _ => Ok(Incoming::Ignored),
+    }
+}
+
+fn decode_socket_io(message: Str) -> Result<Incoming, CodecError> {
+    // CONNECT_ERROR for the root namespace: a packet only clients receive, so the
+    // server-side parser does not read it.
+    if let Some(error) = message.as_str().strip_prefix('4') {
+        #[derive(serde::Deserialize)]
+        struct ConnectError {
+            message: String,
+        }
+        let message = serde_json::from_str::<ConnectError>(error)
+            .map(|e| e.message)
+            .unwrap_or_else(|_| error.to_owned());
+        return Ok(Incoming::ConnectError(message));
+    }
+    let packet = CommonParser
+        .decode_str(&ParseConfig::default(), &ParserState::default(), message)
+        .map_err(|e| CodecError::SocketIo(e.to_string()))?;
+    if packet.ns.as_str() != NAMESPACE {
+        return Ok(Incoming::Ignored);
+    }
+    match packet.inner {
+        PacketData::Connect(_) => Ok(Incoming::Connected),
+        PacketData::ConnectError(message) => Ok(Incoming::ConnectError(message)),
+        PacketData::Disconnect => Ok(Incoming::Disconnected),
+        PacketData::Event(mut value, _) => {
+            let name = CommonParser
+                .read_event(&value)
+                .map_err(|e| CodecError::SocketIo(e.to_string()))?
+                .to_owned();
+            // An event without an argument decodes as `null`.
+            let payload: Value = CommonParser.decode_value(&mut value, true).unwrap_or(Value::Null);
+            ServerEvent::decode(&name, payload).map(Incoming::Event).map_err(CodecError::Event)
+        }
+        _ => Ok(Incoming::Ignored),
+    }
+}
+
+/// The frame that answers a ping.
+pub fn pong() -> String {
+    String::from(EnginePacket::Pong)
+}
+
+/// The frame that connects to the chat's namespace.
+pub fn connect() -> Result<String, CodecError> {
+    encode_packet(Packet::connect(NAMESPACE, None))
+}
+
+/// The frame for a chat event.
+pub fn encode(event: &ClientEvent) -> Result<String, CodecError> {
+    let value = match event.payload() {
+        Some(payload) => CommonParser.encode_value(payload, Some(event.name())),
+        None => CommonParser.encode_value(&(), Some(event.name())),
+    }
+    .map_err(|e| CodecError::SocketIo(e.to_string()))?;
+    encode_packet(Packet::event(NAMESPACE, value))
+}
+
+fn encode_packet(packet: Packet) -> Result<String, CodecError> {
+    let encoded = CommonParser.encode(packet);
+    let text = encoded
+        .as_str()
+        .ok_or_else(|| CodecError::SocketIo("binary encoding for a text packet".into()))?;
+    Ok(String::from(EnginePacket::Message(text.clone())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::ChatMessage;
+    use serde_json::json;
+
+    #[test]
+    fn decodes_the_handshake() {
+        let frame = r#"0{"sid":"lv_VI97HAXpY6yYW","upgrades":[],"pingInterval":10000,"pingTimeout":5000,"maxPayload":1000000}"#;
+        let Ok(Incoming::Open(open)) = decode(frame) else { panic!("{:?}", decode(frame)) };
+        assert_eq!(open.ping_interval.as_millis(), 10000);
+        assert_eq!(open.ping_timeout.as_millis(), 5000);
+    }
+
+    #[test]
+    fn decodes_heartbeat_and_namespace_packets() {
+        assert_eq!(decode("2"), Ok(Incoming::Ping));
+        assert_eq!(decode("1"), Ok(Incoming::Close));
+        assert_eq!(decode(r#"40{"sid":"abc"}"#), Ok(Incoming::Connected));
+        assert_eq!(decode("41"), Ok(Incoming::Disconnected));
+        assert_eq!(decode(r#"44{"message":"nope"}"#), Ok(Incoming::ConnectError("nope".into())));
+        assert_eq!(decode("40/admin,"), Ok(Incoming::Ignored));
+    }
+
+    #[test]
+    fn decodes_events() {
+        assert_eq!(
+            decode(r#"42["chat",{"sender":"Ann","message":"<b>hi</b>"}]"#),
+            Ok(Incoming::Event(ServerEvent::Chat(ChatMessage {
+                sender: "Ann".into(),
+                message: "<b>hi</b>".into()
+            })))
+        );
+        assert_eq!(
+            decode(r#"42["onlineUsers",["Ann","Bob"]]"#),
+            Ok(Incoming::Event(ServerEvent::OnlineUsers(vec!["Ann".into(), "Bob".into()])))
+        );
+        assert_eq!(decode(r#"42["loginNameBad",12]"#), Ok(Incoming::Event(ServerEvent::LoginNameBad(json!(12)))));
+    }
+
+    #[test]
+    fn rejects_garbage() {
+        assert!(decode("").is_err());
+        assert!(decode("x").is_err());
+        assert!(decode("42[").is_err());
+        assert!(matches!(decode(r#"42["chat","not an object"]"#), Err(CodecError::Event(_))));
+    }
+
+    #[test]
+    fn encodes_client_frames() {
+        assert_eq!(pong(), "3");
+        assert_eq!(connect(), Ok("40".into()));
+        assert_eq!(encode(&ClientEvent::login("Ann")), Ok(r#"42["login","Ann"]"#.into()));
+        assert_eq!(encode(&ClientEvent::chat("a \"quote\"")), Ok(r#"42["chat","a \"quote\""]"#.into()));
+        let bare = encode(&ClientEvent::OnlineUsers).expect("encodable");
+        assert!(bare.starts_with(r#"42["onlineUsers""#), "{bare}");
+    }
+}

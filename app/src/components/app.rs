@@ -1,0 +1,30 @@
+use leptos::prelude::*;
+
+use super::connection_status::ConnectionStatus;
+use super::lobby::Lobby;
+use super::login_form::LoginForm;
+use crate::model::ChatStore;
+use crate::{ChatContext, Outbox};
+
+/// The chat: the login view until the server welcomes you, then the lobby.
+#[component]
+pub fn App() -> impl IntoView {
+    let store = ChatStore::new();
+    let (sender, receiver) = futures::channel::mpsc::unbounded();
+    let outbox = Outbox(sender);
+    provide_context(ChatContext { store, outbox: outbox.clone() });
+
+    #[cfg(feature = "hydrate")]
+    leptos::task::spawn_local(crate::client::run(store, outbox, receiver));
+    #[cfg(not(feature = "hydrate"))]
+    drop((outbox, receiver));
+
+    view! {
+        <main class="chat">
+            <ConnectionStatus/>
+            <Show when=move || store.me.with(Option::is_some) fallback=LoginForm>
+                <Lobby/>
+            </Show>
+        </main>
+    }
+}

@@ -1,0 +1,74 @@
+use leptos::ev::SubmitEvent;
+use leptos::html::Input;
+use leptos::prelude::*;
+
+use crate::client::now_ms;
+use crate::protocol::{limits, ClientEvent};
+use crate::use_chat;
+
+/// While typing, `typing` is re-sent at most this often (the server's lease is 3 s).
+const TYPING_RENEW_MS: f64 = 1000.0;
+
+/// The message box: Enter or Send posts; typing is announced to the others.
+#[component]
+pub fn MessageInput() -> impl IntoView {
+    let chat = use_chat();
+    let outbox = chat.outbox.clone();
+    let text = RwSignal::new(String::new());
+    // When `typing` was last sent, while the lease is believed active.
+    let typing_since = StoredValue::new(None::<f64>);
+    let input = NodeRef::<Input>::new();
+    Effect::new(move |_| {
+        if let Some(input) = input.get() {
+            let _ = input.focus();
+        }
+    });
+
+    let on_input = {
+        let outbox = outbox.clone();
+        move |ev| {
+            let value = event_target_value(&ev);
+            let empty = value.trim().is_empty();
+            text.set(value);
+            let now = now_ms();
+            match typing_since.get_value() {
+                Some(_) if empty => {
+                    typing_since.set_value(None);
+                    outbox.send(ClientEvent::StopTyping);
+                }
+                Some(sent) if now - sent < TYPING_RENEW_MS => {}
+                _ if empty => {}
+                _ => {
+                    typing_since.set_value(Some(now));
+                    outbox.send(ClientEvent::Typing);
+                }
+            }
+        }
+    };
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let message = text.get_untracked();
+        if message.trim().is_empty() {
+            return;
+        }
+        // The server ends the typing lease when the message arrives.
+        typing_since.set_value(None);
+        outbox.send(ClientEvent::chat(&message));
+        text.set(String::new());
+    };
+    view! {
+        <form class="composer" on:submit=on_submit>
+            <input
+                node_ref=input
+                data-testid="message-input"
+                aria-label="Message"
+                placeholder="Write a message…"
+                autocomplete="off"
+                maxlength=limits::MESSAGE_MAX_CHARS
+                prop:value=text
+                on:input=on_input
+            />
+            <button type="submit" data-testid="send-button">"Send"</button>
+        </form>
+    }
+}

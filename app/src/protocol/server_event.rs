@@ -1,0 +1,205 @@
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::server;
+
+/// A chat message as broadcast by the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    pub sender: String,
+    pub message: String,
+}
+
+/// Why a request was refused (`requestRejected.reason`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum RejectionReason {
+    NotLoggedIn,
+    AlreadyLoggedIn,
+    NotAString,
+    EmptyMessage,
+    MessageTooLong,
+    UnknownEvent,
+}
+
+impl RejectionReason {
+    /// A sentence for people (logs, UIs); clients should match on the reason, not this.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::NotLoggedIn => "Log in first.",
+            Self::AlreadyLoggedIn => "This connection is already logged in.",
+            Self::NotAString => "The payload must be a string.",
+            Self::EmptyMessage => "A message cannot be empty.",
+            Self::MessageTooLong => "A message can have at most 2000 characters.",
+            Self::UnknownEvent => "There is no such event.",
+        }
+    }
+}
+
+/// Payload of `requestRejected`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rejection {
+    /// The event that was refused.
+    pub event: String,
+    pub reason: RejectionReason,
+    /// Human-readable explanation.
+    pub message: String,
+}
+
+impl Rejection {
+    pub fn new(event: impl Into<String>, reason: RejectionReason) -> Self {
+        Self {
+            event: event.into(),
+            reason,
+            message: reason.describe().to_owned(),
+        }
+    }
+}
+
+/// An event sent by the server.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ServerEvent {
+    Welcome(String),
+    /// Echoes the name exactly as it was sent (any JSON value; `null` when missing).
+    LoginNameBad(Value),
+    LoginNameExists(String),
+    UserJoined(String),
+    UserLeft(String),
+    OnlineUsers(Vec<String>),
+    Chat(ChatMessage),
+    UserTyping(String),
+    UserStoppedTyping(String),
+    RequestRejected(Rejection),
+}
+
+/// The single argument of a server event, borrowed for serialization.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Payload<'a> {
+    Name(&'a str),
+    Raw(&'a Value),
+    Names(&'a [String]),
+    Chat(&'a ChatMessage),
+    Rejection(&'a Rejection),
+}
+
+/// A server event that could not be understood.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DecodeError {
+    UnknownEvent(String),
+    BadPayload { event: String, error: String },
+}
+
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::UnknownEvent(name) => write!(f, "unknown server event `{name}`"),
+            Self::BadPayload { event, error } => write!(f, "bad payload for `{event}`: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+impl ServerEvent {
+    /// The event name on the wire.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Welcome(_) => server::WELCOME,
+            Self::LoginNameBad(_) => server::LOGIN_NAME_BAD,
+            Self::LoginNameExists(_) => server::LOGIN_NAME_EXISTS,
+            Self::UserJoined(_) => server::USER_JOINED,
+            Self::UserLeft(_) => server::USER_LEFT,
+            Self::OnlineUsers(_) => server::ONLINE_USERS,
+            Self::Chat(_) => server::CHAT,
+            Self::UserTyping(_) => server::USER_TYPING,
+            Self::UserStoppedTyping(_) => server::USER_STOPPED_TYPING,
+            Self::RequestRejected(_) => server::REQUEST_REJECTED,
+        }
+    }
+
+    /// The event's single argument.
+    pub fn payload(&self) -> Payload<'_> {
+        match self {
+            Self::Welcome(name)
+            | Self::LoginNameExists(name)
+            | Self::UserJoined(name)
+            | Self::UserLeft(name)
+            | Self::UserTyping(name)
+            | Self::UserStoppedTyping(name) => Payload::Name(name),
+            Self::LoginNameBad(raw) => Payload::Raw(raw),
+            Self::OnlineUsers(names) => Payload::Names(names),
+            Self::Chat(message) => Payload::Chat(message),
+            Self::RequestRejected(rejection) => Payload::Rejection(rejection),
+        }
+    }
+
+    /// Builds an event from its name and first argument, as a client receives it.
+    pub fn decode(name: &str, payload: Value) -> Result<Self, DecodeError> {
+        fn typed<T: serde::de::DeserializeOwned>(name: &str, payload: Value) -> Result<T, DecodeError> {
+            serde_json::from_value(payload).map_err(|e| DecodeError::BadPayload {
+                event: name.to_owned(),
+                error: e.to_string(),
+            })
+        }
+        Ok(match name {
+            server::WELCOME => Self::Welcome(typed(name, payload)?),
+            server::LOGIN_NAME_BAD => Self::LoginNameBad(payload),
+            server::LOGIN_NAME_EXISTS => Self::LoginNameExists(typed(name, payload)?),
+            server::USER_JOINED => Self::UserJoined(typed(name, payload)?),
+            server::USER_LEFT => Self::UserLeft(typed(name, payload)?),
+            server::ONLINE_USERS => Self::OnlineUsers(typed(name, payload)?),
+            server::CHAT => Self::Chat(typed(name, payload)?),
+            server::USER_TYPING => Self::UserTyping(typed(name, payload)?),
+            server::USER_STOPPED_TYPING => Self::UserStoppedTyping(typed(name, payload)?),
+            server::REQUEST_REJECTED => Self::RequestRejected(typed(name, payload)?),
+            other => return Err(DecodeError::UnknownEvent(other.to_owned())),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn round_trip(event: ServerEvent) {
+        let wire = serde_json::to_value(event.payload()).expect("serializable");
+        assert_eq!(ServerEvent::decode(event.name(), wire), Ok(event));
+    }
+
+    #[test]
+    fn every_event_round_trips() {
+        round_trip(ServerEvent::Welcome("Ann".into()));
+        round_trip(ServerEvent::LoginNameBad(json!({"a": 1})));
+        round_trip(ServerEvent::LoginNameExists("Ann".into()));
+        round_trip(ServerEvent::UserJoined("Ann".into()));
+        round_trip(ServerEvent::UserLeft("Ann".into()));
+        round_trip(ServerEvent::OnlineUsers(vec!["Ann".into(), "Bob".into()]));
+        round_trip(ServerEvent::Chat(ChatMessage { sender: "Ann".into(), message: "hi".into() }));
+        round_trip(ServerEvent::UserTyping("Ann".into()));
+        round_trip(ServerEvent::UserStoppedTyping("Ann".into()));
+        round_trip(ServerEvent::RequestRejected(Rejection::new("chat", RejectionReason::EmptyMessage)));
+    }
+
+    #[test]
+    fn chat_payload_has_the_original_shape() {
+        let event = ServerEvent::Chat(ChatMessage { sender: "Ann".into(), message: "hi".into() });
+        assert_eq!(
+            serde_json::to_value(event.payload()).expect("serializable"),
+            json!({"sender": "Ann", "message": "hi"})
+        );
+    }
+
+    #[test]
+    fn rejection_reason_is_camel_case() {
+        let r = Rejection::new("login", RejectionReason::AlreadyLoggedIn);
+        assert_eq!(serde_json::to_value(&r).expect("serializable")["reason"], json!("alreadyLoggedIn"));
+    }
+
+    #[test]
+    fn bad_payloads_are_errors() {
+        assert!(matches!(ServerEvent::decode("chat", json!("x")), Err(DecodeError::BadPayload { .. })));
+        assert!(matches!(ServerEvent::decode("nope", json!(1)), Err(DecodeError::UnknownEvent(_))));
+    }
+}

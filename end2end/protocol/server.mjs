@@ -1,0 +1,133 @@
+// Starts the real chat server binary for a test run and stops it afterwards.
+//
+//   const server = await startServer();   // { url, port, child, output(), stop() }
+//   ...
+//   await server.stop();
+//
+// The binary comes from the environment variable CHAT_SERVER_BIN (an absolute path, or a path
+// relative to the current directory or to the repository root, e.g. target/debug/server). It is
+// started as `BIN --port 0 --address 127.0.0.1 [extraArgs]` with the repository root as its
+// working directory, and is ready once it prints `listening on http://...` on stdout or stderr.
+// Set CHAT_SERVER_LOG=1 to copy the server's output to this process's stderr.
+
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+const READY = /listening on (http:\/\/\S+)/;
+
+/** The server binary named by CHAT_SERVER_BIN, as an absolute path; throws a clear error if unusable. */
+export function serverBinary() {
+  const configured = process.env.CHAT_SERVER_BIN;
+  if (!configured) {
+    throw new Error(
+      'CHAT_SERVER_BIN is not set: set it to the chat server binary, e.g. ' +
+        'CHAT_SERVER_BIN=target/debug/server (relative to the repository root) or an absolute path',
+    );
+  }
+  const candidates = path.isAbsolute(configured)
+    ? [configured]
+    : [path.resolve(process.cwd(), configured), path.resolve(REPO_ROOT, configured)];
+  const found = candidates.find((candidate) => existsSync(candidate));
+  if (!found) {
+    throw new Error(`CHAT_SERVER_BIN=${configured}: no such file (looked at ${candidates.join(', ')})`);
+  }
+  return found;
+}
+
+/**
+ * Spawns the server and resolves once it listens.
+ * @param {{ args?: string[], env?: Record<string,string>, readyTimeoutMs?: number }} [options]
+ *   args: extra command-line arguments after `--port 0 --address 127.0.0.1`.
+ */
+export async function startServer({ args = [], env = {}, readyTimeoutMs = 30_000 } = {}) {
+  const bin = serverBinary();
+  const argv = ['--port', '0', '--address', '127.0.0.1', ...args];
+  const child = spawn(bin, argv, {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const echo = process.env.CHAT_SERVER_LOG === '1';
+  const lines = [];
+  const MAX_LINES = 200;
+  const exited = new Promise((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  let exitStatus = null;
+  exited.then((status) => {
+    exitStatus = status;
+  });
+
+  const url = await new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (fn, value) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      fn(value);
+    };
+    const describe = () =>
+      `${bin} ${argv.join(' ')}\n--- server output (last ${MAX_LINES} lines) ---\n${lines.join('\n')}`;
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      settle(reject, new Error(`chat server did not print "listening on http://..." within ${readyTimeoutMs} ms: ${describe()}`));
+    }, readyTimeoutMs);
+    const onLine = (line) => {
+      lines.push(line);
+      if (lines.length > MAX_LINES) lines.shift();
+      if (echo) process.stderr.write(`[server] ${line}\n`);
+      const match = READY.exec(stripAnsi(line));
+      if (match) settle(resolve, match[1].replace(/[.,;)\]]+$/, ''));
+    };
+    for (const stream of [child.stdout, child.stderr]) {
+      let buffered = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk) => {
+        buffered += chunk;
+        let newline;
+        while ((newline = buffered.indexOf('\n')) >= 0) {
+          onLine(buffered.slice(0, newline).replace(/\r$/, ''));
+          buffered = buffered.slice(newline + 1);
+        }
+      });
+      stream.on('end', () => {
+        if (buffered) onLine(buffered);
+        buffered = '';
+      });
+    }
+    child.once('error', (error) => settle(reject, new Error(`could not start ${bin}: ${error.message}`)));
+    exited.then(({ code, signal }) =>
+      settle(reject, new Error(`chat server exited before listening (code ${code}, signal ${signal}): ${describe()}`)),
+    );
+  });
+
+  return {
+    url,
+    port: Number(new URL(url).port),
+    child,
+    /** The last lines the server printed. */
+    output: () => lines.join('\n'),
+    /** null while it runs, else { code, signal }. */
+    exitStatus: () => exitStatus,
+    /** Sends SIGTERM and waits for the process to exit (SIGKILL after killAfterMs). */
+    async stop({ killAfterMs = 10_000 } = {}) {
+      if (exitStatus) return exitStatus;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+      try {
+        return await exited;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+function stripAnsi(text) {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\x1b\[[0-9;]*m/g, '');
+}

@@ -1,0 +1,183 @@
+// Fixtures shared by the browser specs:
+//   emptyLobby (automatic): before each test, waits until nobody is online, so every test
+//     starts alone and may use plain names (Ann, Bob, ...).
+//   openUser(): a fresh browser context + page on the app, hydrated (optionally logged in);
+//     closed after the test (closing a context = that user leaves).
+//   bot(name): a socket.io-client user logged in over WebSocket, for driving the lobby from
+//     outside the browser; closed after the test.
+
+import { test as base, expect } from '@playwright/test';
+import { io } from 'socket.io-client';
+
+/** How long the wasm app may take to load, hydrate and connect. */
+export const HYDRATION_TIMEOUT_MS = Number(process.env.CHAT_HYDRATION_TIMEOUT_MS || 30_000);
+
+export function baseURL() {
+  const url = process.env.BASE_URL;
+  if (!url) throw new Error('BASE_URL is not set: run through `npx playwright test` (its globalSetup starts the server)');
+  return url;
+}
+
+/** Loads the app in `page` and waits until it has hydrated (body[data-hydrated=true]). */
+export async function openApp(page) {
+  await page.goto(baseURL());
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true', { timeout: HYDRATION_TIMEOUT_MS });
+}
+
+/** Logs in through the login form; waits for the lobby. submit: 'click' or 'enter'. */
+export async function login(page, name, { submit = 'click' } = {}) {
+  const input = page.getByTestId('name-input');
+  await input.fill(name);
+  if (submit === 'enter') await input.press('Enter');
+  else await page.getByTestId('login-button').click();
+  await expect(page.getByTestId('message-input')).toBeVisible();
+  await expect(page.getByTestId('login-form')).toHaveCount(0);
+}
+
+/** Sends a chat message through the lobby form. submit: 'click' or 'enter'. */
+export async function send(page, text, { submit = 'click' } = {}) {
+  const input = page.getByTestId('message-input');
+  await input.fill(text);
+  if (submit === 'enter') await input.press('Enter');
+  else await page.getByTestId('send-button').click();
+}
+
+/** Texts of the online-user entries, sorted. */
+export async function userNames(page) {
+  const texts = await page.getByTestId('user').allTextContents();
+  return texts.map((t) => t.trim()).sort();
+}
+
+function escapeRegExp(text) {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** The li.notice whose text is exactly `text`. */
+export function notice(page, text) {
+  return page
+    .getByTestId('messages')
+    .locator('li.notice')
+    .filter({ hasText: new RegExp(`^\\s*${escapeRegExp(text)}\\s*$`) });
+}
+
+/** Chat entries (li.message) of the message list. */
+export function messages(page) {
+  return page.getByTestId('messages').locator('li.message');
+}
+
+/** Connects a socket.io-client over WebSocket; resolves once connected. */
+function connectSocket() {
+  const socket = io(baseURL(), { transports: ['websocket'], forceNew: true, reconnection: false, timeout: 5_000 });
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', (error) => reject(error));
+  });
+}
+
+/** Asks onlineUsers once. */
+export async function onlineUsers() {
+  const socket = await connectSocket();
+  try {
+    return await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no onlineUsers reply')), 5_000);
+      socket.once('onlineUsers', (names) => {
+        clearTimeout(timer);
+        resolve(names);
+      });
+      socket.emit('onlineUsers');
+    });
+  } finally {
+    socket.disconnect();
+  }
+}
+
+/** Waits until onlineUsers is []. */
+export async function waitLobbyEmpty(timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  let names = null;
+  for (;;) {
+    names = await onlineUsers();
+    if (names.length === 0) return;
+    if (Date.now() > deadline) {
+      throw new Error(`users still online from an earlier test after ${timeoutMs} ms: ${JSON.stringify(names)}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A scripted user outside the browser. */
+export class Bot {
+  constructor(socket, name) {
+    this.socket = socket;
+    this.name = name;
+    this.typingTimer = null;
+  }
+
+  chat(text) {
+    this.socket.emit('chat', text);
+  }
+
+  /** Starts typing and keeps renewing the lease every second, as a client does. */
+  startTyping() {
+    this.socket.emit('typing');
+    clearInterval(this.typingTimer);
+    this.typingTimer = setInterval(() => this.socket.emit('typing'), 1_000);
+  }
+
+  stopTyping() {
+    clearInterval(this.typingTimer);
+    this.typingTimer = null;
+    this.socket.emit('stopTyping');
+  }
+
+  close() {
+    clearInterval(this.typingTimer);
+    this.socket.disconnect();
+  }
+}
+
+export const test = base.extend({
+  emptyLobby: [
+    async ({}, use) => {
+      await waitLobbyEmpty();
+      await use();
+    },
+    { auto: true },
+  ],
+
+  openUser: async ({ browser }, use) => {
+    const contexts = [];
+    await use(async ({ name, submit, contextOptions } = {}) => {
+      const context = await browser.newContext(contextOptions);
+      contexts.push(context);
+      const page = await context.newPage();
+      await openApp(page);
+      if (name !== undefined) await login(page, name, { submit });
+      return { context, page, name };
+    });
+    for (const context of contexts) await context.close().catch(() => {});
+  },
+
+  bot: async ({}, use) => {
+    const bots = [];
+    await use(async (name) => {
+      const socket = await connectSocket();
+      const bot = new Bot(socket, name);
+      bots.push(bot);
+      await new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`bot ${name}: no welcome`)), 5_000);
+        socket.once('welcome', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        socket.once('loginNameExists', () => reject(new Error(`bot ${name}: name taken`)));
+        socket.once('loginNameBad', () => reject(new Error(`bot ${name}: bad name`)));
+        socket.emit('login', name);
+      });
+      return bot;
+    });
+    for (const bot of bots) bot.close();
+  },
+});
+
+export { expect };

@@ -1,0 +1,55 @@
+// The login view: errors for bad and taken names, and the server-rendered form without JavaScript.
+
+import { expect, login, test } from './fixtures.mjs';
+
+test('a name of 2 characters shows "Invalid name: 3 to 10 characters"', async ({ openUser }) => {
+  const { page } = await openUser();
+  await page.getByTestId('name-input').fill('ab');
+  await page.getByTestId('login-button').click();
+  await expect(page.getByTestId('login-error')).toHaveText('Invalid name: 3 to 10 characters');
+  await expect(page.getByTestId('login-form')).toBeVisible();
+
+  // Too long is the same error; a good name then gets in.
+  await page.getByTestId('name-input').fill('Bartholomew');
+  await page.getByTestId('login-button').click();
+  await expect(page.getByTestId('login-error')).toHaveText('Invalid name: 3 to 10 characters');
+  await login(page, 'Ann');
+});
+
+test('a taken name shows "Name already taken", ignoring case', async ({ openUser, bot }) => {
+  await bot('Ann');
+  const { page } = await openUser();
+  await page.getByTestId('name-input').fill('Ann');
+  await page.getByTestId('login-button').click();
+  await expect(page.getByTestId('login-error')).toHaveText('Name already taken');
+  await expect(page.getByTestId('login-form')).toBeVisible();
+
+  await page.getByTestId('name-input').fill('ANN');
+  await page.getByTestId('login-button').click();
+  await expect(page.getByTestId('login-error')).toHaveText('Name already taken');
+
+  await login(page, 'Bob');
+  await expect(page.getByTestId('user-count')).toHaveText('2');
+});
+
+test('the login form has a name input and a Join button', async ({ openUser }) => {
+  const { page } = await openUser();
+  const form = page.getByTestId('login-form');
+  await expect(form).toBeVisible();
+  await expect(form.getByTestId('name-input')).toBeVisible();
+  await expect(form.getByTestId('login-button')).toHaveText('Join');
+});
+
+test.describe('without JavaScript', () => {
+  test.use({ javaScriptEnabled: false });
+
+  test('the server-rendered page has the login form with the name input and the Join button', async ({ page }) => {
+    const response = await page.goto(process.env.BASE_URL);
+    expect(response?.status()).toBe(200);
+    const form = page.locator('form[data-testid=login-form]');
+    await expect(form).toBeVisible();
+    await expect(form.locator('input[data-testid=name-input]')).toBeVisible();
+    await expect(form.locator('button[data-testid=login-button]')).toHaveText('Join');
+    await expect(page.locator('body')).not.toHaveAttribute('data-hydrated', 'true');
+  });
+});

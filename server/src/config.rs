@@ -1,0 +1,215 @@
+//! Typed, layered configuration: `Leptos.toml` (compiled in) < `--config FILE` <
+//! environment variables < command-line flags.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use serde::Deserialize;
+
+/// The defaults, compiled into the binary.
+const DEFAULTS: &str = include_str!("../../Leptos.toml");
+
+/// Command line of the server. Every option also reads an environment variable; unset
+/// options keep the value from `Leptos.toml`.
+#[derive(Debug, Default, Parser)]
+#[command(
+    name = "server",
+    version,
+    about = "Real-time chat: serves the web app and its Socket.IO endpoint.",
+    after_help = "Defaults come from Leptos.toml, compiled into this binary."
+)]
+pub struct Cli {
+    /// Address to listen on [default: 127.0.0.1]
+    #[arg(long, env = "CHAT_ADDRESS")]
+    pub address: Option<IpAddr>,
+
+    /// Port to listen on; 0 picks a free one [default: 3000]
+    #[arg(short, long, env = "CHAT_PORT")]
+    pub port: Option<u16>,
+
+    /// Log filter, e.g. `info` or `server=debug,socketioxide=info` [default: info]
+    #[arg(long, env = "CHAT_LOG")]
+    pub log: Option<String>,
+
+    /// Settings file overriding Leptos.toml (same layout, any subset of keys)
+    #[arg(long, env = "CHAT_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Engine.IO ping interval in milliseconds [default: 10000]
+    #[arg(long, env = "CHAT_PING_INTERVAL_MS")]
+    pub ping_interval_ms: Option<u64>,
+
+    /// Engine.IO ping timeout in milliseconds [default: 10000]
+    #[arg(long, env = "CHAT_PING_TIMEOUT_MS")]
+    pub ping_timeout_ms: Option<u64>,
+
+    /// How long a typing indicator lasts without renewal, in milliseconds [default: 3000]
+    #[arg(long, env = "CHAT_TYPING_LEASE_MS")]
+    pub typing_lease_ms: Option<u64>,
+}
+
+/// The settings file layout (`Leptos.toml`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub socket: SocketSettings,
+    pub chat: ChatSettings,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ServerSettings {
+    pub address: IpAddr,
+    pub port: u16,
+    pub log: String,
+    pub shutdown_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct SocketSettings {
+    pub ping_interval_ms: u64,
+    pub ping_timeout_ms: u64,
+    pub max_payload_bytes: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ChatSettings {
+    pub typing_lease_ms: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read settings file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("invalid settings in {origin}: {source}")]
+    Parse { origin: String, source: toml::de::Error },
+}
+
+impl Settings {
+    /// The compiled-in defaults from `Leptos.toml`.
+    pub fn defaults() -> Self {
+        // Checked by the `defaults_parse` test; a broken Leptos.toml never ships.
+        Self::layered(None).unwrap_or_else(|e| panic!("built-in Leptos.toml is invalid: {e}"))
+    }
+
+    /// Reads the settings: defaults, then `file` if given, then `cli` (flags and env).
+    pub fn load(cli: &Cli) -> Result<Self, ConfigError> {
+        let file = match &cli.config {
+            Some(path) => Some((
+                path.display().to_string(),
+                std::fs::read_to_string(path)
+                    .map_err(|source| ConfigError::Read { path: path.clone(), source })?,
+            )),
+            None => None,
+        };
+        let mut settings = Self::layered(file)?;
+        settings.apply(cli);
+        Ok(settings)
+    }
+
+    fn layered(file: Option<(String, String)>) -> Result<Self, ConfigError> {
+        let parse = |origin: &str, text: &str| {
+            text.parse::<toml::Table>()
+                .map_err(|source| ConfigError::Parse { origin: origin.to_owned(), source })
+        };
+        let mut table = parse("built-in Leptos.toml", DEFAULTS)?;
+        let mut origin = "built-in Leptos.toml".to_owned();
+        if let Some((file_origin, text)) = file {
+            merge(&mut table, parse(&file_origin, &text)?);
+            origin = file_origin;
+        }
+        toml::Value::Table(table)
+            .try_into()
+            .map_err(|source| ConfigError::Parse { origin, source })
+    }
+
+    fn apply(&mut self, cli: &Cli) {
+        fn set<T: Clone>(target: &mut T, value: &Option<T>) {
+            if let Some(value) = value {
+                *target = value.clone();
+            }
+        }
+        set(&mut self.server.address, &cli.address);
+        set(&mut self.server.port, &cli.port);
+        set(&mut self.server.log, &cli.log);
+        set(&mut self.socket.ping_interval_ms, &cli.ping_interval_ms);
+        set(&mut self.socket.ping_timeout_ms, &cli.ping_timeout_ms);
+        set(&mut self.chat.typing_lease_ms, &cli.typing_lease_ms);
+    }
+
+    pub fn socket_addr(&self) -> SocketAddr {
+        SocketAddr::new(self.server.address, self.server.port)
+    }
+
+    pub fn shutdown_timeout(&self) -> Duration {
+        Duration::from_secs(self.server.shutdown_timeout_secs)
+    }
+
+    pub fn typing_lease(&self) -> Duration {
+        Duration::from_millis(self.chat.typing_lease_ms)
+    }
+}
+
+/// Deep-merges `overlay` into `base`: tables merge key by key, other values replace.
+fn merge(base: &mut toml::Table, overlay: toml::Table) {
+    for (key, value) in overlay {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(base)), toml::Value::Table(overlay)) => merge(base, overlay),
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn defaults_parse() {
+        let settings = Settings::defaults();
+        assert_eq!(settings.server.port, 3000);
+        assert_eq!(settings.server.address, IpAddr::from([127, 0, 0, 1]));
+        assert_eq!(settings.typing_lease(), Duration::from_secs(3));
+    }
+
+    #[test]
+    fn flags_override_file_overrides_defaults() {
+        let mut file = tempfile::NamedTempFile::new().expect("temp file");
+        writeln!(file, "[server]\nport = 4000\nlog = \"debug\"").expect("write");
+        let cli = Cli { config: Some(file.path().to_owned()), port: Some(5000), ..Cli::default() };
+        let settings = Settings::load(&cli).expect("valid");
+        assert_eq!(settings.server.port, 5000, "flag wins");
+        assert_eq!(settings.server.log, "debug", "file wins over default");
+        assert_eq!(settings.socket.ping_interval_ms, 10000, "default kept");
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        let mut file = tempfile::NamedTempFile::new().expect("temp file");
+        writeln!(file, "[server]\nprot = 4000").expect("write");
+        let cli = Cli { config: Some(file.path().to_owned()), ..Cli::default() };
+        let error = Settings::load(&cli).expect_err("typo must be reported");
+        assert!(error.to_string().contains("prot"), "{error}");
+    }
+
+    #[test]
+    fn missing_file_is_an_error() {
+        let cli = Cli { config: Some("/nonexistent/chat.toml".into()), ..Cli::default() };
+        assert!(matches!(Settings::load(&cli), Err(ConfigError::Read { .. })));
+    }
+
+    #[test]
+    fn cli_parses_env_style_values() {
+        let cli = Cli::try_parse_from(["server", "--port", "0", "--address", "::1"]).expect("valid");
+        assert_eq!(cli.port, Some(0));
+        assert_eq!(cli.address, Some("::1".parse().expect("ip")));
+    }
+}

@@ -1,0 +1,29 @@
+//! HTTP: the server-rendered page, the site's static files and the Socket.IO endpoint, in
+//! one axum router.
+
+mod assets;
+
+pub use assets::SiteAssets;
+
+use app::shell;
+use axum::routing::get;
+use axum::Router;
+use leptos::config::LeptosOptions;
+use socketioxide::layer::SocketIoLayer;
+use tower_http::compression::CompressionLayer;
+
+/// The whole site. `/socket.io/` is answered by `socket_layer`, `/` by the Leptos app
+/// (server-side rendered), everything else from the files compiled into the binary.
+pub fn router(options: LeptosOptions, socket_layer: SocketIoLayer) -> Router {
+    let page = leptos_axum::render_app_to_stream({
+        let options = options.clone();
+        move || shell(options.clone())
+    });
+    Router::new()
+        .route("/", get(page))
+        .fallback(assets::serve)
+        // Compresses the page; precompressed assets already carry Content-Encoding and are
+        // passed through as they are.
+        .layer(CompressionLayer::new())
+        .layer(socket_layer)
+}

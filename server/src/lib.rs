@@ -1,0 +1,80 @@
+//! The chat server: the web app (server-side rendered, then hydrated), its static files and
+//! the Socket.IO chat, on one port.
+//!
+//! - [`chat`]: the rules, free of sockets and HTTP.
+//! - [`socket`]: Socket.IO transport in front of the rules.
+//! - [`http`]: the axum router: page, files, Socket.IO.
+//! - [`config`]: layered settings (`Leptos.toml`, file, environment, flags).
+
+pub mod chat;
+pub mod config;
+pub mod http;
+pub mod socket;
+
+use std::future::{Future, IntoFuture};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use socketioxide::SocketIo;
+use tokio::net::TcpListener;
+
+use crate::config::Settings;
+use crate::socket::ChatHub;
+
+/// Serves the chat on `listener` until `shutdown` completes, then closes every socket and
+/// waits up to the configured timeout for open requests.
+pub async fn serve(
+    settings: Settings,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (hub, commands) = ChatHub::new();
+    let (socket_layer, io) = SocketIo::builder()
+        .ping_interval(Duration::from_millis(settings.socket.ping_interval_ms))
+        .ping_timeout(Duration::from_millis(settings.socket.ping_timeout_ms))
+        .max_payload(settings.socket.max_payload_bytes)
+        .ws_max_message_size(usize::try_from(settings.socket.max_payload_bytes).unwrap_or(usize::MAX))
+        .with_state(hub)
+        .build_layer();
+    socket::attach(&io);
+    let hub_task = tokio::spawn(ChatHub::run(io.clone(), commands, settings.typing_lease()));
+
+    let mut options = leptos::config::get_configuration(None)
+        .map_err(|e| std::io::Error::other(format!("leptos configuration: {e}")))?
+        .leptos_options;
+    options.site_addr = listener.local_addr()?;
+    options.output_name = http::SiteAssets::init(&options.output_name).bundle_name().into();
+
+    let router = http::router(options, socket_layer);
+    let grace = settings.shutdown_timeout();
+    let (draining_tx, draining_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
+        shutdown.await;
+        tracing::info!("shutting down: closing sockets");
+        io.close().await;
+        let _ = draining_tx.send(());
+    });
+    // Once draining has started, open requests get `grace` to finish.
+    let deadline = async move {
+        match draining_rx.await {
+            Ok(()) => tokio::time::sleep(grace).await,
+            Err(_) => std::future::pending().await,
+        }
+    };
+    let result = tokio::select! {
+        result = server.into_future() => result,
+        () = deadline => {
+            tracing::warn!(?grace, "open requests did not finish in time; stopping anyway");
+            Ok(())
+        }
+    };
+    hub_task.abort();
+    result
+}
+
+/// Binds `settings`' address.
+pub async fn bind(settings: &Settings) -> std::io::Result<(TcpListener, SocketAddr)> {
+    let listener = TcpListener::bind(settings.socket_addr()).await?;
+    let addr = listener.local_addr()?;
+    Ok((listener, addr))
+}

@@ -1,0 +1,27 @@
+//! The Socket.IO transport: a thin layer that turns socket events into
+//! [`ClientEvent`](app::protocol::ClientEvent)s for the chat [`hub`] and delivers what it
+//! answers.
+//!
+//! socketioxide runs every event handler as its own task, with no ordering between two
+//! events of one socket, and spawns the connect handler after the client may already have
+//! been told it is connected. Extractors, however, run synchronously as each packet is
+//! dispatched. So all the work here happens in extractors:
+//! - [`Listening`] registers this socket's handlers while the connection is being set up;
+//! - [`Enqueued`] puts every incoming event on the hub's queue, in arrival order;
+//! - [`Departed`] puts the disconnect on the same queue, after everything the socket sent.
+//!
+//! The handlers themselves do nothing.
+
+mod extract;
+mod hub;
+
+pub use hub::{ChatHub, HubCommand};
+
+use socketioxide::SocketIo;
+
+/// Makes the default namespace run the chat through `hub`.
+pub fn attach(io: &SocketIo) {
+    io.ns("/", on_connect);
+}
+
+async fn on_connect(_: extract::Listening) {}
