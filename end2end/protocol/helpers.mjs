@@ -108,7 +108,11 @@ export class Client {
       };
       const onError = (error) => {
         this.socket.off('connect', onConnect);
-        reject(new Error(`${this.label}: connect_error: ${error.message}`));
+        const context = error.context;
+        const http = context && typeof context === 'object' && 'status' in context
+          ? ` (HTTP ${context.status}: ${String(context.responseText ?? '').slice(0, 200)})`
+          : '';
+        reject(new Error(`${this.label}: connect_error: ${error.message}${http}`));
       };
       this.socket.once('connect', onConnect);
       this.socket.once('connect_error', onError);

@@ -15,6 +15,7 @@ use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use leptos::config::LeptosOptions;
 use socketioxide::SocketIo;
 use tokio::net::TcpListener;
 
@@ -39,9 +40,7 @@ pub async fn serve(
     socket::attach(&io);
     let hub_task = tokio::spawn(ChatHub::run(io.clone(), commands, settings.typing_lease()));
 
-    let mut options = leptos::config::get_configuration(None)
-        .map_err(|e| std::io::Error::other(format!("leptos configuration: {e}")))?
-        .leptos_options;
+    let mut options = leptos_options()?;
     options.site_addr = listener.local_addr()?;
     options.output_name = http::SiteAssets::init(&options.output_name).bundle_name().into();
 
@@ -70,6 +69,20 @@ pub async fn serve(
     };
     hub_task.abort();
     result
+}
+
+/// Leptos' own options (bundle name, site paths, live-reload port), which cargo-leptos
+/// passes in the environment, at build time and in `cargo leptos watch`.
+fn leptos_options() -> std::io::Result<LeptosOptions> {
+    let built_by_cargo_leptos = option_env!("LEPTOS_OUTPUT_NAME").is_some()
+        || std::env::var_os("LEPTOS_OUTPUT_NAME").is_some();
+    if !built_by_cargo_leptos {
+        // `cargo test` / `cargo build`: there is no web bundle to point the page at.
+        return Ok(LeptosOptions::builder().output_name("").build());
+    }
+    leptos::config::get_configuration(None)
+        .map(|conf| conf.leptos_options)
+        .map_err(|e| std::io::Error::other(format!("leptos configuration: {e}")))
 }
 
 /// Binds `settings`' address.

@@ -75,9 +75,14 @@ async fn deliver(io: &SocketIo, outgoing: Vec<Outgoing<Sid>>) {
                 None => Err("socket already gone".to_owned()),
             },
             Audience::Everyone => io.emit(name, &payload).await.map_err(|e| e.to_string()),
-            Audience::EveryoneExcept(conn) => {
-                io.except(*conn).emit(name, &payload).await.map_err(|e| e.to_string())
+            // socketioxide does not put sockets in a room of their own id, so exclusion
+            // goes through the socket's own `broadcast()`. A socket already gone from the
+            // namespace is excluded by `io.emit` anyway.
+            Audience::EveryoneExcept(conn) => match io.get_socket(*conn) {
+                Some(socket) => socket.broadcast().emit(name, &payload).await,
+                None => io.emit(name, &payload).await,
             }
+            .map_err(|e| e.to_string()),
         };
         if let Err(error) = result {
             tracing::warn!(event = name, ?to, %error, "could not deliver an event");
