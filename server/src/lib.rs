@@ -40,6 +40,8 @@ pub async fn serve(
     socket::attach(&io);
     let hub_task = tokio::spawn(ChatHub::run(io.clone(), commands, settings.typing_lease()));
 
+    // Leptos renders on the tokio runtime; an error means it is already set up.
+    let _ = any_spawner::Executor::init_tokio();
     let mut options = leptos_options()?;
     options.site_addr = listener.local_addr()?;
     options.output_name = http::SiteAssets::init(&options.output_name).bundle_name().into();

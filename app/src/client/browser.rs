@@ -58,10 +58,19 @@ async fn session(
     if let Err(reason) = codec::connect().map_err(|e| e.to_string()).and_then(|f| socket.send(&f)) {
         return Ended::Lost(reason);
     }
-    match next_incoming(&mut frames, HANDSHAKE_TIMEOUT).await {
-        Ok(Incoming::Connected) => {}
-        Ok(other) => return Ended::Lost(format!("expected to be connected, got {other:?}")),
-        Err(reason) => return Ended::Lost(reason),
+    // The server may ping before it confirms the namespace connection.
+    loop {
+        match next_incoming(&mut frames, HANDSHAKE_TIMEOUT).await {
+            Ok(Incoming::Connected) => break,
+            Ok(Incoming::Ping) => {
+                if let Err(reason) = socket.send(&codec::pong()) {
+                    return Ended::Lost(reason);
+                }
+            }
+            Ok(Incoming::Ignored) => {}
+            Ok(other) => return Ended::Lost(format!("expected to be connected, got {other:?}")),
+            Err(reason) => return Ended::Lost(reason),
+        }
     }
     backoff.reset();
     mark_ready();
