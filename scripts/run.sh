@@ -7,5 +7,5 @@ bash "$ROOT/scripts/setup.sh"
 # shellcheck source=scripts/env.sh
 source "$ROOT/scripts/env.sh"
 cd "$ROOT"
-cargo leptos build --release
+cargo leptos build --release --precompress
 exec target/release/server "$@"

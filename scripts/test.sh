@@ -21,13 +21,13 @@ fi
 step "clippy (server and shared code)"
 cargo clippy --quiet -p app -p server --all-targets -- -D warnings
 step "clippy (browser code, wasm32)"
-cargo clippy --quiet -p frontend --target wasm32-unknown-unknown -- -D warnings
+cargo clippy --quiet -p app -p frontend --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
 
 step "unit and integration tests (real server, real WebSockets)"
 cargo test -p app -p server
 
 step "release build"
-cargo leptos build --release
+cargo leptos build --release --precompress
 bash scripts/bundle-size.sh
 
 export CHAT_SERVER_BIN="$ROOT/target/release/server"

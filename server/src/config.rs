@@ -85,9 +85,15 @@ pub struct ChatSettings {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read settings file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("invalid settings in {origin}: {source}")]
-    Parse { origin: String, source: toml::de::Error },
+    Parse {
+        origin: String,
+        source: toml::de::Error,
+    },
 }
 
 impl Settings {
@@ -102,8 +108,10 @@ impl Settings {
         let file = match &cli.config {
             Some(path) => Some((
                 path.display().to_string(),
-                std::fs::read_to_string(path)
-                    .map_err(|source| ConfigError::Read { path: path.clone(), source })?,
+                std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.clone(),
+                    source,
+                })?,
             )),
             None => None,
         };
@@ -115,7 +123,10 @@ impl Settings {
     fn layered(file: Option<(String, String)>) -> Result<Self, ConfigError> {
         let parse = |origin: &str, text: &str| {
             text.parse::<toml::Table>()
-                .map_err(|source| ConfigError::Parse { origin: origin.to_owned(), source })
+                .map_err(|source| ConfigError::Parse {
+                    origin: origin.to_owned(),
+                    source,
+                })
         };
         let mut table = parse("built-in Leptos.toml", DEFAULTS)?;
         let mut origin = "built-in Leptos.toml".to_owned();
@@ -184,7 +195,11 @@ mod tests {
     fn flags_override_file_overrides_defaults() {
         let mut file = tempfile::NamedTempFile::new().expect("temp file");
         writeln!(file, "[server]\nport = 4000\nlog = \"debug\"").expect("write");
-        let cli = Cli { config: Some(file.path().to_owned()), port: Some(5000), ..Cli::default() };
+        let cli = Cli {
+            config: Some(file.path().to_owned()),
+            port: Some(5000),
+            ..Cli::default()
+        };
         let settings = Settings::load(&cli).expect("valid");
         assert_eq!(settings.server.port, 5000, "flag wins");
         assert_eq!(settings.server.log, "debug", "file wins over default");
@@ -195,20 +210,30 @@ mod tests {
     fn unknown_keys_are_errors() {
         let mut file = tempfile::NamedTempFile::new().expect("temp file");
         writeln!(file, "[server]\nprot = 4000").expect("write");
-        let cli = Cli { config: Some(file.path().to_owned()), ..Cli::default() };
+        let cli = Cli {
+            config: Some(file.path().to_owned()),
+            ..Cli::default()
+        };
         let error = Settings::load(&cli).expect_err("typo must be reported");
         assert!(error.to_string().contains("prot"), "{error}");
     }
 
     #[test]
     fn missing_file_is_an_error() {
-        let cli = Cli { config: Some("/nonexistent/chat.toml".into()), ..Cli::default() };
-        assert!(matches!(Settings::load(&cli), Err(ConfigError::Read { .. })));
+        let cli = Cli {
+            config: Some("/nonexistent/chat.toml".into()),
+            ..Cli::default()
+        };
+        assert!(matches!(
+            Settings::load(&cli),
+            Err(ConfigError::Read { .. })
+        ));
     }
 
     #[test]
     fn cli_parses_env_style_values() {
-        let cli = Cli::try_parse_from(["server", "--port", "0", "--address", "::1"]).expect("valid");
+        let cli =
+            Cli::try_parse_from(["server", "--port", "0", "--address", "::1"]).expect("valid");
         assert_eq!(cli.port, Some(0));
         assert_eq!(cli.address, Some("::1".parse().expect("ip")));
     }

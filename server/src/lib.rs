@@ -34,7 +34,9 @@ pub async fn serve(
         .ping_interval(Duration::from_millis(settings.socket.ping_interval_ms))
         .ping_timeout(Duration::from_millis(settings.socket.ping_timeout_ms))
         .max_payload(settings.socket.max_payload_bytes)
-        .ws_max_message_size(usize::try_from(settings.socket.max_payload_bytes).unwrap_or(usize::MAX))
+        .ws_max_message_size(
+            usize::try_from(settings.socket.max_payload_bytes).unwrap_or(usize::MAX),
+        )
         .with_state(hub)
         .build_layer();
     socket::attach(&io);
@@ -44,7 +46,9 @@ pub async fn serve(
     let _ = any_spawner::Executor::init_tokio();
     let mut options = leptos_options()?;
     options.site_addr = listener.local_addr()?;
-    options.output_name = http::SiteAssets::init(&options.output_name).bundle_name().into();
+    options.output_name = http::SiteAssets::init(&options.output_name)
+        .bundle_name()
+        .into();
 
     let router = http::router(options, socket_layer);
     let grace = settings.shutdown_timeout();

@@ -13,7 +13,10 @@ async fn main() -> std::process::ExitCode {
         }
     };
     let filter = EnvFilter::try_new(&settings.server.log).unwrap_or_else(|error| {
-        eprintln!("warning: invalid log filter {:?} ({error}); using `info`", settings.server.log);
+        eprintln!(
+            "warning: invalid log filter {:?} ({error}); using `info`",
+            settings.server.log
+        );
         EnvFilter::new("info")
     });
     tracing_subscriber::fmt().with_env_filter(filter).init();

@@ -8,7 +8,10 @@ use serde_json::json;
 use support::{Client, TestServer};
 
 fn chat(sender: &str, message: &str) -> ServerEvent {
-    ServerEvent::Chat(ChatMessage { sender: sender.into(), message: message.into() })
+    ServerEvent::Chat(ChatMessage {
+        sender: sender.into(),
+        message: message.into(),
+    })
 }
 
 fn rejected(event: &str, reason: RejectionReason) -> ServerEvent {
@@ -38,13 +41,25 @@ async fn bad_names_are_echoed_to_the_sender_only() {
     let server = TestServer::start().await;
     let mut other = Client::connect(&server, "other").await;
     let mut client = Client::connect(&server, "client").await;
-    for raw in ["42[\"login\"]", "42[\"login\",12]", "42[\"login\",{\"n\":1}]", "42[\"login\",\"ab\"]",
-        "42[\"login\",\"abcdefghijk\"]", "42[\"login\",\"     \"]", "42[\"login\",null]"]
-    {
+    for raw in [
+        "42[\"login\"]",
+        "42[\"login\",12]",
+        "42[\"login\",{\"n\":1}]",
+        "42[\"login\",\"ab\"]",
+        "42[\"login\",\"abcdefghijk\"]",
+        "42[\"login\",\"     \"]",
+        "42[\"login\",null]",
+    ] {
         client.send_raw(raw).await;
-        let ServerEvent::LoginNameBad(echo) = client.next_event().await else { panic!("{raw}: not loginNameBad") };
+        let ServerEvent::LoginNameBad(echo) = client.next_event().await else {
+            panic!("{raw}: not loginNameBad")
+        };
         let sent: serde_json::Value = serde_json::from_str(&raw[2..]).expect("json");
-        assert_eq!(echo, sent.get(1).cloned().unwrap_or(serde_json::Value::Null), "{raw}");
+        assert_eq!(
+            echo,
+            sent.get(1).cloned().unwrap_or(serde_json::Value::Null),
+            "{raw}"
+        );
     }
     other.expect_silence().await;
     // The socket can still log in afterwards.
@@ -58,9 +73,13 @@ async fn taken_names_are_refused_ignoring_case() {
     let mut ann = Client::logged_in(&server, "Ann").await;
     let mut second = Client::connect(&server, "second").await;
     second.emit(ClientEvent::login("Ann")).await;
-    second.expect(ServerEvent::LoginNameExists("Ann".into())).await;
+    second
+        .expect(ServerEvent::LoginNameExists("Ann".into()))
+        .await;
     second.emit(ClientEvent::login("aNN")).await;
-    second.expect(ServerEvent::LoginNameExists("aNN".into())).await;
+    second
+        .expect(ServerEvent::LoginNameExists("aNN".into()))
+        .await;
     ann.expect_silence().await;
 }
 
@@ -71,10 +90,12 @@ async fn a_socket_cannot_log_in_twice() {
     let mut bob = Client::logged_in(&server, "Bob").await;
     ann.expect(ServerEvent::UserJoined("Bob".into())).await;
     ann.emit(ClientEvent::login("Other")).await;
-    ann.expect(rejected("login", RejectionReason::AlreadyLoggedIn)).await;
+    ann.expect(rejected("login", RejectionReason::AlreadyLoggedIn))
+        .await;
     bob.expect_silence().await;
     ann.emit(ClientEvent::OnlineUsers).await;
-    ann.expect(ServerEvent::OnlineUsers(vec!["Ann".into(), "Bob".into()])).await;
+    ann.expect(ServerEvent::OnlineUsers(vec!["Ann".into(), "Bob".into()]))
+        .await;
 }
 
 #[tokio::test]
@@ -85,14 +106,22 @@ async fn online_users_lists_logged_in_names_in_order() {
     anonymous.expect(ServerEvent::OnlineUsers(vec![])).await;
     let _cat = Client::logged_in(&server, "Cat").await;
     let ann = Client::logged_in(&server, "Ann").await;
-    anonymous.expect(ServerEvent::UserJoined("Cat".into())).await;
-    anonymous.expect(ServerEvent::UserJoined("Ann".into())).await;
+    anonymous
+        .expect(ServerEvent::UserJoined("Cat".into()))
+        .await;
+    anonymous
+        .expect(ServerEvent::UserJoined("Ann".into()))
+        .await;
     anonymous.emit(ClientEvent::OnlineUsers).await;
-    anonymous.expect(ServerEvent::OnlineUsers(vec!["Cat".into(), "Ann".into()])).await;
+    anonymous
+        .expect(ServerEvent::OnlineUsers(vec!["Cat".into(), "Ann".into()]))
+        .await;
     ann.close().await;
     anonymous.expect(ServerEvent::UserLeft("Ann".into())).await;
     anonymous.emit(ClientEvent::OnlineUsers).await;
-    anonymous.expect(ServerEvent::OnlineUsers(vec!["Cat".into()])).await;
+    anonymous
+        .expect(ServerEvent::OnlineUsers(vec!["Cat".into()]))
+        .await;
 }
 
 #[tokio::test]
@@ -121,11 +150,17 @@ async fn bad_chats_change_nothing() {
     let mut ann = Client::logged_in(&server, "Ann").await;
     let mut bob = Client::logged_in(&server, "Bob").await;
     ann.expect(ServerEvent::UserJoined("Bob".into())).await;
-    anonymous.expect(ServerEvent::UserJoined("Ann".into())).await;
-    anonymous.expect(ServerEvent::UserJoined("Bob".into())).await;
+    anonymous
+        .expect(ServerEvent::UserJoined("Ann".into()))
+        .await;
+    anonymous
+        .expect(ServerEvent::UserJoined("Bob".into()))
+        .await;
 
     anonymous.emit(ClientEvent::chat("hello")).await;
-    anonymous.expect(rejected("chat", RejectionReason::NotLoggedIn)).await;
+    anonymous
+        .expect(rejected("chat", RejectionReason::NotLoggedIn))
+        .await;
     for (payload, reason) in [
         (json!(""), RejectionReason::EmptyMessage),
         (json!(" \n "), RejectionReason::EmptyMessage),
@@ -180,13 +215,15 @@ async fn typing_is_a_lease_shown_to_the_others() {
     ann.expect_silence().await;
 
     ann.emit(ClientEvent::StopTyping).await;
-    bob.expect(ServerEvent::UserStoppedTyping("Ann".into())).await;
+    bob.expect(ServerEvent::UserStoppedTyping("Ann".into()))
+        .await;
 
     // A chat ends the lease before the message goes out.
     ann.emit(ClientEvent::Typing).await;
     bob.expect(ServerEvent::UserTyping("Ann".into())).await;
     ann.emit(ClientEvent::chat("done")).await;
-    bob.expect(ServerEvent::UserStoppedTyping("Ann".into())).await;
+    bob.expect(ServerEvent::UserStoppedTyping("Ann".into()))
+        .await;
     bob.expect(chat("Ann", "done")).await;
     ann.expect(chat("Ann", "done")).await;
 
@@ -194,7 +231,8 @@ async fn typing_is_a_lease_shown_to_the_others() {
     bob.emit(ClientEvent::Typing).await;
     ann.expect(ServerEvent::UserTyping("Bob".into())).await;
     bob.close().await;
-    ann.expect(ServerEvent::UserStoppedTyping("Bob".into())).await;
+    ann.expect(ServerEvent::UserStoppedTyping("Bob".into()))
+        .await;
     ann.expect(ServerEvent::UserLeft("Bob".into())).await;
 }
 
@@ -211,9 +249,13 @@ async fn typing_lease_runs_out() {
     let started = std::time::Instant::now();
     ann.emit(ClientEvent::Typing).await;
     bob.expect(ServerEvent::UserTyping("Ann".into())).await;
-    bob.expect(ServerEvent::UserStoppedTyping("Ann".into())).await;
+    bob.expect(ServerEvent::UserStoppedTyping("Ann".into()))
+        .await;
     let elapsed = started.elapsed();
-    assert!(elapsed >= std::time::Duration::from_millis(350), "stopped after {elapsed:?}");
+    assert!(
+        elapsed >= std::time::Duration::from_millis(350),
+        "stopped after {elapsed:?}"
+    );
     ann.expect_silence().await;
 }
 
@@ -222,9 +264,13 @@ async fn typing_needs_a_login() {
     let server = TestServer::start().await;
     let mut anonymous = Client::connect(&server, "anonymous").await;
     anonymous.emit(ClientEvent::Typing).await;
-    anonymous.expect(rejected("typing", RejectionReason::NotLoggedIn)).await;
+    anonymous
+        .expect(rejected("typing", RejectionReason::NotLoggedIn))
+        .await;
     anonymous.emit(ClientEvent::StopTyping).await;
-    anonymous.expect(rejected("stopTyping", RejectionReason::NotLoggedIn)).await;
+    anonymous
+        .expect(rejected("stopTyping", RejectionReason::NotLoggedIn))
+        .await;
 }
 
 #[tokio::test]
@@ -234,7 +280,8 @@ async fn unknown_events_are_rejected() {
     let mut bob = Client::logged_in(&server, "Bob").await;
     ann.expect(ServerEvent::UserJoined("Bob".into())).await;
     ann.emit(ClientEvent::Unknown("dance".into())).await;
-    ann.expect(rejected("dance", RejectionReason::UnknownEvent)).await;
+    ann.expect(rejected("dance", RejectionReason::UnknownEvent))
+        .await;
     bob.expect_silence().await;
 }
 

@@ -11,7 +11,10 @@ async fn still_serving(server: &TestServer, bystander: &mut Client, name: &str) 
     let mut fresh = Client::logged_in(server, name).await;
     bystander.expect(ServerEvent::UserJoined(name.into())).await;
     fresh.emit(ClientEvent::chat("still here")).await;
-    let expected = ServerEvent::Chat(ChatMessage { sender: name.into(), message: "still here".into() });
+    let expected = ServerEvent::Chat(ChatMessage {
+        sender: name.into(),
+        message: "still here".into(),
+    });
     fresh.expect(expected.clone()).await;
     bystander.expect(expected).await;
     fresh.close().await;
@@ -23,9 +26,24 @@ async fn malformed_frames_close_only_the_offender() {
     let server = TestServer::start().await;
     let mut bystander = Client::logged_in(&server, "Bystander").await;
     let frames = [
-        "", "x", "4", "4garbage", "42", "42[", "42[\"chat\"", "42{}", "42[1,2]", "42[null]",
-        "9", "45-[\"chat\",{\"_placeholder\":true,\"num\":0}]", "40/nope,", "4\u{0}\u{1}",
-        "2probe", "5", "6", "42[\"chat\",\"\u{fffd}\"]x",
+        "",
+        "x",
+        "4",
+        "4garbage",
+        "42",
+        "42[",
+        "42[\"chat\"",
+        "42{}",
+        "42[1,2]",
+        "42[null]",
+        "9",
+        "45-[\"chat\",{\"_placeholder\":true,\"num\":0}]",
+        "40/nope,",
+        "4\u{0}\u{1}",
+        "2probe",
+        "5",
+        "6",
+        "42[\"chat\",\"\u{fffd}\"]x",
     ];
     for (i, frame) in frames.iter().enumerate() {
         let mut attacker = Client::connect(&server, &format!("attacker {i}")).await;
@@ -53,7 +71,9 @@ async fn non_string_and_huge_payloads() {
     let server = TestServer::start().await;
     let mut bystander = Client::logged_in(&server, "Bystander").await;
     let mut sender = Client::logged_in(&server, "Sender").await;
-    bystander.expect(ServerEvent::UserJoined("Sender".into())).await;
+    bystander
+        .expect(ServerEvent::UserJoined("Sender".into()))
+        .await;
     for raw in [
         "42[\"chat\",[1,2,3]]",
         "42[\"chat\",{\"deep\":{\"deeper\":[{}]}}]",
@@ -66,18 +86,30 @@ async fn non_string_and_huge_payloads() {
     }
     // Every one of those is answered to the sender only.
     for _ in 0..5 {
-        assert!(matches!(sender.next_event().await, ServerEvent::RequestRejected(_) | ServerEvent::UserTyping(_)));
+        assert!(matches!(
+            sender.next_event().await,
+            ServerEvent::RequestRejected(_) | ServerEvent::UserTyping(_)
+        ));
     }
-    bystander.expect(ServerEvent::UserTyping("Sender".into())).await;
+    bystander
+        .expect(ServerEvent::UserTyping("Sender".into()))
+        .await;
     bystander.expect_silence().await;
 
     // Over the 64 KiB packet limit: that connection is closed, nobody else is affected.
     let mut flooder = Client::logged_in(&server, "Flooder").await;
-    bystander.expect(ServerEvent::UserJoined("Flooder".into())).await;
+    bystander
+        .expect(ServerEvent::UserJoined("Flooder".into()))
+        .await;
     let huge = format!("42[\"chat\",\"{}\"]", "a".repeat(1 << 20));
     flooder.send_raw(&huge).await;
-    assert!(flooder.is_closed_by_server().await, "oversized packet closes the connection");
-    bystander.expect(ServerEvent::UserLeft("Flooder".into())).await;
+    assert!(
+        flooder.is_closed_by_server().await,
+        "oversized packet closes the connection"
+    );
+    bystander
+        .expect(ServerEvent::UserLeft("Flooder".into()))
+        .await;
 
     still_serving(&server, &mut bystander, "Fresh").await;
 }

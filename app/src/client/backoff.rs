@@ -18,7 +18,11 @@ impl Default for Backoff {
 
 impl Backoff {
     pub fn new(base: Duration, cap: Duration) -> Self {
-        Self { base, cap, attempt: 0 }
+        Self {
+            base,
+            cap,
+            attempt: 0,
+        }
     }
 
     /// Failed attempts since the last success.
@@ -29,7 +33,10 @@ impl Backoff {
     /// The delay before the next attempt. `unit` is a random number in `[0, 1)`; the delay
     /// is spread over `[ceiling / 2, ceiling)`, where the ceiling doubles per attempt.
     pub fn next_delay(&mut self, unit: f64) -> Duration {
-        let ceiling = self.base.saturating_mul(1 << self.attempt.min(16)).min(self.cap);
+        let ceiling = self
+            .base
+            .saturating_mul(1 << self.attempt.min(16))
+            .min(self.cap);
         self.attempt = self.attempt.saturating_add(1);
         ceiling.mul_f64(0.5 + unit.clamp(0.0, 1.0) / 2.0)
     }
@@ -47,7 +54,9 @@ mod tests {
     #[test]
     fn grows_then_caps() {
         let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(1));
-        let ceilings: Vec<u128> = (0..6).map(|_| backoff.next_delay(1.0).as_millis()).collect();
+        let ceilings: Vec<u128> = (0..6)
+            .map(|_| backoff.next_delay(1.0).as_millis())
+            .collect();
         assert_eq!(ceilings, vec![100, 200, 400, 800, 1000, 1000]);
     }
 

@@ -46,16 +46,19 @@ async fn session(
 ) -> Ended {
     let (socket, mut frames) = match Socket::open(&endpoint()) {
         Ok(opened) => opened,
-        Err(error) => return Ended::Lost(format!("cannot open WebSocket: {error:?}")),
+        Err(_) => return Ended::Lost("cannot open a WebSocket".into()),
     };
 
     // Engine.IO handshake, then connect to the namespace.
     let open = match next_incoming(&mut frames, HANDSHAKE_TIMEOUT).await {
         Ok(Incoming::Open(open)) => open,
-        Ok(other) => return Ended::Lost(format!("expected the handshake, got {other:?}")),
+        Ok(_) => return Ended::Lost("no Engine.IO handshake".into()),
         Err(reason) => return Ended::Lost(reason),
     };
-    if let Err(reason) = codec::connect().map_err(|e| e.to_string()).and_then(|f| socket.send(&f)) {
+    if let Err(reason) = codec::connect()
+        .map_err(|e| e.to_string())
+        .and_then(|f| socket.send(&f))
+    {
         return Ended::Lost(reason);
     }
     // The server may ping before it confirms the namespace connection.
@@ -68,7 +71,7 @@ async fn session(
                 }
             }
             Ok(Incoming::Ignored) => {}
-            Ok(other) => return Ended::Lost(format!("expected to be connected, got {other:?}")),
+            Ok(_) => return Ended::Lost("the namespace connection was not confirmed".into()),
             Err(reason) => return Ended::Lost(reason),
         }
     }
@@ -134,11 +137,14 @@ fn perform(socket: &Socket, outbox: &Outbox, action: Action) -> Result<(), Strin
 
 /// The next meaningful frame, or why there is none. Undecodable frames are logged and
 /// skipped: one bad frame does not end the session.
-async fn next_incoming(frames: &mut UnboundedReceiver<Frame>, limit: Duration) -> Result<Incoming, String> {
+async fn next_incoming(
+    frames: &mut UnboundedReceiver<Frame>,
+    limit: Duration,
+) -> Result<Incoming, String> {
     loop {
         let frame = futures::select_biased! {
             frame = frames.next() => frame,
-            () = sleep(limit).fuse() => return Err(format!("no frame from the server for {limit:?}")),
+            () = sleep(limit).fuse() => return Err(format!("no frame from the server for {} ms", limit.as_millis())),
         };
         match frame {
             Some(Frame::Text(text)) => match codec::decode(&text) {
@@ -162,9 +168,12 @@ fn endpoint() -> String {
 
 /// Tells tests (and styles) that the app is live: `<body data-hydrated="true">`.
 fn mark_ready() {
-    if let Some(body) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.body()) {
-        if let Err(error) = body.set_attribute("data-hydrated", "true") {
-            leptos::logging::warn!("cannot mark the page ready: {error:?}");
+    if let Some(body) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.body())
+    {
+        if body.set_attribute("data-hydrated", "true").is_err() {
+            leptos::logging::warn!("cannot mark the page ready");
         }
     }
 }
@@ -207,11 +216,21 @@ impl Socket {
         ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
         ws.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-        Ok((Self { ws, _on_message: on_message, _on_close: on_close, _on_error: on_error }, rx))
+        Ok((
+            Self {
+                ws,
+                _on_message: on_message,
+                _on_close: on_close,
+                _on_error: on_error,
+            },
+            rx,
+        ))
     }
 
     fn send(&self, frame: &str) -> Result<(), String> {
-        self.ws.send_with_str(frame).map_err(|e| format!("send failed: {e:?}"))
+        self.ws
+            .send_with_str(frame)
+            .map_err(|_| "send failed".to_owned())
     }
 }
 

@@ -1,3 +1,4 @@
+use leptos::either::Either;
 use leptos::prelude::*;
 
 use super::connection_status::ConnectionStatus;
@@ -12,7 +13,10 @@ pub fn App() -> impl IntoView {
     let store = ChatStore::new();
     let (sender, receiver) = futures::channel::mpsc::unbounded();
     let outbox = Outbox(sender);
-    provide_context(ChatContext { store, outbox: outbox.clone() });
+    provide_context(ChatContext {
+        store,
+        outbox: outbox.clone(),
+    });
 
     #[cfg(feature = "hydrate")]
     leptos::task::spawn_local(crate::client::run(store, outbox, receiver));
@@ -22,9 +26,10 @@ pub fn App() -> impl IntoView {
     view! {
         <main class="chat">
             <ConnectionStatus/>
-            <Show when=move || store.me.with(Option::is_some) fallback=LoginForm>
-                <Lobby/>
-            </Show>
+            {move || match store.me.with(Option::is_some) {
+                true => Either::Left(view! { <Lobby/> }),
+                false => Either::Right(view! { <LoginForm/> }),
+            }}
         </main>
     }
 }

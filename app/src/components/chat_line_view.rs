@@ -5,15 +5,16 @@ use crate::model::{ChatLine, LineKind};
 /// One line of the conversation. Names and messages are text nodes, never HTML.
 #[component]
 pub fn ChatLineView(line: ChatLine) -> impl IntoView {
-    match line.kind {
-        LineKind::Server => view! { <li class="server">{line.text}</li> }.into_any(),
-        LineKind::Notice => view! { <li class="notice">{line.text}</li> }.into_any(),
-        LineKind::Message { sender, own } => view! {
-            <li class="message" class:own=own>
-                <span class="sender">{sender}</span>
-                <span class="text">{line.text}</span>
-            </li>
-        }
-        .into_any(),
+    let (class, sender) = match line.kind {
+        LineKind::Server => ("server", None),
+        LineKind::Notice => ("notice", None),
+        LineKind::Message { sender, own: false } => ("message", Some(sender)),
+        LineKind::Message { sender, own: true } => ("message own", Some(sender)),
+    };
+    view! {
+        <li class=class>
+            {sender.map(|sender| view! { <span class="sender">{sender}</span> })}
+            <span class="text">{line.text}</span>
+        </li>
     }
 }

@@ -110,8 +110,9 @@ impl ChatStore {
             }
             ServerEvent::LoginNameBad(_) => self.login_error.set(Some(LoginError::InvalidName)),
             ServerEvent::LoginNameExists(name) => match self.me.get_untracked() {
-                // Our own previous session, not yet timed out on the server.
-                Some(me) if me.to_lowercase() == name.to_lowercase() => {
+                // Our own previous session, not yet timed out on the server (we log back
+                // in with exactly the name it welcomed, so it answers with that name).
+                Some(me) if me == name => {
                     return vec![Action::SendAfter(ClientEvent::login(&me), RELOGIN_RETRY)];
                 }
                 _ => self.login_error.set(Some(LoginError::NameTaken)),
@@ -132,8 +133,15 @@ impl ChatStore {
             ServerEvent::OnlineUsers(names) => self.users.set(names),
             ServerEvent::Chat(message) => {
                 let own = self.me.get_untracked().as_deref() == Some(message.sender.as_str());
-                self.typing.update(|typing| typing.retain(|u| *u != message.sender));
-                self.push_line(LineKind::Message { sender: message.sender, own }, message.message);
+                self.typing
+                    .update(|typing| typing.retain(|u| *u != message.sender));
+                self.push_line(
+                    LineKind::Message {
+                        sender: message.sender,
+                        own,
+                    },
+                    message.message,
+                );
             }
             ServerEvent::UserTyping(name) => {
                 if self.me.get_untracked().as_deref() != Some(name.as_str()) {
@@ -148,7 +156,11 @@ impl ChatStore {
                 self.typing.update(|typing| typing.retain(|u| *u != name));
             }
             ServerEvent::RequestRejected(rejection) => {
-                leptos::logging::warn!("server refused `{}`: {}", rejection.event, rejection.message);
+                leptos::logging::warn!(
+                    "server refused `{}`: {}",
+                    rejection.event,
+                    rejection.message
+                );
             }
         }
         Vec::new()
@@ -173,7 +185,10 @@ mod tests {
     use serde_json::json;
 
     fn chat(sender: &str, text: &str) -> ServerEvent {
-        ServerEvent::Chat(ChatMessage { sender: sender.into(), message: text.into() })
+        ServerEvent::Chat(ChatMessage {
+            sender: sender.into(),
+            message: text.into(),
+        })
     }
 
     thread_local! {
@@ -209,9 +224,15 @@ mod tests {
     fn login_errors() {
         let store = new_store();
         store.apply(ServerEvent::LoginNameBad(json!("ab")));
-        assert_eq!(store.login_error.get_untracked(), Some(LoginError::InvalidName));
+        assert_eq!(
+            store.login_error.get_untracked(),
+            Some(LoginError::InvalidName)
+        );
         store.apply(ServerEvent::LoginNameExists("Ann".into()));
-        assert_eq!(store.login_error.get_untracked().map(LoginError::message), Some("Name already taken"));
+        assert_eq!(
+            store.login_error.get_untracked().map(LoginError::message),
+            Some("Name already taken")
+        );
         store.apply(ServerEvent::Welcome("Bob".into()));
         assert_eq!(store.login_error.get_untracked(), None);
     }
@@ -221,12 +242,24 @@ mod tests {
         let store = logged_in_as("Ann");
         store.apply(chat("Ann", "mine"));
         store.apply(chat("Bob", "theirs"));
-        let kinds: Vec<LineKind> = store.lines.get_untracked().into_iter().skip(2).map(|l| l.kind).collect();
+        let kinds: Vec<LineKind> = store
+            .lines
+            .get_untracked()
+            .into_iter()
+            .skip(2)
+            .map(|l| l.kind)
+            .collect();
         assert_eq!(
             kinds,
             vec![
-                LineKind::Message { sender: "Ann".into(), own: true },
-                LineKind::Message { sender: "Bob".into(), own: false },
+                LineKind::Message {
+                    sender: "Ann".into(),
+                    own: true
+                },
+                LineKind::Message {
+                    sender: "Bob".into(),
+                    own: false
+                },
             ]
         );
     }
@@ -239,7 +272,10 @@ mod tests {
         store.apply(ServerEvent::UserJoined("Cat".into()));
         store.apply(ServerEvent::UserLeft("Bob".into()));
         assert_eq!(store.users.get_untracked(), vec!["Ann", "Cat"]);
-        assert_eq!(store.lines.get_untracked().last().map(|l| l.text.clone()), Some("Bob left".into()));
+        assert_eq!(
+            store.lines.get_untracked().last().map(|l| l.text.clone()),
+            Some("Bob left".into())
+        );
     }
 
     #[test]
@@ -249,7 +285,11 @@ mod tests {
         store.apply(ServerEvent::UserTyping("Bob".into()));
         store.apply(ServerEvent::UserTyping("Cat".into()));
         store.apply(ServerEvent::UserTyping("Ann".into()));
-        assert_eq!(store.typing.get_untracked(), vec!["Bob", "Cat"], "never yourself, never twice");
+        assert_eq!(
+            store.typing.get_untracked(),
+            vec!["Bob", "Cat"],
+            "never yourself, never twice"
+        );
         store.apply(chat("Bob", "done"));
         assert_eq!(store.typing.get_untracked(), vec!["Cat"]);
         store.apply(ServerEvent::UserLeft("Cat".into()));
@@ -264,7 +304,10 @@ mod tests {
     fn reconnect_logs_back_in() {
         let store = logged_in_as("Ann");
         store.connection_lost();
-        assert_eq!(store.connected(), vec![Action::Send(ClientEvent::login("Ann"))]);
+        assert_eq!(
+            store.connected(),
+            vec![Action::Send(ClientEvent::login("Ann"))]
+        );
         // The old session still holds the name: retry later, no error shown.
         assert_eq!(
             store.apply(ServerEvent::LoginNameExists("Ann".into())),
@@ -272,7 +315,10 @@ mod tests {
         );
         assert_eq!(store.login_error.get_untracked(), None);
         store.apply(ServerEvent::Welcome("Ann".into()));
-        assert_eq!(store.lines.get_untracked().last().map(|l| l.text.clone()), Some("Reconnected as Ann.".into()));
+        assert_eq!(
+            store.lines.get_untracked().last().map(|l| l.text.clone()),
+            Some("Reconnected as Ann.".into())
+        );
     }
 
     #[test]
@@ -283,14 +329,20 @@ mod tests {
         }
         let lines = store.lines.get_untracked();
         assert_eq!(lines.len(), MAX_LINES);
-        assert_eq!(lines.last().map(|l| l.text.clone()), Some((MAX_LINES + 9).to_string()));
+        assert_eq!(
+            lines.last().map(|l| l.text.clone()),
+            Some((MAX_LINES + 9).to_string())
+        );
     }
 
     #[test]
     fn rejections_change_nothing() {
         let store = logged_in_as("Ann");
         let before = store.lines.get_untracked();
-        store.apply(ServerEvent::RequestRejected(Rejection::new("chat", RejectionReason::EmptyMessage)));
+        store.apply(ServerEvent::RequestRejected(Rejection::new(
+            "chat",
+            RejectionReason::EmptyMessage,
+        )));
         assert_eq!(store.lines.get_untracked(), before);
     }
 }

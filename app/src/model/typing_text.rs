@@ -20,8 +20,17 @@ mod tests {
     fn phrases() {
         assert_eq!(typing_text(&[]), "");
         assert_eq!(typing_text(&names(&["Ann"])), "Ann is typing…");
-        assert_eq!(typing_text(&names(&["Ann", "Bob"])), "Ann and Bob are typing…");
-        assert_eq!(typing_text(&names(&["Ann", "Bob", "Cat"])), "3 people are typing…");
-        assert_eq!(typing_text(&names(&["A", "B", "C", "D"])), "4 people are typing…");
+        assert_eq!(
+            typing_text(&names(&["Ann", "Bob"])),
+            "Ann and Bob are typing…"
+        );
+        assert_eq!(
+            typing_text(&names(&["Ann", "Bob", "Cat"])),
+            "3 people are typing…"
+        );
+        assert_eq!(
+            typing_text(&names(&["A", "B", "C", "D"])),
+            "4 people are typing…"
+        );
     }
 }

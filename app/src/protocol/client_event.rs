@@ -85,7 +85,13 @@ mod tests {
 
     #[test]
     fn missing_payload_is_null() {
-        assert_eq!(ClientEvent::from_wire("login", None), ClientEvent::Login(Value::Null));
-        assert_eq!(ClientEvent::from_wire("chat", Some(json!(3))), ClientEvent::Chat(json!(3)));
+        assert_eq!(
+            ClientEvent::from_wire("login", None),
+            ClientEvent::Login(Value::Null)
+        );
+        assert_eq!(
+            ClientEvent::from_wire("chat", Some(json!(3))),
+            ClientEvent::Chat(json!(3))
+        );
     }
 }

@@ -7,7 +7,9 @@ mod client_event;
 mod server_event;
 
 pub use client_event::ClientEvent;
-pub use server_event::{ChatMessage, DecodeError, Rejection, RejectionReason, ServerEvent};
+pub use server_event::{
+    ChatMessage, DecodeError, PayloadSource, Rejection, RejectionReason, ServerEvent,
+};
 
 /// Names of the events the client sends.
 pub mod client {

@@ -1,3 +1,4 @@
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -136,25 +137,49 @@ impl ServerEvent {
 
     /// Builds an event from its name and first argument, as a client receives it.
     pub fn decode(name: &str, payload: Value) -> Result<Self, DecodeError> {
-        fn typed<T: serde::de::DeserializeOwned>(name: &str, payload: Value) -> Result<T, DecodeError> {
-            serde_json::from_value(payload).map_err(|e| DecodeError::BadPayload {
-                event: name.to_owned(),
-                error: e.to_string(),
-            })
-        }
+        Self::decode_from(name, payload)
+    }
+
+    /// Builds an event from its name and a source that deserializes its first argument
+    /// into whatever type the event carries.
+    pub fn decode_from(name: &str, payload: impl PayloadSource) -> Result<Self, DecodeError> {
+        let bad = |error: &'static str| DecodeError::BadPayload {
+            event: name.to_owned(),
+            error: error.into(),
+        };
         Ok(match name {
-            server::WELCOME => Self::Welcome(typed(name, payload)?),
-            server::LOGIN_NAME_BAD => Self::LoginNameBad(payload),
-            server::LOGIN_NAME_EXISTS => Self::LoginNameExists(typed(name, payload)?),
-            server::USER_JOINED => Self::UserJoined(typed(name, payload)?),
-            server::USER_LEFT => Self::UserLeft(typed(name, payload)?),
-            server::ONLINE_USERS => Self::OnlineUsers(typed(name, payload)?),
-            server::CHAT => Self::Chat(typed(name, payload)?),
-            server::USER_TYPING => Self::UserTyping(typed(name, payload)?),
-            server::USER_STOPPED_TYPING => Self::UserStoppedTyping(typed(name, payload)?),
-            server::REQUEST_REJECTED => Self::RequestRejected(typed(name, payload)?),
+            server::WELCOME => Self::Welcome(payload.typed().map_err(bad)?),
+            server::LOGIN_NAME_BAD => Self::LoginNameBad(payload.echoed().map_err(bad)?),
+            server::LOGIN_NAME_EXISTS => Self::LoginNameExists(payload.typed().map_err(bad)?),
+            server::USER_JOINED => Self::UserJoined(payload.typed().map_err(bad)?),
+            server::USER_LEFT => Self::UserLeft(payload.typed().map_err(bad)?),
+            server::ONLINE_USERS => Self::OnlineUsers(payload.typed().map_err(bad)?),
+            server::CHAT => Self::Chat(payload.typed().map_err(bad)?),
+            server::USER_TYPING => Self::UserTyping(payload.typed().map_err(bad)?),
+            server::USER_STOPPED_TYPING => Self::UserStoppedTyping(payload.typed().map_err(bad)?),
+            server::REQUEST_REJECTED => Self::RequestRejected(payload.typed().map_err(bad)?),
             other => return Err(DecodeError::UnknownEvent(other.to_owned())),
         })
+    }
+}
+
+/// The first argument of a received event, deserialized on demand into the type the event
+/// name calls for.
+pub trait PayloadSource {
+    fn typed<T: DeserializeOwned>(self) -> Result<T, &'static str>;
+
+    /// The payload of `loginNameBad`, which echoes any JSON value. A source may return
+    /// `null` instead when it has no use for the value (the browser does not show it).
+    fn echoed(self) -> Result<Value, &'static str>;
+}
+
+impl PayloadSource for Value {
+    fn typed<T: DeserializeOwned>(self) -> Result<T, &'static str> {
+        serde_json::from_value(self).map_err(|_| "the payload does not fit the event")
+    }
+
+    fn echoed(self) -> Result<Value, &'static str> {
+        Ok(self)
     }
 }
 
@@ -176,15 +201,24 @@ mod tests {
         round_trip(ServerEvent::UserJoined("Ann".into()));
         round_trip(ServerEvent::UserLeft("Ann".into()));
         round_trip(ServerEvent::OnlineUsers(vec!["Ann".into(), "Bob".into()]));
-        round_trip(ServerEvent::Chat(ChatMessage { sender: "Ann".into(), message: "hi".into() }));
+        round_trip(ServerEvent::Chat(ChatMessage {
+            sender: "Ann".into(),
+            message: "hi".into(),
+        }));
         round_trip(ServerEvent::UserTyping("Ann".into()));
         round_trip(ServerEvent::UserStoppedTyping("Ann".into()));
-        round_trip(ServerEvent::RequestRejected(Rejection::new("chat", RejectionReason::EmptyMessage)));
+        round_trip(ServerEvent::RequestRejected(Rejection::new(
+            "chat",
+            RejectionReason::EmptyMessage,
+        )));
     }
 
     #[test]
     fn chat_payload_has_the_original_shape() {
-        let event = ServerEvent::Chat(ChatMessage { sender: "Ann".into(), message: "hi".into() });
+        let event = ServerEvent::Chat(ChatMessage {
+            sender: "Ann".into(),
+            message: "hi".into(),
+        });
         assert_eq!(
             serde_json::to_value(event.payload()).expect("serializable"),
             json!({"sender": "Ann", "message": "hi"})
@@ -194,12 +228,21 @@ mod tests {
     #[test]
     fn rejection_reason_is_camel_case() {
         let r = Rejection::new("login", RejectionReason::AlreadyLoggedIn);
-        assert_eq!(serde_json::to_value(&r).expect("serializable")["reason"], json!("alreadyLoggedIn"));
+        assert_eq!(
+            serde_json::to_value(&r).expect("serializable")["reason"],
+            json!("alreadyLoggedIn")
+        );
     }
 
     #[test]
     fn bad_payloads_are_errors() {
-        assert!(matches!(ServerEvent::decode("chat", json!("x")), Err(DecodeError::BadPayload { .. })));
-        assert!(matches!(ServerEvent::decode("nope", json!(1)), Err(DecodeError::UnknownEvent(_))));
+        assert!(matches!(
+            ServerEvent::decode("chat", json!("x")),
+            Err(DecodeError::BadPayload { .. })
+        ));
+        assert!(matches!(
+            ServerEvent::decode("nope", json!(1)),
+            Err(DecodeError::UnknownEvent(_))
+        ));
     }
 }

@@ -86,12 +86,18 @@ impl<C: Clone + Eq + Hash> Lobby<C> {
         };
         let key = name.to_lowercase();
         if self.names.contains_key(&key) {
-            return vec![Outgoing::only(conn.clone(), ServerEvent::LoginNameExists(name))];
+            return vec![Outgoing::only(
+                conn.clone(),
+                ServerEvent::LoginNameExists(name),
+            )];
         }
         self.names.insert(key, conn.clone());
         self.members.insert(
             conn.clone(),
-            Member { name: name.clone(), joined: self.next_join },
+            Member {
+                name: name.clone(),
+                joined: self.next_join,
+            },
         );
         self.next_join += 1;
         vec![
@@ -109,7 +115,10 @@ impl<C: Clone + Eq + Hash> Lobby<C> {
             Err(error) => return vec![reject(conn, "chat", error.into())],
         };
         let mut out = self.end_typing(conn);
-        out.push(Outgoing::everyone(ServerEvent::Chat(ChatMessage { sender, message })));
+        out.push(Outgoing::everyone(ServerEvent::Chat(ChatMessage {
+            sender,
+            message,
+        })));
         out
     }
 
@@ -117,11 +126,17 @@ impl<C: Clone + Eq + Hash> Lobby<C> {
         let Some(name) = self.name_of(conn).map(str::to_owned) else {
             return vec![reject(conn, "typing", RejectionReason::NotLoggedIn)];
         };
-        let was_typing = self.typing.insert(conn.clone(), now + self.typing_lease).is_some();
+        let was_typing = self
+            .typing
+            .insert(conn.clone(), now + self.typing_lease)
+            .is_some();
         if was_typing {
             Vec::new()
         } else {
-            vec![Outgoing::everyone_except(conn.clone(), ServerEvent::UserTyping(name))]
+            vec![Outgoing::everyone_except(
+                conn.clone(),
+                ServerEvent::UserTyping(name),
+            )]
         }
     }
 
@@ -148,7 +163,10 @@ impl<C: Clone + Eq + Hash> Lobby<C> {
         let mut out = self.end_typing(conn);
         if let Some(member) = self.members.remove(conn) {
             self.names.remove(&member.name.to_lowercase());
-            out.push(Outgoing::everyone_except(conn.clone(), ServerEvent::UserLeft(member.name)));
+            out.push(Outgoing::everyone_except(
+                conn.clone(),
+                ServerEvent::UserLeft(member.name),
+            ));
         }
         out
     }
@@ -162,7 +180,10 @@ impl<C: Clone + Eq + Hash> Lobby<C> {
             .filter_map(|(conn, _)| self.members.get(conn).map(|m| (m.joined, conn.clone())))
             .collect();
         expired.sort_unstable_by_key(|(joined, _)| *joined);
-        expired.into_iter().flat_map(|(_, conn)| self.end_typing(&conn)).collect()
+        expired
+            .into_iter()
+            .flat_map(|(_, conn)| self.end_typing(&conn))
+            .collect()
     }
 
     /// When the next typing lease runs out, if anyone is typing.
@@ -175,7 +196,10 @@ fn reject<C>(conn: &C, event: impl Into<String>, reason: RejectionReason) -> Out
 where
     C: Clone,
 {
-    Outgoing::only(conn.clone(), ServerEvent::RequestRejected(Rejection::new(event, reason)))
+    Outgoing::only(
+        conn.clone(),
+        ServerEvent::RequestRejected(Rejection::new(event, reason)),
+    )
 }
 
 #[cfg(test)]
@@ -219,7 +243,13 @@ mod tests {
     #[test]
     fn bad_names_are_echoed_as_sent() {
         let mut lobby = Lobby::default();
-        for raw in [json!(null), json!(7), json!("ab"), json!("abcdefghijk"), json!({"n": 1})] {
+        for raw in [
+            json!(null),
+            json!(7),
+            json!("ab"),
+            json!("abcdefghijk"),
+            json!({"n": 1}),
+        ] {
             let out = at(&mut lobby, 1, ClientEvent::Login(raw.clone()));
             assert_eq!(out, vec![Outgoing::only(1, ServerEvent::LoginNameBad(raw))]);
         }
@@ -231,11 +261,17 @@ mod tests {
         let mut lobby = logged_in(&["Ann"]);
         assert_eq!(
             at(&mut lobby, 9, ClientEvent::login("ann")),
-            vec![Outgoing::only(9, ServerEvent::LoginNameExists("ann".into()))]
+            vec![Outgoing::only(
+                9,
+                ServerEvent::LoginNameExists("ann".into())
+            )]
         );
         assert_eq!(
             at(&mut lobby, 9, ClientEvent::login(" Ann ")),
-            vec![Outgoing::only(9, ServerEvent::LoginNameExists("Ann".into()))]
+            vec![Outgoing::only(
+                9,
+                ServerEvent::LoginNameExists("Ann".into())
+            )]
         );
         assert_eq!(lobby.online_users(), vec!["Ann"]);
     }
@@ -277,8 +313,14 @@ mod tests {
     #[test]
     fn bad_chats_change_nothing_but_answer_the_sender() {
         let mut lobby = logged_in(&["Ann"]);
-        assert_eq!(at(&mut lobby, 5, ClientEvent::chat("hi")), rejected(RejectionReason::NotLoggedIn, "chat", 5));
-        assert_eq!(at(&mut lobby, 0, ClientEvent::chat("")), rejected(RejectionReason::EmptyMessage, "chat", 0));
+        assert_eq!(
+            at(&mut lobby, 5, ClientEvent::chat("hi")),
+            rejected(RejectionReason::NotLoggedIn, "chat", 5)
+        );
+        assert_eq!(
+            at(&mut lobby, 0, ClientEvent::chat("")),
+            rejected(RejectionReason::EmptyMessage, "chat", 0)
+        );
         assert_eq!(
             at(&mut lobby, 0, ClientEvent::Chat(json!(12))),
             rejected(RejectionReason::NotAString, "chat", 0)
@@ -301,9 +343,18 @@ mod tests {
     #[test]
     fn disconnect_frees_the_name_and_tells_the_others() {
         let mut lobby = logged_in(&["Ann", "Bob"]);
-        assert_eq!(lobby.disconnect(&0), vec![Outgoing::everyone_except(0, ServerEvent::UserLeft("Ann".into()))]);
+        assert_eq!(
+            lobby.disconnect(&0),
+            vec![Outgoing::everyone_except(
+                0,
+                ServerEvent::UserLeft("Ann".into())
+            )]
+        );
         assert_eq!(lobby.online_users(), vec!["Bob"]);
-        assert!(matches!(at(&mut lobby, 7, ClientEvent::login("ANN"))[0].event, ServerEvent::Welcome(_)));
+        assert!(matches!(
+            at(&mut lobby, 7, ClientEvent::login("ANN"))[0].event,
+            ServerEvent::Welcome(_)
+        ));
     }
 
     #[test]
@@ -320,16 +371,25 @@ mod tests {
         let start = Instant::now();
         assert_eq!(
             lobby.handle(&0, ClientEvent::Typing, start),
-            vec![Outgoing::everyone_except(0, ServerEvent::UserTyping("Ann".into()))]
+            vec![Outgoing::everyone_except(
+                0,
+                ServerEvent::UserTyping("Ann".into())
+            )]
         );
-        assert!(lobby.handle(&0, ClientEvent::Typing, start).is_empty(), "renewal is silent");
+        assert!(
+            lobby.handle(&0, ClientEvent::Typing, start).is_empty(),
+            "renewal is silent"
+        );
         assert_eq!(lobby.next_typing_deadline(), Some(start + TYPING_LEASE));
     }
 
     #[test]
     fn typing_requires_login() {
         let mut lobby = logged_in(&["Ann"]);
-        assert_eq!(at(&mut lobby, 3, ClientEvent::Typing), rejected(RejectionReason::NotLoggedIn, "typing", 3));
+        assert_eq!(
+            at(&mut lobby, 3, ClientEvent::Typing),
+            rejected(RejectionReason::NotLoggedIn, "typing", 3)
+        );
         assert_eq!(
             at(&mut lobby, 3, ClientEvent::StopTyping),
             rejected(RejectionReason::NotLoggedIn, "stopTyping", 3)
@@ -342,7 +402,10 @@ mod tests {
         at(&mut lobby, 0, ClientEvent::Typing);
         assert_eq!(
             at(&mut lobby, 0, ClientEvent::StopTyping),
-            vec![Outgoing::everyone_except(0, ServerEvent::UserStoppedTyping("Ann".into()))]
+            vec![Outgoing::everyone_except(
+                0,
+                ServerEvent::UserStoppedTyping("Ann".into())
+            )]
         );
         assert!(at(&mut lobby, 0, ClientEvent::StopTyping).is_empty());
         assert_eq!(lobby.next_typing_deadline(), None);
@@ -376,13 +439,26 @@ mod tests {
         let start = Instant::now();
         lobby.handle(&0, ClientEvent::Typing, start);
         lobby.handle(&1, ClientEvent::Typing, start + Duration::from_secs(2));
-        assert!(lobby.expire_typing(start + Duration::from_millis(2999)).is_empty());
+        assert!(lobby
+            .expire_typing(start + Duration::from_millis(2999))
+            .is_empty());
         let out = lobby.expire_typing(start + TYPING_LEASE);
-        assert_eq!(out, vec![Outgoing::everyone_except(0, ServerEvent::UserStoppedTyping("Ann".into()))]);
-        assert_eq!(lobby.next_typing_deadline(), Some(start + Duration::from_secs(5)));
+        assert_eq!(
+            out,
+            vec![Outgoing::everyone_except(
+                0,
+                ServerEvent::UserStoppedTyping("Ann".into())
+            )]
+        );
+        assert_eq!(
+            lobby.next_typing_deadline(),
+            Some(start + Duration::from_secs(5))
+        );
         // Renewing pushes the deadline out.
         lobby.handle(&1, ClientEvent::Typing, start + Duration::from_secs(4));
-        assert!(lobby.expire_typing(start + Duration::from_secs(6)).is_empty());
+        assert!(lobby
+            .expire_typing(start + Duration::from_secs(6))
+            .is_empty());
         assert_eq!(lobby.expire_typing(start + Duration::from_secs(7)).len(), 1);
     }
 }

@@ -44,7 +44,10 @@ mod tests {
 
     #[test]
     fn keeps_text_as_sent() {
-        assert_eq!(validate_message(&json!("  hi <b>there</b> ")), Ok("  hi <b>there</b> "));
+        assert_eq!(
+            validate_message(&json!("  hi <b>there</b> ")),
+            Ok("  hi <b>there</b> ")
+        );
     }
 
     #[test]
@@ -55,7 +58,12 @@ mod tests {
 
     #[test]
     fn rejects_non_strings() {
-        for value in [json!(null), json!(1), json!({"message": "hi"}), json!(["hi"])] {
+        for value in [
+            json!(null),
+            json!(1),
+            json!({"message": "hi"}),
+            json!(["hi"]),
+        ] {
             assert_eq!(validate_message(&value), Err(MessageError::NotAString));
         }
     }

@@ -46,14 +46,20 @@ mod tests {
     fn counts_characters_not_bytes() {
         assert_eq!(validate_name(&json!("Zoë")), Ok("Zoë".into()));
         assert_eq!(validate_name(&json!("日本語")), Ok("日本語".into()));
-        assert_eq!(validate_name(&json!("ééééééééééé")), Err(NameError::BadLength));
+        assert_eq!(
+            validate_name(&json!("ééééééééééé")),
+            Err(NameError::BadLength)
+        );
     }
 
     #[test]
     fn rejects_bad_lengths() {
         assert_eq!(validate_name(&json!("")), Err(NameError::BadLength));
         assert_eq!(validate_name(&json!("ab")), Err(NameError::BadLength));
-        assert_eq!(validate_name(&json!("Bartholomew")), Err(NameError::BadLength));
+        assert_eq!(
+            validate_name(&json!("Bartholomew")),
+            Err(NameError::BadLength)
+        );
         assert_eq!(validate_name(&json!("    ")), Err(NameError::BadLength));
     }
 
@@ -65,15 +71,27 @@ mod tests {
 
     #[test]
     fn rejects_non_strings() {
-        for value in [json!(null), json!(42), json!(true), json!(["Ann"]), json!({"name": "Ann"})] {
+        for value in [
+            json!(null),
+            json!(42),
+            json!(true),
+            json!(["Ann"]),
+            json!({"name": "Ann"}),
+        ] {
             assert_eq!(validate_name(&value), Err(NameError::NotAString), "{value}");
         }
     }
 
     #[test]
     fn rejects_control_characters() {
-        assert_eq!(validate_name(&json!("An\u{0}n")), Err(NameError::ControlCharacter));
-        assert_eq!(validate_name(&json!("An\nn")), Err(NameError::ControlCharacter));
+        assert_eq!(
+            validate_name(&json!("An\u{0}n")),
+            Err(NameError::ControlCharacter)
+        );
+        assert_eq!(
+            validate_name(&json!("An\nn")),
+            Err(NameError::ControlCharacter)
+        );
     }
 
     #[test]

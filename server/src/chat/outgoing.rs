@@ -20,14 +20,23 @@ pub struct Outgoing<C> {
 
 impl<C> Outgoing<C> {
     pub fn only(conn: C, event: ServerEvent) -> Self {
-        Self { to: Audience::Only(conn), event }
+        Self {
+            to: Audience::Only(conn),
+            event,
+        }
     }
 
     pub fn everyone(event: ServerEvent) -> Self {
-        Self { to: Audience::Everyone, event }
+        Self {
+            to: Audience::Everyone,
+            event,
+        }
     }
 
     pub fn everyone_except(conn: C, event: ServerEvent) -> Self {
-        Self { to: Audience::EveryoneExcept(conn), event }
+        Self {
+            to: Audience::EveryoneExcept(conn),
+            event,
+        }
     }
 }

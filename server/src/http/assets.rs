@@ -40,7 +40,10 @@ impl SiteAssets {
     pub fn init(output_name: &str) -> &'static SiteAssets {
         SITE_ASSETS.get_or_init(|| {
             let bundle_hash = (!cfg!(debug_assertions)).then(|| bundle_hash(output_name));
-            let assets = SiteAssets { output_name: output_name.to_owned(), bundle_hash };
+            let assets = SiteAssets {
+                output_name: output_name.to_owned(),
+                bundle_hash,
+            };
             if Site::get(&format!("pkg/{output_name}.wasm")).is_none() {
                 tracing::warn!(
                     "the web app is not built (no pkg/{output_name}.wasm in target/site): \
@@ -65,7 +68,10 @@ impl SiteAssets {
         if let (Some(hash), Some(rest)) = (&self.bundle_hash, path.strip_prefix("pkg/")) {
             let hashed = format!("{}.{hash}.", self.output_name);
             if let Some(ext) = rest.strip_prefix(&hashed) {
-                return (Cow::Owned(format!("pkg/{}.{ext}", self.output_name)), IMMUTABLE);
+                return (
+                    Cow::Owned(format!("pkg/{}.{ext}", self.output_name)),
+                    IMMUTABLE,
+                );
             }
         }
         (Cow::Borrowed(path), REVALIDATE)
@@ -86,10 +92,12 @@ fn bundle_hash(output_name: &str) -> String {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
 }
 
 /// Serves a file of the site, or 404.
@@ -138,7 +146,9 @@ fn precompressed(path: &str, headers: &HeaderMap) -> Option<(Cow<'static, [u8]>,
     [("br", ".br"), ("gzip", ".gz")]
         .into_iter()
         .filter(|(coding, _)| accepts(coding))
-        .find_map(|(coding, suffix)| Site::get(&format!("{path}{suffix}")).map(|f| (f.data, coding)))
+        .find_map(|(coding, suffix)| {
+            Site::get(&format!("{path}{suffix}")).map(|f| (f.data, coding))
+        })
 }
 
 fn insert(headers: &mut HeaderMap, name: header::HeaderName, value: &str) {
@@ -160,18 +170,39 @@ mod tests {
 
     #[test]
     fn hashed_bundle_names_resolve_to_the_stored_files() {
-        let assets = SiteAssets { output_name: "chat".into(), bundle_hash: Some("abc".into()) };
+        let assets = SiteAssets {
+            output_name: "chat".into(),
+            bundle_hash: Some("abc".into()),
+        };
         assert_eq!(assets.bundle_name(), "chat.abc");
-        assert_eq!(assets.resolve("pkg/chat.abc.wasm"), (Cow::Borrowed("pkg/chat.wasm"), IMMUTABLE));
-        assert_eq!(assets.resolve("pkg/chat.abc.css"), (Cow::Borrowed("pkg/chat.css"), IMMUTABLE));
-        assert_eq!(assets.resolve("pkg/chat.old.wasm"), (Cow::Borrowed("pkg/chat.old.wasm"), REVALIDATE));
-        assert_eq!(assets.resolve("favicon.svg"), (Cow::Borrowed("favicon.svg"), REVALIDATE));
+        assert_eq!(
+            assets.resolve("pkg/chat.abc.wasm"),
+            (Cow::Borrowed("pkg/chat.wasm"), IMMUTABLE)
+        );
+        assert_eq!(
+            assets.resolve("pkg/chat.abc.css"),
+            (Cow::Borrowed("pkg/chat.css"), IMMUTABLE)
+        );
+        assert_eq!(
+            assets.resolve("pkg/chat.old.wasm"),
+            (Cow::Borrowed("pkg/chat.old.wasm"), REVALIDATE)
+        );
+        assert_eq!(
+            assets.resolve("favicon.svg"),
+            (Cow::Borrowed("favicon.svg"), REVALIDATE)
+        );
     }
 
     #[test]
     fn debug_names_are_plain() {
-        let assets = SiteAssets { output_name: "chat".into(), bundle_hash: None };
+        let assets = SiteAssets {
+            output_name: "chat".into(),
+            bundle_hash: None,
+        };
         assert_eq!(assets.bundle_name(), "chat");
-        assert_eq!(assets.resolve("pkg/chat.wasm"), (Cow::Borrowed("pkg/chat.wasm"), REVALIDATE));
+        assert_eq!(
+            assets.resolve("pkg/chat.wasm"),
+            (Cow::Borrowed("pkg/chat.wasm"), REVALIDATE)
+        );
     }
 }

@@ -18,7 +18,10 @@ pub struct Listening;
 impl<A: Adapter> FromConnectParts<A> for Listening {
     type Error = Infallible;
 
-    fn from_connect_parts(s: &Arc<Socket<A>>, _auth: &Option<SocketValue>) -> Result<Self, Infallible> {
+    fn from_connect_parts(
+        s: &Arc<Socket<A>>,
+        _auth: &Option<SocketValue>,
+    ) -> Result<Self, Infallible> {
         s.on_fallback(on_event);
         s.on_disconnect(on_disconnect);
         tracing::debug!(sid = %s.id, "socket connected");
@@ -56,7 +59,10 @@ impl<A: Adapter> FromMessageParts<A> for Enqueued {
             Ok(TryData(data)) => data.ok(),
             Err(never) => match never {},
         };
-        hub.send(HubCommand::Event { conn: s.id, event: ClientEvent::from_wire(&name, payload) });
+        hub.send(HubCommand::Event {
+            conn: s.id,
+            event: ClientEvent::from_wire(&name, payload),
+        });
         Ok(Enqueued)
     }
 }
@@ -67,7 +73,10 @@ pub struct Departed;
 impl<A: Adapter> FromDisconnectParts<A> for Departed {
     type Error = Infallible;
 
-    fn from_disconnect_parts(s: &Arc<Socket<A>>, reason: DisconnectReason) -> Result<Self, Infallible> {
+    fn from_disconnect_parts(
+        s: &Arc<Socket<A>>,
+        reason: DisconnectReason,
+    ) -> Result<Self, Infallible> {
         tracing::debug!(sid = %s.id, ?reason, "socket disconnected");
         if let Some(hub) = hub_of(s) {
             hub.send(HubCommand::Disconnect { conn: s.id });

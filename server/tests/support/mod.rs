@@ -42,7 +42,11 @@ impl TestServer {
         let task = tokio::spawn(server::serve(settings, listener, async move {
             let _ = signal.await;
         }));
-        Self { addr, shutdown: Some(shutdown), task: Some(task) }
+        Self {
+            addr,
+            shutdown: Some(shutdown),
+            task: Some(task),
+        }
     }
 
     pub fn ws_url(&self) -> String {
@@ -93,8 +97,13 @@ impl Client {
 
     /// Opens the WebSocket only.
     pub async fn open(server: &TestServer, label: &str) -> Self {
-        let (ws, _) = tokio_tungstenite::connect_async(server.ws_url()).await.expect("websocket");
-        Self { ws, label: label.to_owned() }
+        let (ws, _) = tokio_tungstenite::connect_async(server.ws_url())
+            .await
+            .expect("websocket");
+        Self {
+            ws,
+            label: label.to_owned(),
+        }
     }
 
     /// Connects and logs in, consuming `welcome` and its own `userJoined`.
@@ -106,8 +115,14 @@ impl Client {
         client
     }
 
+    /// Sends an event; non-string payloads too (the browser codec only sends strings).
     pub async fn emit(&mut self, event: ClientEvent) {
-        let frame = codec::encode(&event).expect("encodable");
+        let frame = match event.payload() {
+            Some(payload) if !payload.is_string() => {
+                format!("42{}", serde_json::json!([event.name(), payload]))
+            }
+            _ => codec::encode(&event).expect("encodable"),
+        };
         self.send_raw(&frame).await;
     }
 
@@ -135,6 +150,11 @@ impl Client {
                 Err(_) => return None,
             };
             match message {
+                // Events are decoded here into full JSON, so that echoed payloads
+                // (`loginNameBad`) can be checked; the rest with the browser's codec.
+                Message::Text(text) if text.starts_with("42") => {
+                    return Some(Incoming::Event(decode_event(&text[2..], &self.label)));
+                }
                 Message::Text(text) => match codec::decode(&text) {
                     Ok(Incoming::Ping) => self.send_raw(&codec::pong()).await,
                     Ok(incoming) => return Some(incoming),
@@ -183,4 +203,16 @@ impl Client {
     pub async fn close(mut self) {
         let _ = self.ws.close(None).await;
     }
+}
+
+fn decode_event(json: &str, label: &str) -> ServerEvent {
+    let array: Vec<serde_json::Value> =
+        serde_json::from_str(json).unwrap_or_else(|e| panic!("{label}: bad event {json:?}: {e}"));
+    let mut args = array.into_iter();
+    let name = match args.next() {
+        Some(serde_json::Value::String(name)) => name,
+        other => panic!("{label}: event without a name: {other:?}"),
+    };
+    ServerEvent::decode(&name, args.next().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{label}: {e}"))
 }
