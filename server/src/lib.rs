@@ -46,6 +46,9 @@ pub async fn serve(
     let _ = any_spawner::Executor::init_tokio();
     let mut options = leptos_options()?;
     options.site_addr = listener.local_addr()?;
+    // The page names the bundle by content (see `http::SiteAssets`), not through
+    // cargo-leptos' hash.txt, which would have to sit beside the binary.
+    options.hash_files = false;
     options.output_name = http::SiteAssets::init(&options.output_name)
         .bundle_name()
         .into();

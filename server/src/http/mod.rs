@@ -6,11 +6,13 @@ mod assets;
 pub use assets::SiteAssets;
 
 use app::shell;
+use axum::http::{header, HeaderValue};
 use axum::routing::get;
 use axum::Router;
 use leptos::config::LeptosOptions;
 use socketioxide::layer::SocketIoLayer;
 use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 /// The whole site. `/socket.io/` is answered by `socket_layer`, `/` by the Leptos app
 /// (server-side rendered), everything else from the files compiled into the binary.
@@ -20,7 +22,14 @@ pub fn router(options: LeptosOptions, socket_layer: SocketIoLayer) -> Router {
         move || shell(options.clone())
     });
     Router::new()
-        .route("/", get(page))
+        .route(
+            "/",
+            // The page names the current bundle: always revalidate it.
+            get(page).layer(SetResponseHeaderLayer::if_not_present(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("no-cache"),
+            )),
+        )
         .fallback(assets::serve)
         // Compresses the page; precompressed assets already carry Content-Encoding and are
         // passed through as they are.
