@@ -30,7 +30,12 @@ step "release build"
 cargo leptos build --release --precompress
 bash scripts/bundle-size.sh
 
-export CHAT_SERVER_BIN="$ROOT/target/release/server"
+# The browser and protocol suites run the release binary copied alone into an empty
+# folder: what gets deployed.
+standalone="$(mktemp -d)"
+trap 'rm -rf "$standalone"' EXIT
+cp target/release/server "$standalone/server"
+export CHAT_SERVER_BIN="$standalone/server"
 
 step "end-to-end tests (Playwright, Chromium)"
 (cd end2end && npx playwright test)

@@ -18,7 +18,7 @@ export const TRANSPORTS = [
 /** How long to wait for events that must arrive. */
 export const WAIT_MS = 3_000;
 /** How long to keep listening to assert that nothing more arrives. */
-export const QUIET_MS = 250;
+export const QUIET_MS = 200;
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -32,7 +32,7 @@ let nameCounter = 0;
 /** A name (3..10 characters) that no other test of this process uses. */
 export function uniqueName(prefix = 'u') {
   nameCounter += 1;
-  const name = `${prefix}${nameCounter.toString(36)}`;
+  const name = `${prefix}${nameCounter.toString(36).padStart(3, '0')}`;
   assert.ok(name.length >= 3 && name.length <= 10, `uniqueName produced ${name}`);
   return name;
 }
@@ -52,7 +52,7 @@ export function useServer(options) {
   return ctx;
 }
 
-/** Waits until cond() is truthy, re-checking whenever `emitter` notifies and every 20 ms. */
+/** Waits until cond() is truthy, re-checking every 10 ms; the error names describe(). */
 async function until(cond, timeoutMs, describe) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -31,7 +31,7 @@ for (const { label, options } of TRANSPORTS) {
       ['ünïcødé 😀', [1]],
     ];
     for (const [event, args] of unknown) {
-      test(`${JSON.stringify(event)} → requestRejected unknownEvent to the sender only`, async () => {
+      test(`${JSON.stringify(event)} with arguments ${JSON.stringify(args)} → requestRejected unknownEvent to the sender only`, async () => {
         const [ann, bob, lurker] = await clients.connectMany(['ann', 'bob', 'lurker (not logged in)']);
         await loginAll([ann, bob, lurker], [[ann, 'Ann'], [bob, 'Bob']]);
         ann.emit(event, ...args);
@@ -108,13 +108,19 @@ describe('transports', () => {
     const watcher = await clients.connect('watcher', TRANSPORTS[0].options);
     const ann = new Client(ctx.url, 'ann (default transports)', {});
     clients.open.push(ann);
-    const upgraded = new Promise((resolve) => ann.socket.io.on('open', () => ann.socket.io.engine.once('upgrade', resolve)));
-    await ann.connected();
-    assert.equal(ann.transport(), 'polling', 'connected over polling first');
-    // Chat across the upgrade.
+    let firstTransport = null;
+    const upgraded = new Promise((resolve) => {
+      ann.socket.io.once('open', () => {
+        firstTransport = ann.transport();
+        ann.socket.io.engine.once('upgrade', resolve);
+      });
+    });
+    // Sent while the connection is being set up and upgraded.
     ann.emit('login', 'Ann');
     for (let i = 0; i < 20; i += 1) ann.emit('chat', `during ${i}`);
+    await ann.connected();
     await Promise.race([upgraded, sleep(WAIT_MS).then(() => assert.fail('no upgrade to WebSocket'))]);
+    assert.equal(firstTransport, 'polling', 'connected over polling first');
     assert.equal(ann.transport(), 'websocket');
     for (let i = 0; i < 5; i += 1) ann.emit('chat', `after ${i}`);
     const messages = [

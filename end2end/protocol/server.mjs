@@ -6,8 +6,8 @@
 //
 // The binary comes from the environment variable CHAT_SERVER_BIN (an absolute path, or a path
 // relative to the current directory or to the repository root, e.g. target/debug/server). It is
-// started as `BIN --port 0 --address 127.0.0.1 [extraArgs]` with the repository root as its
-// working directory, and is ready once it prints `listening on http://...` on stdout or stderr.
+// started as `BIN --port 0 --address 127.0.0.1 [extraArgs]` in the binary's own folder (a
+// release binary needs nothing beside it), and is ready once it prints `listening on http://...` on stdout or stderr.
 // Set CHAT_SERVER_LOG=1 to copy the server's output to this process's stderr.
 
 import { spawn } from 'node:child_process';
@@ -47,7 +47,7 @@ export async function startServer({ args = [], env = {}, readyTimeoutMs = 30_000
   const bin = serverBinary();
   const argv = ['--port', '0', '--address', '127.0.0.1', ...args];
   const child = spawn(bin, argv, {
-    cwd: REPO_ROOT,
+    cwd: path.dirname(bin),
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,7 +1,7 @@
 // The connection indicator: "reconnecting…" while the socket is down.
 // The socket's WebSocket is routed through Playwright so the test can cut it and keep it down.
 
-import { expect, openApp, test } from './fixtures.mjs';
+import { expect, login, messages, openApp, send, test, userNames } from './fixtures.mjs';
 
 test('shows "reconnecting…" while the socket is down, and not once it is back', async ({ browser }) => {
   const context = await browser.newContext();
@@ -30,6 +30,37 @@ test('shows "reconnecting…" while the socket is down, and not once it is back'
 
     down = false;
     await expect(connection).not.toHaveText(/reconnecting…/, { timeout: 20_000 });
+  } finally {
+    await context.close();
+  }
+});
+
+test('after a dropped connection the user is logged back in and can chat on', async ({ browser, bot }) => {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    const live = [];
+    await page.routeWebSocket(/\/socket\.io\//, (ws) => {
+      ws.connectToServer();
+      live.push(ws);
+    });
+    await openApp(page);
+    await login(page, 'Ann');
+    const bob = await bot('Bob');
+    await expect(page.getByTestId('user-count')).toHaveText('2');
+
+    // Cut the socket; the app reconnects on its own and logs in as Ann again.
+    for (const ws of live.splice(0)) await ws.close({ code: 1011, reason: 'test: connection lost' });
+    await expect(page.getByTestId('connection')).toHaveText(/reconnecting…/);
+    await expect(page.getByTestId('connection')).not.toHaveText(/reconnecting…/, { timeout: 20_000 });
+    await expect(page.getByTestId('messages').locator('li.server').last()).toHaveText('Reconnected as Ann.');
+    await expect(page.getByTestId('user-count')).toHaveText('2');
+    expect(await userNames(page)).toEqual(['Ann', 'Bob']);
+
+    const received = new Promise((resolve) => bob.socket.on('chat', (m) => m.message === 'back again' && resolve(m)));
+    await send(page, 'back again');
+    expect(await received).toEqual({ sender: 'Ann', message: 'back again' });
+    await expect(messages(page).last()).toContainText('back again');
   } finally {
     await context.close();
   }

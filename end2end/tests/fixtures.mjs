@@ -20,8 +20,31 @@ export function baseURL() {
 
 /** Loads the app in `page` and waits until it has hydrated (body[data-hydrated=true]). */
 export async function openApp(page) {
-  await page.goto(baseURL());
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true', { timeout: HYDRATION_TIMEOUT_MS });
+  const problems = [];
+  const onConsole = (message) => {
+    if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+  };
+  const onPageError = (error) => problems.push(`page error: ${error.message}`);
+  const onRequestFailed = (request) => problems.push(`request failed: ${request.url()} (${request.failure()?.errorText})`);
+  const onResponse = (response) => {
+    if (response.status() >= 400) problems.push(`HTTP ${response.status()}: ${response.url()}`);
+  };
+  page.on('console', onConsole);
+  page.on('pageerror', onPageError);
+  page.on('requestfailed', onRequestFailed);
+  page.on('response', onResponse);
+  try {
+    await page.goto(baseURL());
+    await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true', { timeout: HYDRATION_TIMEOUT_MS });
+  } catch (error) {
+    error.message += `\n\nThe app did not hydrate. What the page reported:\n${problems.join('\n') || '(nothing)'}`;
+    throw error;
+  } finally {
+    page.off('console', onConsole);
+    page.off('pageerror', onPageError);
+    page.off('requestfailed', onRequestFailed);
+    page.off('response', onResponse);
+  }
 }
 
 /** Logs in through the login form; waits for the lobby. submit: 'click' or 'enter'. */
@@ -113,7 +136,10 @@ export class Bot {
     this.typingTimer = null;
   }
 
+  /** Sends a chat; like a real client, this ends its typing (the server sends userStoppedTyping). */
   chat(text) {
+    clearInterval(this.typingTimer);
+    this.typingTimer = null;
     this.socket.emit('chat', text);
   }
 

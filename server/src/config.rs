@@ -74,6 +74,7 @@ pub struct SocketSettings {
     pub ping_interval_ms: u64,
     pub ping_timeout_ms: u64,
     pub max_payload_bytes: u64,
+    pub max_buffered_packets: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

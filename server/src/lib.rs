@@ -34,6 +34,7 @@ pub async fn serve(
         .ping_interval(Duration::from_millis(settings.socket.ping_interval_ms))
         .ping_timeout(Duration::from_millis(settings.socket.ping_timeout_ms))
         .max_payload(settings.socket.max_payload_bytes)
+        .max_buffer_size(settings.socket.max_buffered_packets)
         .ws_max_message_size(
             usize::try_from(settings.socket.max_payload_bytes).unwrap_or(usize::MAX),
         )

@@ -21,7 +21,7 @@ pub fn router(options: LeptosOptions, socket_layer: SocketIoLayer) -> Router {
         let options = options.clone();
         move || shell(options.clone())
     });
-    Router::new()
+    let site = Router::new()
         .route(
             "/",
             // The page names the current bundle: always revalidate it.
@@ -33,6 +33,10 @@ pub fn router(options: LeptosOptions, socket_layer: SocketIoLayer) -> Router {
         .fallback(assets::serve)
         // Compresses the page; precompressed assets already carry Content-Encoding and are
         // passed through as they are.
-        .layer(CompressionLayer::new())
-        .layer(socket_layer)
+        .layer(CompressionLayer::new());
+    // `Router::layer` wraps every route and the fallback separately, and each
+    // `SocketIoLayer::layer` call makes an Engine.IO server with its own sessions: polling
+    // requests after the handshake would land on another one ("Session ID unknown"). So
+    // the whole site becomes one service, wrapped once.
+    Router::new().fallback_service(site).layer(socket_layer)
 }

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test file uses its own subset
 
+pub mod polling;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
