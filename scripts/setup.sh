@@ -142,12 +142,25 @@ setup_npm() {
   (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
 }
 
+# --- 6. Python: the official python-socketio client, for its test suite -----------------
+setup_python() {
+  local venv="$ROOT/end2end/.venv" requirements="$ROOT/end2end/python/requirements.txt"
+  if [ -f "$venv/requirements.txt" ] && cmp -s "$venv/requirements.txt" "$requirements"; then
+    return
+  fi
+  log "Python venv in end2end/.venv"
+  python3 -m venv "$venv" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$venv"; }
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+  cp "$requirements" "$venv/requirements.txt"
+}
+
 # shellcheck source=scripts/env.sh
 source "$ROOT/scripts/env.sh"
 setup_system_packages
 setup_rust
 source "$ROOT/scripts/env.sh" # the toolchain may have changed
 setup_npm
+setup_python
 setup_cargo_leptos
 setup_wasm_bindgen
 log "ready ($(cd "$ROOT" && rustc --version), $(cargo leptos --version), $(wasm-bindgen --version))"

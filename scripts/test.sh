@@ -42,3 +42,6 @@ step "end-to-end tests (Playwright, Chromium)"
 
 step "protocol tests (official socket.io-client)"
 (cd end2end && node --test --test-concurrency=1 protocol/)
+
+step "protocol tests (official python-socketio)"
+end2end/.venv/bin/python -m unittest discover -v -s end2end/python

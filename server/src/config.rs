@@ -98,12 +98,6 @@ pub enum ConfigError {
 }
 
 impl Settings {
-    /// The compiled-in defaults from `Leptos.toml`.
-    pub fn defaults() -> Self {
-        // Checked by the `defaults_parse` test; a broken Leptos.toml never ships.
-        Self::layered(None).unwrap_or_else(|e| panic!("built-in Leptos.toml is invalid: {e}"))
-    }
-
     /// Reads the settings: defaults, then `file` if given, then `cli` (flags and env).
     pub fn load(cli: &Cli) -> Result<Self, ConfigError> {
         let file = match &cli.config {
@@ -186,7 +180,8 @@ mod tests {
 
     #[test]
     fn defaults_parse() {
-        let settings = Settings::defaults();
+        // A broken Leptos.toml never ships: every start would fail with this error.
+        let settings = Settings::load(&Cli::default()).expect("built-in Leptos.toml is valid");
         assert_eq!(settings.server.port, 3000);
         assert_eq!(settings.server.address, IpAddr::from([127, 0, 0, 1]));
         assert_eq!(settings.typing_lease(), Duration::from_secs(3));

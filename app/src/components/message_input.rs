@@ -20,7 +20,9 @@ pub fn MessageInput() -> impl IntoView {
     let input = NodeRef::<Input>::new();
     Effect::new(move |_| {
         if let Some(input) = input.get() {
-            let _ = input.focus();
+            if input.focus().is_err() {
+                leptos::logging::warn!("cannot focus the message input");
+            }
         }
     });
 

@@ -19,7 +19,8 @@ pub use hub::{ChatHub, HubCommand};
 
 use socketioxide::SocketIo;
 
-/// Makes the default namespace run the chat through `hub`.
+/// Makes the default namespace run the chat. The [`ChatHub`] must be the `SocketIo`'s state
+/// (`SocketIo::builder().with_state(hub)`); [`ChatHub::run`] applies what it receives.
 pub fn attach(io: &SocketIo) {
     io.ns("/", on_connect);
 }

@@ -1,0 +1,125 @@
+"""The official Python Socket.IO client (python-socketio) against the real server binary,
+over WebSocket and over the default long-polling start: login, errors, presence, chat.
+
+    CHAT_SERVER_BIN=target/release/server python -m unittest discover -s end2end/python
+"""
+
+import os
+import re
+import subprocess
+import threading
+import unittest
+
+import socketio
+
+READY = re.compile(r"listening on (http://\S+)")
+TIMEOUT = 5
+
+
+class Server:
+    """The chat server binary on a free loopback port."""
+
+    def __init__(self):
+        binary = os.environ.get("CHAT_SERVER_BIN")
+        if not binary:
+            raise RuntimeError("CHAT_SERVER_BIN is not set: point it at the server binary")
+        env = dict(os.environ, NO_COLOR="1")
+        self.process = subprocess.Popen(
+            [binary, "--address", "127.0.0.1", "--port", "0"],
+            cwd=os.path.dirname(os.path.abspath(binary)),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+        )
+        self.url = None
+        ready = threading.Event()
+
+        def read():
+            for line in self.process.stdout:
+                match = READY.search(re.sub(r"\x1b\[[0-9;]*m", "", line))
+                if match and not self.url:
+                    self.url = match.group(1)
+                    ready.set()
+
+        threading.Thread(target=read, daemon=True).start()
+        if not ready.wait(30):
+            self.process.kill()
+            raise RuntimeError("the server did not start listening")
+
+    def stop(self):
+        """SIGTERM; returns the exit code."""
+        self.process.terminate()
+        return self.process.wait(15)
+
+
+class PythonClientTest:
+    transports = None  # set by subclasses
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server()
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.server.stop()
+        if code != 0:
+            raise AssertionError(f"the server exited with {code} after SIGTERM")
+
+    def setUp(self):
+        self.clients = []
+
+    def tearDown(self):
+        for client in self.clients:
+            client.disconnect()
+
+    def client(self):
+        client = socketio.SimpleClient()
+        client.connect(self.server.url, transports=self.transports, wait_timeout=TIMEOUT)
+        self.clients.append(client)
+        return client
+
+    def name(self, base):
+        return f"{base}{self.suffix}"
+
+    def test_login_chat_and_presence(self):
+        ann, bob = self.client(), self.client()
+        ann.emit("login", self.name("Ann"))
+        self.assertEqual(ann.receive(TIMEOUT), ["welcome", self.name("Ann")])
+        self.assertEqual(ann.receive(TIMEOUT), ["userJoined", self.name("Ann")])
+        self.assertEqual(bob.receive(TIMEOUT), ["userJoined", self.name("Ann")])
+
+        bob.emit("onlineUsers")
+        self.assertEqual(bob.receive(TIMEOUT), ["onlineUsers", [self.name("Ann")]])
+
+        ann.emit("chat", "hello from Python")
+        expected = ["chat", {"sender": self.name("Ann"), "message": "hello from Python"}]
+        self.assertEqual(ann.receive(TIMEOUT), expected)
+        self.assertEqual(bob.receive(TIMEOUT), expected)
+
+    def test_login_errors(self):
+        first, second = self.client(), self.client()
+        second.emit("login", 42)
+        self.assertEqual(second.receive(TIMEOUT), ["loginNameBad", 42])
+        second.emit("login", "ab")
+        self.assertEqual(second.receive(TIMEOUT), ["loginNameBad", "ab"])
+        first.emit("login", self.name("Cat"))
+        self.assertEqual(first.receive(TIMEOUT)[0], "welcome")
+        second.emit("login", self.name("Cat"))
+        # `second` also sees Cat join, before its own answer.
+        self.assertEqual(second.receive(TIMEOUT), ["userJoined", self.name("Cat")])
+        self.assertEqual(second.receive(TIMEOUT), ["loginNameExists", self.name("Cat")])
+
+
+class OverWebSocket(PythonClientTest, unittest.TestCase):
+    transports = ["websocket"]
+    suffix = "W"
+
+
+class OverPolling(PythonClientTest, unittest.TestCase):
+    transports = ["polling"]
+    suffix = "P"
+
+
+if __name__ == "__main__":
+    unittest.main()
