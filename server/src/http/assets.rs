@@ -170,7 +170,12 @@ pub async fn serve(uri: Uri, headers: HeaderMap) -> Response {
     let (body, encoding) = precompressed(&path, &headers)
         .map_or((file.data, None), |(data, encoding)| (data, Some(encoding)));
 
-    let mut response = Response::new(Body::from(body.into_owned()));
+    // Release builds embed the files: send them without copying.
+    let body = match body {
+        Cow::Borrowed(embedded) => Body::from(embedded),
+        Cow::Owned(read_from_disk) => Body::from(read_from_disk),
+    };
+    let mut response = Response::new(body);
     let response_headers = response.headers_mut();
     insert(response_headers, header::CONTENT_TYPE, &mime);
     insert(response_headers, header::CACHE_CONTROL, cache_control);
