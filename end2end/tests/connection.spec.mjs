@@ -65,3 +65,39 @@ test('after a dropped connection the user is logged back in and can chat on', as
     await context.close();
   }
 });
+
+test('a message sent while disconnected is delivered once the app is back', async ({ browser, bot }) => {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    let down = false;
+    const live = [];
+    await page.routeWebSocket(/\/socket\.io\//, (ws) => {
+      if (down) {
+        ws.close({ code: 1011, reason: 'test: server unreachable' });
+        return;
+      }
+      ws.connectToServer();
+      live.push(ws);
+    });
+    await openApp(page);
+    await login(page, 'Ann');
+    const bob = await bot('Bob');
+    const received = [];
+    bob.socket.on('chat', (m) => received.push(m));
+
+    down = true;
+    for (const ws of live.splice(0)) await ws.close({ code: 1011, reason: 'test: connection lost' });
+    await expect(page.getByTestId('connection')).toHaveText(/reconnecting…/);
+    await send(page, 'sent while offline');
+    await page.waitForTimeout(500);
+    expect(received, 'nothing can arrive while the socket is down').toEqual([]);
+
+    down = false;
+    await expect(page.getByTestId('connection')).not.toHaveText(/reconnecting…/, { timeout: 20_000 });
+    await expect.poll(() => received, { timeout: 10_000 }).toEqual([{ sender: 'Ann', message: 'sent while offline' }]);
+    await expect(messages(page).last()).toContainText('sent while offline');
+  } finally {
+    await context.close();
+  }
+});

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use futures::channel::mpsc::{self, UnboundedReceiver};
+use futures::channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use futures::{FutureExt, StreamExt};
 use gloo_timers::future::sleep;
 use wasm_bindgen::closure::Closure;
@@ -13,17 +13,23 @@ use super::backoff::Backoff;
 use super::codec::{self, Incoming};
 use crate::model::{Action, ChatStore};
 use crate::protocol::ClientEvent;
-use crate::Outbox;
 
 /// How long the server may take to answer the Engine.IO and Socket.IO handshakes.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Connects, and reconnects with jittered backoff whenever the connection drops, until the
 /// app is gone. Events from `queue` are sent in order while connected.
-pub async fn run(store: ChatStore, outbox: Outbox, mut queue: UnboundedReceiver<ClientEvent>) {
+pub async fn run(store: ChatStore, mut queue: UnboundedReceiver<ClientEvent>) {
     let mut backoff = Backoff::default();
+    // Delayed sends (login retries) come back on their own channel, which is never held.
+    let (delayed_tx, mut delayed) = mpsc::unbounded();
+    let mut channels = Channels {
+        queue: &mut queue,
+        delayed: &mut delayed,
+        delayed_tx: &delayed_tx,
+    };
     loop {
-        match session(&store, &outbox, &mut queue, &mut backoff).await {
+        match session(&store, &mut channels, &mut backoff).await {
             Ended::AppGone => return,
             Ended::Lost(reason) => leptos::logging::warn!("chat connection lost: {reason}"),
         }
@@ -38,12 +44,16 @@ enum Ended {
     Lost(String),
 }
 
-async fn session(
-    store: &ChatStore,
-    outbox: &Outbox,
-    queue: &mut UnboundedReceiver<ClientEvent>,
-    backoff: &mut Backoff,
-) -> Ended {
+/// Where a session's outgoing events come from.
+struct Channels<'a> {
+    /// What the app sends, in order.
+    queue: &'a mut UnboundedReceiver<ClientEvent>,
+    /// Delayed sends, once due.
+    delayed: &'a mut UnboundedReceiver<ClientEvent>,
+    delayed_tx: &'a UnboundedSender<ClientEvent>,
+}
+
+async fn session(store: &ChatStore, channels: &mut Channels<'_>, backoff: &mut Backoff) -> Ended {
     let (socket, mut frames) = match Socket::open(&endpoint()) {
         Ok(opened) => opened,
         Err(_) => return Ended::Lost("cannot open a WebSocket".into()),
@@ -78,7 +88,7 @@ async fn session(
     backoff.reset();
     mark_ready();
     for action in store.connected() {
-        if let Err(reason) = perform(&socket, outbox, action) {
+        if let Err(reason) = perform(&socket, channels.delayed_tx, action) {
             return Ended::Lost(reason);
         }
     }
@@ -96,7 +106,7 @@ async fn session(
                 }
                 Ok(Incoming::Event(event)) => {
                     for action in store.apply(event) {
-                        if let Err(reason) = perform(&socket, outbox, action) {
+                        if let Err(reason) = perform(&socket, channels.delayed_tx, action) {
                             return Ended::Lost(reason);
                         }
                     }
@@ -106,9 +116,17 @@ async fn session(
                 Ok(Incoming::Open(_) | Incoming::Connected | Incoming::Ignored) => {}
                 Err(reason) => return Ended::Lost(reason),
             },
-            event = queue.next() => match event {
+            event = channels.delayed.next() => {
+                if let Some(event) = event {
+                    if let Err(reason) = perform(&socket, channels.delayed_tx, Action::Send(event)) {
+                        return Ended::Lost(reason);
+                    }
+                }
+            },
+            // While logging back in, what the user sends waits for the `welcome`.
+            event = next_to_send(channels.queue, store.rejoining()).fuse() => match event {
                 Some(event) => {
-                    if let Err(reason) = perform(&socket, outbox, Action::Send(event)) {
+                    if let Err(reason) = perform(&socket, channels.delayed_tx, Action::Send(event)) {
                         return Ended::Lost(reason);
                     }
                 }
@@ -118,17 +136,33 @@ async fn session(
     }
 }
 
-fn perform(socket: &Socket, outbox: &Outbox, action: Action) -> Result<(), String> {
+async fn next_to_send(
+    queue: &mut UnboundedReceiver<ClientEvent>,
+    hold: bool,
+) -> Option<ClientEvent> {
+    if hold {
+        std::future::pending().await
+    } else {
+        queue.next().await
+    }
+}
+
+fn perform(
+    socket: &Socket,
+    delayed: &UnboundedSender<ClientEvent>,
+    action: Action,
+) -> Result<(), String> {
     match action {
         Action::Send(event) => {
             let frame = codec::encode(&event).map_err(|e| e.to_string())?;
             socket.send(&frame)
         }
         Action::SendAfter(event, delay) => {
-            let outbox = outbox.clone();
+            let delayed = delayed.clone();
             leptos::task::spawn_local(async move {
                 sleep(delay).await;
-                outbox.send(event);
+                // Fails only once the app is gone.
+                let _ = delayed.unbounded_send(event);
             });
             Ok(())
         }
@@ -144,7 +178,7 @@ async fn next_incoming(
     loop {
         let frame = futures::select_biased! {
             frame = frames.next() => frame,
-            () = sleep(limit).fuse() => return Err(format!("no frame from the server for {} ms", limit.as_millis())),
+            () = sleep(limit).fuse() => return Err(format!("no frame from the server for {} s", limit.as_secs())),
         };
         match frame {
             Some(Frame::Text(text)) => match codec::decode(&text) {

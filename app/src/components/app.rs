@@ -13,15 +13,12 @@ pub fn App() -> impl IntoView {
     let store = ChatStore::new();
     let (sender, receiver) = futures::channel::mpsc::unbounded();
     let outbox = Outbox(sender);
-    provide_context(ChatContext {
-        store,
-        outbox: outbox.clone(),
-    });
+    provide_context(ChatContext { store, outbox });
 
     #[cfg(feature = "hydrate")]
-    leptos::task::spawn_local(crate::client::run(store, outbox, receiver));
+    leptos::task::spawn_local(crate::client::run(store, receiver));
     #[cfg(not(feature = "hydrate"))]
-    drop((outbox, receiver));
+    drop(receiver);
 
     view! {
         <main class="chat">

@@ -8,8 +8,11 @@ use crate::protocol::{ClientEvent, ServerEvent};
 /// The most lines kept in the message list.
 const MAX_LINES: usize = 500;
 /// After a reconnect, the server may still hold our old session until its heartbeat
-/// times out; logging in again is retried this often until it lets the name go.
+/// times out; logging in again is retried this often until it lets the name go...
 const RELOGIN_RETRY: Duration = Duration::from_secs(2);
+/// ...this many times (longer than the server's ping interval + timeout). After that,
+/// someone else has the name: back to the login form.
+const MAX_RELOGIN_ATTEMPTS: u32 = 15;
 
 /// State of the connection to the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +60,8 @@ pub struct ChatStore {
     pub typing: RwSignal<Vec<String>>,
     pub connection: RwSignal<Connection>,
     next_line_id: StoredValue<u64>,
+    /// Failed attempts to log back in after a reconnect; `None` when not doing that.
+    relogin_attempts: StoredValue<Option<u32>>,
 }
 
 impl Default for ChatStore {
@@ -75,6 +80,7 @@ impl ChatStore {
             typing: RwSignal::new(Vec::new()),
             connection: RwSignal::new(Connection::Connecting),
             next_line_id: StoredValue::new(0),
+            relogin_attempts: StoredValue::new(None),
         }
     }
 
@@ -82,9 +88,18 @@ impl ChatStore {
     pub fn connected(&self) -> Vec<Action> {
         self.connection.set(Connection::Online);
         match self.me.get_untracked() {
-            Some(name) => vec![Action::Send(ClientEvent::login(&name))],
+            Some(name) => {
+                self.relogin_attempts.set_value(Some(0));
+                vec![Action::Send(ClientEvent::login(&name))]
+            }
             None => Vec::new(),
         }
+    }
+
+    /// Whether we are logging back in after a reconnect: what the user sends meanwhile
+    /// must wait for the server's `welcome`.
+    pub fn rejoining(&self) -> bool {
+        self.relogin_attempts.get_value().is_some()
     }
 
     /// The socket dropped: nobody can be seen typing until we know again.
@@ -97,6 +112,7 @@ impl ChatStore {
     pub fn apply(&self, event: ServerEvent) -> Vec<Action> {
         match event {
             ServerEvent::Welcome(name) => {
+                self.relogin_attempts.set_value(None);
                 let again = self.me.get_untracked().as_deref() == Some(name.as_str());
                 self.login_error.set(None);
                 self.me.set(Some(name.clone()));
@@ -109,13 +125,19 @@ impl ChatStore {
                 return vec![Action::Send(ClientEvent::OnlineUsers)];
             }
             ServerEvent::LoginNameBad(_) => self.login_error.set(Some(LoginError::InvalidName)),
-            ServerEvent::LoginNameExists(name) => match self.me.get_untracked() {
-                // Our own previous session, not yet timed out on the server (we log back
-                // in with exactly the name it welcomed, so it answers with that name).
-                Some(me) if me == name => {
-                    return vec![Action::SendAfter(ClientEvent::login(&me), RELOGIN_RETRY)];
+            ServerEvent::LoginNameExists(name) => match self.relogin_attempts.get_value() {
+                // Probably our own previous session, not yet timed out on the server.
+                Some(attempts) if attempts + 1 < MAX_RELOGIN_ATTEMPTS => {
+                    self.relogin_attempts.set_value(Some(attempts + 1));
+                    return vec![Action::SendAfter(ClientEvent::login(&name), RELOGIN_RETRY)];
                 }
-                _ => self.login_error.set(Some(LoginError::NameTaken)),
+                Some(_) => {
+                    self.relogin_attempts.set_value(None);
+                    self.me.set(None);
+                    self.users.update(Vec::clear);
+                    self.login_error.set(Some(LoginError::NameTaken));
+                }
+                None => self.login_error.set(Some(LoginError::NameTaken)),
             },
             ServerEvent::UserJoined(name) => {
                 self.users.update(|users| {
@@ -314,10 +336,32 @@ mod tests {
             vec![Action::SendAfter(ClientEvent::login("Ann"), RELOGIN_RETRY)]
         );
         assert_eq!(store.login_error.get_untracked(), None);
+        assert!(store.rejoining(), "sending waits for the welcome");
         store.apply(ServerEvent::Welcome("Ann".into()));
+        assert!(!store.rejoining());
         assert_eq!(
             store.lines.get_untracked().last().map(|l| l.text.clone()),
             Some("Reconnected as Ann.".into())
+        );
+    }
+
+    #[test]
+    fn a_name_taken_for_good_sends_back_to_the_login_form() {
+        let store = logged_in_as("Ann");
+        store.connection_lost();
+        store.connected();
+        for _ in 1..MAX_RELOGIN_ATTEMPTS {
+            let retry = store.apply(ServerEvent::LoginNameExists("Ann".into()));
+            assert!(matches!(retry[..], [Action::SendAfter(..)]));
+        }
+        assert!(store
+            .apply(ServerEvent::LoginNameExists("Ann".into()))
+            .is_empty());
+        assert_eq!(store.me.get_untracked(), None);
+        assert!(!store.rejoining());
+        assert_eq!(
+            store.login_error.get_untracked(),
+            Some(LoginError::NameTaken)
         );
     }
 
