@@ -1,6 +1,8 @@
 # Sourced by the scripts in this folder: the environment every build, run and test uses.
 # shellcheck shell=bash
 
+ROOT="${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+
 # The Rust toolchain that builds this project. Normally the default rustup toolchain with
 # its wasm32-unknown-unknown target. Where rustup could not download that target,
 # scripts/setup.sh linked Debian's rustc-web as the rustup toolchain `system` and gave it a
