@@ -3,32 +3,43 @@
 
 import { expect, login, messages, openApp, send, test, userNames } from './fixtures.mjs';
 
+/**
+ * Routes the page's Socket.IO WebSocket through Playwright. `cut()` drops the live
+ * connections; while `down` is true, new ones are refused.
+ */
+async function routeSocket(page) {
+  const link = { down: false, live: [] };
+  await page.routeWebSocket(/\/socket\.io\//, (ws) => {
+    if (link.down) {
+      ws.close({ code: 1011, reason: 'test: server unreachable' });
+      return;
+    }
+    ws.connectToServer();
+    link.live.push(ws);
+  });
+  link.cut = async () => {
+    for (const ws of link.live.splice(0)) await ws.close({ code: 1011, reason: 'test: connection lost' });
+  };
+  return link;
+}
+
 test('shows "reconnecting…" while the socket is down, and not once it is back', async ({ browser }) => {
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
-    let down = false;
-    const live = [];
-    await page.routeWebSocket(/\/socket\.io\//, (ws) => {
-      if (down) {
-        ws.close({ code: 1011, reason: 'test: server unreachable' });
-        return;
-      }
-      ws.connectToServer();
-      live.push(ws);
-    });
+    const link = await routeSocket(page);
     await openApp(page);
     const connection = page.getByTestId('connection');
     await expect(connection).not.toHaveText(/reconnecting…/);
-    expect(live.length, 'the app connected over WebSocket').toBeGreaterThan(0);
+    expect(link.live.length, 'the app connected over WebSocket').toBeGreaterThan(0);
 
-    down = true;
-    for (const ws of live.splice(0)) await ws.close({ code: 1011, reason: 'test: connection lost' });
+    link.down = true;
+    await link.cut();
     await expect(connection).toHaveText(/reconnecting…/);
     await page.waitForTimeout(1_000);
     await expect(connection).toHaveText(/reconnecting…/);
 
-    down = false;
+    link.down = false;
     await expect(connection).not.toHaveText(/reconnecting…/, { timeout: 20_000 });
   } finally {
     await context.close();
@@ -39,18 +50,14 @@ test('after a dropped connection the user is logged back in and can chat on', as
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
-    const live = [];
-    await page.routeWebSocket(/\/socket\.io\//, (ws) => {
-      ws.connectToServer();
-      live.push(ws);
-    });
+    const link = await routeSocket(page);
     await openApp(page);
     await login(page, 'Ann');
     const bob = await bot('Bob');
     await expect(page.getByTestId('user-count')).toHaveText('2');
 
     // Cut the socket; the app reconnects on its own and logs in as Ann again.
-    for (const ws of live.splice(0)) await ws.close({ code: 1011, reason: 'test: connection lost' });
+    await link.cut();
     await expect(page.getByTestId('connection')).toHaveText(/reconnecting…/);
     await expect(page.getByTestId('connection')).not.toHaveText(/reconnecting…/, { timeout: 20_000 });
     await expect(page.getByTestId('messages').locator('li.server').last()).toHaveText('Reconnected as Ann.');
@@ -70,30 +77,21 @@ test('a message sent while disconnected is delivered once the app is back', asyn
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
-    let down = false;
-    const live = [];
-    await page.routeWebSocket(/\/socket\.io\//, (ws) => {
-      if (down) {
-        ws.close({ code: 1011, reason: 'test: server unreachable' });
-        return;
-      }
-      ws.connectToServer();
-      live.push(ws);
-    });
+    const link = await routeSocket(page);
     await openApp(page);
     await login(page, 'Ann');
     const bob = await bot('Bob');
     const received = [];
     bob.socket.on('chat', (m) => received.push(m));
 
-    down = true;
-    for (const ws of live.splice(0)) await ws.close({ code: 1011, reason: 'test: connection lost' });
+    link.down = true;
+    await link.cut();
     await expect(page.getByTestId('connection')).toHaveText(/reconnecting…/);
     await send(page, 'sent while offline');
     await page.waitForTimeout(500);
     expect(received, 'nothing can arrive while the socket is down').toEqual([]);
 
-    down = false;
+    link.down = false;
     await expect(page.getByTestId('connection')).not.toHaveText(/reconnecting…/, { timeout: 20_000 });
     await expect.poll(() => received, { timeout: 10_000 }).toEqual([{ sender: 'Ann', message: 'sent while offline' }]);
     await expect(messages(page).last()).toContainText('sent while offline');
