@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 
+use crate::model::{InitialState, INITIAL_STATE_ID};
 use crate::App;
 
 /// The HTML document the server renders around [`App`].
@@ -8,6 +9,8 @@ use crate::App;
 /// builds, and Leptos derives the script and wasm URLs from it, as this does the stylesheet.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let stylesheet = format!("/{}/{}.css", options.site_pkg_dir, options.output_name);
+    // The app hydrates from the same state the server rendered.
+    let state = InitialState::current().to_script_json();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -19,6 +22,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <link id="leptos" rel="stylesheet" href=stylesheet/>
                 <AutoReload options=options.clone()/>
+                <script type="application/json" id=INITIAL_STATE_ID inner_html=state></script>
                 <HydrationScripts options/>
             </head>
             <body>

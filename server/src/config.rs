@@ -48,6 +48,19 @@ pub struct Cli {
     /// How long a typing indicator lasts without renewal, in milliseconds [default: 3000]
     #[arg(long, env = "CHAT_TYPING_LEASE_MS")]
     pub typing_lease_ms: Option<u64>,
+
+    /// How long a logged-in user keeps their name after their last connection closes, in
+    /// milliseconds [default: 15000]
+    #[arg(long, env = "CHAT_SESSION_GRACE_MS")]
+    pub session_grace_ms: Option<u64>,
+
+    /// Most missed messages sent to a reconnecting client before it must resync [default: 1000]
+    #[arg(long, env = "CHAT_CATCH_UP_MAX")]
+    pub catch_up_max: Option<u32>,
+
+    /// SQLite database file, created if missing [default: chat.db]
+    #[arg(long, env = "CHAT_DATABASE")]
+    pub database: Option<PathBuf>,
 }
 
 /// The settings file layout (`Leptos.toml`).
@@ -57,6 +70,7 @@ pub struct Settings {
     pub server: ServerSettings,
     pub socket: SocketSettings,
     pub chat: ChatSettings,
+    pub storage: StorageSettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -81,6 +95,14 @@ pub struct SocketSettings {
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct ChatSettings {
     pub typing_lease_ms: u64,
+    pub session_grace_ms: u64,
+    pub catch_up_max: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct StorageSettings {
+    pub database: PathBuf,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -146,6 +168,9 @@ impl Settings {
         set(&mut self.socket.ping_interval_ms, &cli.ping_interval_ms);
         set(&mut self.socket.ping_timeout_ms, &cli.ping_timeout_ms);
         set(&mut self.chat.typing_lease_ms, &cli.typing_lease_ms);
+        set(&mut self.chat.session_grace_ms, &cli.session_grace_ms);
+        set(&mut self.chat.catch_up_max, &cli.catch_up_max);
+        set(&mut self.storage.database, &cli.database);
     }
 
     pub fn socket_addr(&self) -> SocketAddr {
@@ -158,6 +183,10 @@ impl Settings {
 
     pub fn typing_lease(&self) -> Duration {
         Duration::from_millis(self.chat.typing_lease_ms)
+    }
+
+    pub fn session_grace(&self) -> Duration {
+        Duration::from_millis(self.chat.session_grace_ms)
     }
 }
 
@@ -185,6 +214,8 @@ mod tests {
         assert_eq!(settings.server.port, 3000);
         assert_eq!(settings.server.address, IpAddr::from([127, 0, 0, 1]));
         assert_eq!(settings.typing_lease(), Duration::from_secs(3));
+        assert_eq!(settings.session_grace(), Duration::from_secs(15));
+        assert_eq!(settings.storage.database, PathBuf::from("chat.db"));
     }
 
     #[test]

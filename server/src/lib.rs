@@ -1,15 +1,17 @@
 //! The chat server: the web app (server-side rendered, then hydrated), its static files and
 //! the Socket.IO chat, on one port.
 //!
-//! - [`chat`]: the rules, free of sockets and HTTP.
+//! - [`chat`]: the rules, free of sockets, HTTP and storage.
 //! - [`socket`]: Socket.IO transport in front of the rules.
-//! - [`http`]: the axum router: page, files, Socket.IO.
+//! - [`storage`]: messages and sessions in SQLite.
+//! - [`http`]: the axum router: page, session endpoints, files, Socket.IO.
 //! - [`config`]: layered settings (`Leptos.toml`, file, environment, flags).
 
 pub mod chat;
 pub mod config;
 pub mod http;
 pub mod socket;
+pub mod storage;
 
 use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
@@ -20,7 +22,8 @@ use socketioxide::SocketIo;
 use tokio::net::TcpListener;
 
 use crate::config::Settings;
-use crate::socket::ChatHub;
+use crate::socket::{ChatHub, HistoryReader, HubSettings};
+use crate::storage::Store;
 
 /// Serves the chat on `listener` until `shutdown` completes, then closes every socket and
 /// waits up to the configured timeout for open requests.
@@ -29,7 +32,15 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let store = Store::open(&settings.storage.database)
+        .await
+        .map_err(|e| std::io::Error::other(format!("{}: {e}", settings.storage.database.display())))?;
+    tracing::info!(database = %settings.storage.database.display(), "database ready");
     let (hub, commands) = ChatHub::new();
+    let reader = HistoryReader {
+        store: store.clone(),
+        catch_up_max: settings.chat.catch_up_max,
+    };
     let (socket_layer, io) = SocketIo::builder()
         .ping_interval(Duration::from_millis(settings.socket.ping_interval_ms))
         .ping_timeout(Duration::from_millis(settings.socket.ping_timeout_ms))
@@ -38,10 +49,19 @@ pub async fn serve(
         .ws_max_message_size(
             usize::try_from(settings.socket.max_payload_bytes).unwrap_or(usize::MAX),
         )
-        .with_state(hub)
+        .with_state(hub.clone())
+        .with_state(reader)
         .build_layer();
     socket::attach(&io);
-    let hub_task = tokio::spawn(ChatHub::run(io.clone(), commands, settings.typing_lease()));
+    let hub_task = tokio::spawn(ChatHub::run(
+        io.clone(),
+        store.clone(),
+        commands,
+        HubSettings {
+            typing_lease: settings.typing_lease(),
+            session_grace: settings.session_grace(),
+        },
+    ));
 
     // Leptos renders on the tokio runtime; an error means it is already set up.
     let _ = any_spawner::Executor::init_tokio();
@@ -54,7 +74,12 @@ pub async fn serve(
         .bundle_name()
         .into();
 
-    let router = http::router(options, socket_layer);
+    let state = http::AppState {
+        options,
+        hub,
+        store: store.clone(),
+    };
+    let router = http::router(state, socket_layer);
     let grace = settings.shutdown_timeout();
     let (draining_tx, draining_rx) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(listener, router).with_graceful_shutdown(async move {
@@ -78,6 +103,7 @@ pub async fn serve(
         }
     };
     hub_task.abort();
+    store.close().await;
     result
 }
 

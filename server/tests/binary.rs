@@ -45,9 +45,12 @@ fn bad_settings_fail_clearly() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("not-a-port"));
 }
 
-/// Starts the binary configured through the environment only; returns it and its address.
-fn start() -> (Child, String) {
+/// Starts the binary configured through the environment only, in an empty working
+/// directory (where it creates its database); returns it, its address and the directory.
+fn start() -> (Child, String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
     let mut child = Command::new(BIN)
+        .current_dir(dir.path())
         .env("CHAT_ADDRESS", "127.0.0.1")
         .env("CHAT_PORT", "0")
         .env("CHAT_LOG", "info")
@@ -69,7 +72,7 @@ fn start() -> (Child, String) {
     let addr = rx
         .recv_timeout(Duration::from_secs(10))
         .expect("listening line");
-    (child, addr)
+    (child, addr, dir)
 }
 
 fn get(addr: &str, path: &str) -> String {
@@ -86,7 +89,11 @@ fn get(addr: &str, path: &str) -> String {
 
 #[test]
 fn serves_the_login_page_and_stops_on_sigterm() {
-    let (mut child, addr) = start();
+    let (mut child, addr, dir) = start();
+    assert!(
+        dir.path().join("chat.db").exists(),
+        "the database is created in the working directory on first run"
+    );
     let page = get(&addr, "/");
     assert!(page.starts_with("HTTP/1.1 200"), "{page}");
     assert!(

@@ -3,16 +3,9 @@
 
 mod support;
 
-use app::protocol::{ChatMessage, ClientEvent, Rejection, RejectionReason, ServerEvent};
+use app::protocol::{ClientEvent, Rejection, RejectionReason, ServerEvent};
 use serde_json::json;
-use support::{Client, TestServer};
-
-fn chat(sender: &str, message: &str) -> ServerEvent {
-    ServerEvent::Chat(ChatMessage {
-        sender: sender.into(),
-        message: message.into(),
-    })
-}
+use support::{chat, Client, TestServer};
 
 fn rejected(event: &str, reason: RejectionReason) -> ServerEvent {
     ServerEvent::RequestRejected(Rejection::new(event, reason))

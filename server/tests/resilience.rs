@@ -3,18 +3,15 @@
 
 mod support;
 
-use app::protocol::{ChatMessage, ClientEvent, ServerEvent};
-use support::{Client, TestServer};
+use app::protocol::{ClientEvent, ServerEvent};
+use support::{chat, Client, TestServer};
 
 /// A fresh client logs in, chats, and everyone (including `bystander`) gets the message.
 async fn still_serving(server: &TestServer, bystander: &mut Client, name: &str) {
     let mut fresh = Client::logged_in(server, name).await;
     bystander.expect(ServerEvent::UserJoined(name.into())).await;
     fresh.emit(ClientEvent::chat("still here")).await;
-    let expected = ServerEvent::Chat(ChatMessage {
-        sender: name.into(),
-        message: "still here".into(),
-    });
+    let expected = chat(name, "still here");
     fresh.expect(expected.clone()).await;
     bystander.expect(expected).await;
     fresh.close().await;

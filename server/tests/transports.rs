@@ -2,16 +2,9 @@
 
 mod support;
 
-use app::protocol::{ChatMessage, ClientEvent, ServerEvent};
+use app::protocol::{ClientEvent, ServerEvent};
 use support::polling::PollingClient;
-use support::{Client, TestServer};
-
-fn chat(sender: &str, message: &str) -> ServerEvent {
-    ServerEvent::Chat(ChatMessage {
-        sender: sender.into(),
-        message: message.into(),
-    })
-}
+use support::{chat, Client, TestServer};
 
 #[tokio::test]
 async fn polling_and_websocket_clients_chat_together() {
@@ -32,7 +25,7 @@ async fn polling_and_websocket_clients_chat_together() {
     ann.expect(chat("Bob", "over polling")).await;
     ann.emit(ClientEvent::chat("over websocket")).await;
     assert_eq!(
-        bob.events(2).await,
+        unstored(bob.events(2).await),
         vec![chat("Bob", "over polling"), chat("Ann", "over websocket")]
     );
 }
@@ -47,5 +40,25 @@ async fn a_polling_client_gets_a_whole_burst_in_order() {
         ann.emit(ClientEvent::chat(&i.to_string())).await;
     }
     let expected: Vec<ServerEvent> = (0..BURST).map(|i| chat("Ann", &i.to_string())).collect();
-    assert_eq!(watcher.events(BURST).await, expected);
+    assert_eq!(unstored(watcher.events(BURST).await), expected);
+}
+
+/// Checks that the chats carry strictly increasing ids, then clears ids and times so the
+/// events compare with [`chat`].
+fn unstored(events: Vec<ServerEvent>) -> Vec<ServerEvent> {
+    let mut last = 0;
+    events
+        .into_iter()
+        .map(|event| match event {
+            ServerEvent::Chat(mut message) => {
+                assert!(message.id > last, "ids must increase: {} after {last}", message.id);
+                assert!(message.sent_at > 0);
+                last = message.id;
+                message.id = 0;
+                message.sent_at = 0;
+                ServerEvent::Chat(message)
+            }
+            other => other,
+        })
+        .collect()
 }

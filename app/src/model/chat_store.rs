@@ -177,6 +177,7 @@ impl ChatStore {
             ServerEvent::UserStoppedTyping(name) => {
                 self.typing.update(|typing| typing.retain(|u| *u != name));
             }
+            ServerEvent::SessionEnded(_) => self.me.set(None),
             ServerEvent::RequestRejected(rejection) => {
                 leptos::logging::warn!(
                     "server refused `{}`: {}",

@@ -3,8 +3,10 @@
 
 mod chat_line;
 mod chat_store;
+mod initial_state;
 mod typing_text;
 
 pub use chat_line::{ChatLine, LineKind};
 pub use chat_store::{Action, ChatStore, Connection, LoginError};
+pub use initial_state::{InitialState, INITIAL_STATE_ID};
 pub use typing_text::typing_text;

@@ -16,6 +16,9 @@ pub enum ClientEvent {
     Typing,
     /// `stopTyping`: the user stopped typing.
     StopTyping,
+    /// `history`: the payload should be a [`HistoryRequest`](super::HistoryRequest) object
+    /// (or nothing).
+    History(Value),
     /// Any other event name.
     Unknown(String),
 }
@@ -30,6 +33,7 @@ impl ClientEvent {
             client::CHAT => Self::Chat(payload),
             client::TYPING => Self::Typing,
             client::STOP_TYPING => Self::StopTyping,
+            client::HISTORY => Self::History(payload),
             other => Self::Unknown(other.to_owned()),
         }
     }
@@ -50,6 +54,7 @@ impl ClientEvent {
             Self::Chat(_) => client::CHAT,
             Self::Typing => client::TYPING,
             Self::StopTyping => client::STOP_TYPING,
+            Self::History(_) => client::HISTORY,
             Self::Unknown(name) => name,
         }
     }
@@ -57,7 +62,7 @@ impl ClientEvent {
     /// The single argument sent with the event, if any.
     pub fn payload(&self) -> Option<&Value> {
         match self {
-            Self::Login(value) | Self::Chat(value) => Some(value),
+            Self::Login(value) | Self::Chat(value) | Self::History(value) => Some(value),
             _ => None,
         }
     }
@@ -76,6 +81,7 @@ mod tests {
             ClientEvent::chat("hi"),
             ClientEvent::Typing,
             ClientEvent::StopTyping,
+            ClientEvent::History(serde_json::json!({"before": 9})),
             ClientEvent::Unknown("dance".into()),
         ] {
             let back = ClientEvent::from_wire(event.name(), event.payload().cloned());

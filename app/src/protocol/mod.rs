@@ -3,12 +3,15 @@
 //! Event names and payloads are those of the original Backbone.js + Socket.IO chat, plus the
 //! typing indicator and `requestRejected`; `docs/protocol.md` is the reference.
 
+mod ack;
 mod client_event;
 mod server_event;
 
+pub use ack::{ChatReceipt, HistoryReply, HistoryRequest};
 pub use client_event::ClientEvent;
 pub use server_event::{
-    ChatMessage, DecodeError, PayloadSource, Rejection, RejectionReason, ServerEvent,
+    ChatMessage, DecodeError, PayloadSource, Rejection, RejectionReason, ServerEvent, SessionEnd,
+    SessionEndReason,
 };
 
 /// Names of the events the client sends.
@@ -18,6 +21,7 @@ pub mod client {
     pub const CHAT: &str = "chat";
     pub const TYPING: &str = "typing";
     pub const STOP_TYPING: &str = "stopTyping";
+    pub const HISTORY: &str = "history";
 }
 
 /// Names of the events the server sends.
@@ -32,7 +36,11 @@ pub mod server {
     pub const USER_TYPING: &str = "userTyping";
     pub const USER_STOPPED_TYPING: &str = "userStoppedTyping";
     pub const REQUEST_REJECTED: &str = "requestRejected";
+    pub const SESSION_ENDED: &str = "sessionEnded";
 }
+
+/// The conversation everyone online shares.
+pub const LOBBY: &str = "lobby";
 
 /// The rules on names and messages that both sides need to know.
 pub mod limits {
@@ -42,4 +50,10 @@ pub mod limits {
     pub const NAME_MAX_CHARS: usize = 10;
     /// Longest chat message, in characters.
     pub const MESSAGE_MAX_CHARS: usize = 2000;
+    /// Longest `clientId` of a chat message.
+    pub const CLIENT_ID_MAX_CHARS: usize = 64;
+    /// Messages in a history page, unless the request says otherwise...
+    pub const HISTORY_PAGE: u32 = 50;
+    /// ...and at most.
+    pub const HISTORY_PAGE_MAX: u32 = 100;
 }

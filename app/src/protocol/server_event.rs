@@ -4,11 +4,19 @@ use serde_json::Value;
 
 use super::server;
 
-/// A chat message as broadcast by the server.
+/// A stored chat message, as broadcast by the server and returned by `history`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatMessage {
     pub sender: String,
     pub message: String,
+    /// Assigned by the server, strictly increasing within the conversation.
+    pub id: u64,
+    /// When the server stored it, in milliseconds since the Unix epoch.
+    #[serde(rename = "sentAt")]
+    pub sent_at: i64,
+    /// The sending client's id for the message, when it gave one.
+    #[serde(rename = "clientId", default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
 }
 
 /// Why a request was refused (`requestRejected.reason`).
@@ -20,6 +28,11 @@ pub enum RejectionReason {
     NotAString,
     EmptyMessage,
     MessageTooLong,
+    BadClientId,
+    StorageFailed,
+    AckRequired,
+    BadRequest,
+    UnknownConversation,
     UnknownEvent,
 }
 
@@ -32,6 +45,13 @@ impl RejectionReason {
             Self::NotAString => "The payload must be a string.",
             Self::EmptyMessage => "A message cannot be empty.",
             Self::MessageTooLong => "A message can have at most 2000 characters.",
+            Self::BadClientId => {
+                "clientId must be 1 to 64 characters from A-Z, a-z, 0-9, '-' and '_'."
+            }
+            Self::StorageFailed => "The message could not be stored; try again.",
+            Self::AckRequired => "This event must ask for an acknowledgement.",
+            Self::BadRequest => "The request is malformed.",
+            Self::UnknownConversation => "There is no such conversation.",
             Self::UnknownEvent => "There is no such event.",
         }
     }
@@ -57,6 +77,44 @@ impl Rejection {
     }
 }
 
+/// Why a socket's session cookie was refused or ended (`sessionEnded.reason`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SessionEndReason {
+    /// The token is unknown or expired.
+    UnknownSession,
+    /// Someone else took the name after the session's grace period.
+    NameTaken,
+    /// The session logged out.
+    LoggedOut,
+}
+
+impl SessionEndReason {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::UnknownSession => "Your session has expired. Pick a name to join again.",
+            Self::NameTaken => "Someone else has taken your name. Pick a name to join again.",
+            Self::LoggedOut => "You have logged out.",
+        }
+    }
+}
+
+/// Payload of `sessionEnded`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionEnd {
+    pub reason: SessionEndReason,
+    pub message: String,
+}
+
+impl SessionEnd {
+    pub fn new(reason: SessionEndReason) -> Self {
+        Self {
+            reason,
+            message: reason.describe().to_owned(),
+        }
+    }
+}
+
 /// An event sent by the server.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ServerEvent {
@@ -71,6 +129,7 @@ pub enum ServerEvent {
     UserTyping(String),
     UserStoppedTyping(String),
     RequestRejected(Rejection),
+    SessionEnded(SessionEnd),
 }
 
 /// The single argument of a server event, borrowed for serialization.
@@ -82,6 +141,7 @@ pub enum Payload<'a> {
     Names(&'a [String]),
     Chat(&'a ChatMessage),
     Rejection(&'a Rejection),
+    SessionEnd(&'a SessionEnd),
 }
 
 /// A server event that could not be understood.
@@ -116,6 +176,7 @@ impl ServerEvent {
             Self::UserTyping(_) => server::USER_TYPING,
             Self::UserStoppedTyping(_) => server::USER_STOPPED_TYPING,
             Self::RequestRejected(_) => server::REQUEST_REJECTED,
+            Self::SessionEnded(_) => server::SESSION_ENDED,
         }
     }
 
@@ -132,6 +193,7 @@ impl ServerEvent {
             Self::OnlineUsers(names) => Payload::Names(names),
             Self::Chat(message) => Payload::Chat(message),
             Self::RequestRejected(rejection) => Payload::Rejection(rejection),
+            Self::SessionEnded(end) => Payload::SessionEnd(end),
         }
     }
 
@@ -158,6 +220,7 @@ impl ServerEvent {
             server::USER_TYPING => Self::UserTyping(payload.typed().map_err(bad)?),
             server::USER_STOPPED_TYPING => Self::UserStoppedTyping(payload.typed().map_err(bad)?),
             server::REQUEST_REJECTED => Self::RequestRejected(payload.typed().map_err(bad)?),
+            server::SESSION_ENDED => Self::SessionEnded(payload.typed().map_err(bad)?),
             other => return Err(DecodeError::UnknownEvent(other.to_owned())),
         })
     }
@@ -201,10 +264,11 @@ mod tests {
         round_trip(ServerEvent::UserJoined("Ann".into()));
         round_trip(ServerEvent::UserLeft("Ann".into()));
         round_trip(ServerEvent::OnlineUsers(vec!["Ann".into(), "Bob".into()]));
-        round_trip(ServerEvent::Chat(ChatMessage {
-            sender: "Ann".into(),
-            message: "hi".into(),
-        }));
+        round_trip(ServerEvent::Chat(message(None)));
+        round_trip(ServerEvent::Chat(message(Some("c1"))));
+        round_trip(ServerEvent::SessionEnded(SessionEnd::new(
+            SessionEndReason::NameTaken,
+        )));
         round_trip(ServerEvent::UserTyping("Ann".into()));
         round_trip(ServerEvent::UserStoppedTyping("Ann".into()));
         round_trip(ServerEvent::RequestRejected(Rejection::new(
@@ -213,15 +277,27 @@ mod tests {
         )));
     }
 
-    #[test]
-    fn chat_payload_has_the_original_shape() {
-        let event = ServerEvent::Chat(ChatMessage {
+    fn message(client_id: Option<&str>) -> ChatMessage {
+        ChatMessage {
             sender: "Ann".into(),
             message: "hi".into(),
-        });
+            id: 7,
+            sent_at: 1_700_000_000_000,
+            client_id: client_id.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn chat_payload_extends_the_original_shape() {
+        let event = ServerEvent::Chat(message(None));
         assert_eq!(
             serde_json::to_value(event.payload()).expect("serializable"),
-            json!({"sender": "Ann", "message": "hi"})
+            json!({"sender": "Ann", "message": "hi", "id": 7, "sentAt": 1_700_000_000_000_i64})
+        );
+        let event = ServerEvent::Chat(message(Some("c1")));
+        assert_eq!(
+            serde_json::to_value(event.payload()).expect("serializable")["clientId"],
+            json!("c1")
         );
     }
 

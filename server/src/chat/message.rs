@@ -1,5 +1,22 @@
-use app::protocol::{limits::MESSAGE_MAX_CHARS, RejectionReason};
+use app::protocol::limits::{CLIENT_ID_MAX_CHARS, MESSAGE_MAX_CHARS};
+use app::protocol::RejectionReason;
 use serde_json::Value;
+
+/// A message to store, validated, with its sender.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMessage {
+    pub sender: String,
+    pub text: String,
+    /// The sending client's id for the message, if it gave one.
+    pub client_id: Option<String>,
+}
+
+/// A valid `chat` payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatInput<'a> {
+    pub text: &'a str,
+    pub client_id: Option<&'a str>,
+}
 
 /// Why a chat message was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -10,6 +27,8 @@ pub enum MessageError {
     Empty,
     #[error("the message has more than {MESSAGE_MAX_CHARS} characters")]
     TooLong,
+    #[error("the clientId is missing or malformed")]
+    BadClientId,
 }
 
 impl From<MessageError> for RejectionReason {
@@ -18,8 +37,38 @@ impl From<MessageError> for RejectionReason {
             MessageError::NotAString => Self::NotAString,
             MessageError::Empty => Self::EmptyMessage,
             MessageError::TooLong => Self::MessageTooLong,
+            MessageError::BadClientId => Self::BadClientId,
         }
     }
+}
+
+/// Checks a `chat` payload: the text alone (the original protocol), or
+/// `{"text": ..., "clientId": ...}`.
+pub fn validate_chat(raw: &Value) -> Result<ChatInput<'_>, MessageError> {
+    match raw {
+        Value::Object(fields) => {
+            let text = validate_message(fields.get("text").unwrap_or(&Value::Null))?;
+            let client_id = match fields.get("clientId") {
+                Some(Value::String(id)) if is_client_id(id) => id.as_str(),
+                _ => return Err(MessageError::BadClientId),
+            };
+            Ok(ChatInput {
+                text,
+                client_id: Some(client_id),
+            })
+        }
+        other => Ok(ChatInput {
+            text: validate_message(other)?,
+            client_id: None,
+        }),
+    }
+}
+
+fn is_client_id(id: &str) -> bool {
+    (1..=CLIENT_ID_MAX_CHARS).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Checks a chat message as sent by a client. The text is kept exactly as sent.
@@ -66,6 +115,42 @@ mod tests {
         ] {
             assert_eq!(validate_message(&value), Err(MessageError::NotAString));
         }
+    }
+
+    #[test]
+    fn chat_payload_is_text_or_an_object_with_a_client_id() {
+        assert_eq!(
+            validate_chat(&json!("hi")),
+            Ok(ChatInput {
+                text: "hi",
+                client_id: None
+            })
+        );
+        assert_eq!(
+            validate_chat(&json!({"text": "hi", "clientId": "a-B_9"})),
+            Ok(ChatInput {
+                text: "hi",
+                client_id: Some("a-B_9")
+            })
+        );
+        assert_eq!(
+            validate_chat(&json!({"text": 1, "clientId": "a"})),
+            Err(MessageError::NotAString)
+        );
+        assert_eq!(
+            validate_chat(&json!({"text": " ", "clientId": "a"})),
+            Err(MessageError::Empty)
+        );
+        for bad in [json!(null), json!(""), json!("a b"), json!("x".repeat(65)), json!(3)] {
+            assert_eq!(
+                validate_chat(&json!({"text": "hi", "clientId": bad})),
+                Err(MessageError::BadClientId)
+            );
+        }
+        assert_eq!(
+            validate_chat(&json!({"text": "hi"})),
+            Err(MessageError::BadClientId)
+        );
     }
 
     #[test]

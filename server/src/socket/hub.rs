@@ -1,25 +1,92 @@
 use std::time::{Duration, Instant};
 
-use app::protocol::ClientEvent;
+use app::protocol::{ChatReceipt, ClientEvent, RejectionReason, ServerEvent, SessionEnd, SessionEndReason};
+use serde_json::Value;
+use socketioxide::extract::AckSender;
 use socketioxide::socket::Sid;
 use socketioxide::SocketIo;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
-use crate::chat::{Audience, Lobby, Outgoing};
+use crate::chat::{Audience, ClaimError, Lobby, NewMessage, Outgoing, Reaction, SessionId};
+use crate::storage::{Appended, SessionToken, StorageError, Store};
 
-/// What the socket layer tells the hub, in the order it happened.
+/// What the socket and HTTP layers tell the hub, in the order it happened.
 #[derive(Debug)]
 pub enum HubCommand {
-    Event { conn: Sid, event: ClientEvent },
-    Disconnect { conn: Sid },
+    /// A socket connected, with the session token of its cookie if it had one.
+    Connect {
+        conn: Sid,
+        token: Option<SessionToken>,
+    },
+    Event {
+        conn: Sid,
+        event: ClientEvent,
+        /// Answers the event, when the client asked for an acknowledgement.
+        ack: Option<Ack>,
+    },
+    Disconnect {
+        conn: Sid,
+    },
+    /// `POST /api/session`.
+    CreateSession {
+        name: Value,
+        reply: oneshot::Sender<Result<(String, SessionToken), CreateSessionError>>,
+    },
+    /// `POST /api/logout`.
+    Logout {
+        token: SessionToken,
+        reply: oneshot::Sender<()>,
+    },
+    /// For the server-rendered page.
+    OnlineUsers {
+        reply: oneshot::Sender<Vec<String>>,
+    },
+}
+
+/// Answers one event whose client asked for an acknowledgement.
+pub struct Ack(pub AckSender);
+
+impl Ack {
+    pub fn send<T: serde::Serialize>(self, payload: &T) {
+        if let Err(error) = self.0.send(payload) {
+            tracing::warn!(%error, "could not send an acknowledgement");
+        }
+    }
+}
+
+impl std::fmt::Debug for Ack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Ack")
+    }
+}
+
+/// Why a session could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateSessionError {
+    #[error("invalid name")]
+    InvalidName,
+    #[error("name taken")]
+    NameTaken,
+    #[error("storage: {0}")]
+    Storage(#[from] StorageError),
+    #[error("the chat hub has stopped")]
+    HubGone,
 }
 
 /// The queue into the chat hub: one task that owns the [`Lobby`] and applies every
-/// command in order, so all sockets see all events in one order, and a socket's
-/// disconnect is always applied after everything it sent.
+/// command in order, so all sockets see all events in one order, a socket's disconnect is
+/// always applied after everything it sent, and messages are stored (and numbered) in the
+/// order they are broadcast.
 #[derive(Debug, Clone)]
 pub struct ChatHub {
     commands: mpsc::UnboundedSender<HubCommand>,
+}
+
+/// Timings of the hub's rules.
+#[derive(Debug, Clone, Copy)]
+pub struct HubSettings {
+    pub typing_lease: Duration,
+    pub session_grace: Duration,
 }
 
 impl ChatHub {
@@ -35,27 +102,235 @@ impl ChatHub {
         }
     }
 
-    /// Applies commands until every [`ChatHub`] is dropped, and ends typing leases as they
-    /// run out.
+    /// Creates a session holding `name`, if it is valid and free.
+    pub async fn create_session(
+        &self,
+        name: Value,
+    ) -> Result<(String, SessionToken), CreateSessionError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(HubCommand::CreateSession { name, reply });
+        answer.await.map_err(|_| CreateSessionError::HubGone)?
+    }
+
+    /// Ends the session of `token` (if it is one): its name is free at once.
+    pub async fn logout(&self, token: SessionToken) {
+        let (reply, answer) = oneshot::channel();
+        self.send(HubCommand::Logout { token, reply });
+        if answer.await.is_err() {
+            tracing::error!("the chat hub stopped during a log-out");
+        }
+    }
+
+    pub async fn online_users(&self) -> Vec<String> {
+        let (reply, answer) = oneshot::channel();
+        self.send(HubCommand::OnlineUsers { reply });
+        answer.await.unwrap_or_default()
+    }
+
+    /// Applies commands until every [`ChatHub`] is dropped, and ends typing leases and
+    /// grace periods as they run out.
     pub async fn run(
         io: SocketIo,
+        store: Store,
         mut commands: mpsc::UnboundedReceiver<HubCommand>,
-        typing_lease: Duration,
+        settings: HubSettings,
     ) {
-        let mut lobby = Lobby::new(typing_lease);
+        let mut hub = Hub {
+            lobby: Lobby::new(settings.typing_lease, settings.session_grace),
+            store,
+            io,
+        };
+        hub.restore_sessions().await;
         loop {
-            let deadline = lobby.next_typing_deadline();
-            let outgoing = tokio::select! {
+            let deadline = hub.lobby.next_deadline();
+            tokio::select! {
                 command = commands.recv() => match command {
-                    Some(HubCommand::Event { conn, event }) => lobby.handle(&conn, event, Instant::now()),
-                    Some(HubCommand::Disconnect { conn }) => lobby.disconnect(&conn),
+                    Some(command) => hub.apply(command).await,
                     None => break,
                 },
-                () = sleep_until(deadline), if deadline.is_some() => lobby.expire_typing(Instant::now()),
-            };
-            deliver(&io, outgoing).await;
+                () = sleep_until(deadline), if deadline.is_some() => hub.expire().await,
+            }
         }
         tracing::debug!("chat hub stopped");
+    }
+}
+
+/// The hub task's state.
+struct Hub {
+    lobby: Lobby<Sid>,
+    store: Store,
+    io: SocketIo,
+}
+
+impl Hub {
+    /// Users online when the server stopped stay listed for the grace period.
+    async fn restore_sessions(&mut self) {
+        match self.store.present_sessions().await {
+            Ok(sessions) => {
+                let now = Instant::now();
+                for session in &sessions {
+                    self.lobby.restore(session.id, &session.name, now);
+                }
+                tracing::info!(count = sessions.len(), "restored online sessions");
+            }
+            Err(error) => tracing::error!(%error, "cannot restore the online sessions"),
+        }
+    }
+
+    async fn apply(&mut self, command: HubCommand) {
+        match command {
+            HubCommand::Connect { conn, token } => {
+                if let Some(token) = token {
+                    self.connect_session(conn, &token).await;
+                }
+            }
+            HubCommand::Event { conn, event, ack } => self.event(conn, event, ack).await,
+            HubCommand::Disconnect { conn } => {
+                let out = self.lobby.disconnect(&conn, Instant::now());
+                self.deliver(out).await;
+            }
+            HubCommand::CreateSession { name, reply } => {
+                let result = self.create_session(name).await;
+                // The requester may have gone; the session then waits out its grace.
+                let _ = reply.send(result);
+            }
+            HubCommand::Logout { token, reply } => {
+                self.logout(&token).await;
+                let _ = reply.send(());
+            }
+            HubCommand::OnlineUsers { reply } => {
+                let _ = reply.send(self.lobby.online_users());
+            }
+        }
+    }
+
+    async fn connect_session(&mut self, conn: Sid, token: &SessionToken) {
+        let session = match self.store.find_session(token).await {
+            Ok(session) => session,
+            Err(error) => {
+                // The socket stays logged out; the client can reconnect and try again.
+                tracing::error!(%error, sid = %conn, "cannot look up a session");
+                return;
+            }
+        };
+        let Some(session) = session else {
+            tracing::info!(sid = %conn, "refused an unknown session");
+            return self.end_session_on(conn, SessionEndReason::UnknownSession).await;
+        };
+        match self.lobby.attach(&conn, session.id, &session.name) {
+            Ok(out) => {
+                self.persist_presence(session.id, true).await;
+                self.deliver(out).await;
+            }
+            Err(_) => {
+                tracing::info!(sid = %conn, name = %session.name, "a session's name was taken meanwhile");
+                if let Err(error) = self.store.delete_session(session.id).await {
+                    tracing::error!(%error, "cannot delete a session");
+                }
+                self.end_session_on(conn, SessionEndReason::NameTaken).await;
+            }
+        }
+    }
+
+    async fn end_session_on(&self, conn: Sid, reason: SessionEndReason) {
+        let event = ServerEvent::SessionEnded(SessionEnd::new(reason));
+        self.deliver(vec![Outgoing::only(conn, event)]).await;
+    }
+
+    async fn event(&mut self, conn: Sid, event: ClientEvent, ack: Option<Ack>) {
+        let is_chat = matches!(event, ClientEvent::Chat(_));
+        match self.lobby.handle(&conn, event, Instant::now()) {
+            Reaction::Deliver(out) => {
+                if let (true, Some(ack)) = (is_chat, ack) {
+                    // A chat answered with events only was refused: say why in the ack too.
+                    let reason = out.iter().find_map(|o| match &o.event {
+                        ServerEvent::RequestRejected(r) => Some(r.reason),
+                        _ => None,
+                    });
+                    if let Some(reason) = reason {
+                        ack.send(&ChatReceipt::refused(reason));
+                    }
+                }
+                self.deliver(out).await;
+            }
+            Reaction::Store(message) => self.store_message(conn, message, ack).await,
+        }
+    }
+
+    async fn store_message(&mut self, conn: Sid, message: NewMessage, ack: Option<Ack>) {
+        match self.store.append(self.store.lobby(), message).await {
+            Ok(Appended::Stored(message)) => {
+                if let Some(ack) = ack {
+                    ack.send(&ChatReceipt::stored(&message, false));
+                }
+                let out = self.lobby.message_stored(&conn, message);
+                self.deliver(out).await;
+            }
+            Ok(Appended::Duplicate(message)) => {
+                tracing::debug!(sid = %conn, id = message.id, "a resent message was stored before");
+                if let Some(ack) = ack {
+                    ack.send(&ChatReceipt::stored(&message, true));
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, sid = %conn, "cannot store a message");
+                if let Some(ack) = ack {
+                    ack.send(&ChatReceipt::refused(RejectionReason::StorageFailed));
+                }
+                let rejection = app::protocol::Rejection::new("chat", RejectionReason::StorageFailed);
+                self.deliver(vec![Outgoing::only(conn, ServerEvent::RequestRejected(rejection))])
+                    .await;
+            }
+        }
+    }
+
+    async fn create_session(
+        &mut self,
+        name: Value,
+    ) -> Result<(String, SessionToken), CreateSessionError> {
+        let name = self.lobby.check_claim(&name).map_err(|error| match error {
+            ClaimError::InvalidName => CreateSessionError::InvalidName,
+            ClaimError::NameTaken => CreateSessionError::NameTaken,
+        })?;
+        let (session, token) = self.store.create_session(&name).await?;
+        self.lobby.claim(session.id, &session.name, Instant::now());
+        tracing::info!(name = %session.name, "session created");
+        Ok((session.name, token))
+    }
+
+    async fn logout(&mut self, token: &SessionToken) {
+        let session = match self.store.find_session(token).await {
+            Ok(Some(session)) => session,
+            Ok(None) => return,
+            Err(error) => return tracing::error!(%error, "cannot look up a session to log out"),
+        };
+        let (conns, out) = self.lobby.end_session(session.id);
+        for conn in conns {
+            self.end_session_on(conn, SessionEndReason::LoggedOut).await;
+        }
+        self.deliver(out).await;
+        if let Err(error) = self.store.delete_session(session.id).await {
+            tracing::error!(%error, "cannot delete a session");
+        }
+        tracing::info!(name = %session.name, "logged out");
+    }
+
+    async fn expire(&mut self) {
+        let (out, sessions) = self.lobby.expire(Instant::now());
+        self.deliver(out).await;
+        for session in sessions {
+            self.persist_presence(session, false).await;
+        }
+    }
+
+    async fn persist_presence(&self, session: SessionId, present: bool) {
+        if let Err(error) = self.store.set_present(session, present).await {
+            tracing::error!(%error, ?session, present, "cannot record a session's presence");
+        }
+    }
+
+    async fn deliver(&self, outgoing: Vec<Outgoing<Sid>>) {
+        deliver(&self.io, outgoing).await;
     }
 }
 

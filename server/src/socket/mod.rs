@@ -10,17 +10,22 @@
 //! - [`Enqueued`] puts every incoming event on the hub's queue, in arrival order;
 //! - [`Departed`] puts the disconnect on the same queue, after everything the socket sent.
 //!
+//! `history` reads are answered from storage beside the hub ([`history`]).
+//!
 //! The handlers themselves do nothing.
 
 mod extract;
+mod history;
 mod hub;
 
-pub use hub::{ChatHub, HubCommand};
+pub use history::HistoryReader;
+pub use hub::{ChatHub, CreateSessionError, HubCommand, HubSettings};
 
 use socketioxide::SocketIo;
 
-/// Makes the default namespace run the chat. The [`ChatHub`] must be the `SocketIo`'s state
-/// (`SocketIo::builder().with_state(hub)`); [`ChatHub::run`] applies what it receives.
+/// Makes the default namespace run the chat. The [`ChatHub`] and a [`HistoryReader`] must
+/// be the `SocketIo`'s state (`SocketIo::builder().with_state(hub).with_state(reader)`);
+/// [`ChatHub::run`] applies what it receives.
 pub fn attach(io: &SocketIo) {
     io.ns("/", on_connect);
 }

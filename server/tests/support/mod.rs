@@ -23,8 +23,21 @@ pub const EVENT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long to listen to be satisfied that an event does not come.
 pub const SILENCE: Duration = Duration::from_millis(300);
 
+/// A `chat` event as [`Client::expect`] matches it: any stored id, no client id.
+pub fn chat(sender: &str, message: &str) -> ServerEvent {
+    ServerEvent::Chat(app::protocol::ChatMessage {
+        sender: sender.into(),
+        message: message.into(),
+        id: 0,
+        sent_at: 0,
+        client_id: None,
+    })
+}
+
 pub struct TestServer {
     pub addr: SocketAddr,
+    /// The database's folder, when the server made its own.
+    _database: Option<tempfile::TempDir>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
 }
@@ -35,9 +48,16 @@ impl TestServer {
     }
 
     /// Starts a server with these overrides, on 127.0.0.1 and a free port.
+    /// Each server gets a fresh database unless `cli.database` names one.
     pub async fn start_with(mut cli: Cli) -> Self {
         cli.address = Some([127, 0, 0, 1].into());
         cli.port = Some(0);
+        let mut database = None;
+        if cli.database.is_none() {
+            let dir = tempfile::tempdir().expect("temp dir");
+            cli.database = Some(dir.path().join("chat.db"));
+            database = Some(dir);
+        }
         let settings = Settings::load(&cli).expect("valid settings");
         let (listener, addr) = server::bind(&settings).await.expect("bind");
         let (shutdown, signal) = oneshot::channel::<()>();
@@ -46,6 +66,7 @@ impl TestServer {
         }));
         Self {
             addr,
+            _database: database,
             shutdown: Some(shutdown),
             task: Some(task),
         }
@@ -179,8 +200,17 @@ impl Client {
         }
     }
 
+    /// Asserts the next event. A [`chat`] built with id 0 matches any stored message
+    /// with that sender and text (the id and time are checked to be set).
     pub async fn expect(&mut self, expected: ServerEvent) {
-        let got = self.next_event().await;
+        let mut got = self.next_event().await;
+        if let (ServerEvent::Chat(got), ServerEvent::Chat(want)) = (&mut got, &expected) {
+            if want.id == 0 {
+                assert!(got.id > 0 && got.sent_at > 0, "{}: unstored chat {got:?}", self.label);
+                got.id = 0;
+                got.sent_at = 0;
+            }
+        }
         assert_eq!(got, expected, "{} received the wrong event", self.label);
     }
 

@@ -1,0 +1,196 @@
+//! `POST /api/session` (log in) and `POST /api/logout`, and the `HttpOnly` cookie that
+//! carries the session token to the page render and the Socket.IO handshake.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Json;
+use serde_json::{json, Value};
+
+use super::AppState;
+use crate::socket::CreateSessionError;
+use crate::storage::{SessionToken, SESSION_LIFETIME};
+
+/// The cookie holding the session token.
+pub const SESSION_COOKIE: &str = "chat_session";
+
+/// The session token in a request's `Cookie` header(s), if any.
+pub fn session_token(headers: &HeaderMap) -> Option<SessionToken> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| SessionToken::from_client(value.trim_matches('"')))
+        .filter(|token| !token.as_str().is_empty())
+}
+
+fn set_cookie(token: &SessionToken) -> HeaderValue {
+    let cookie = format!(
+        "{SESSION_COOKIE}={}; HttpOnly; SameSite=Lax; Path=/; Max-Age={}",
+        token.as_str(),
+        SESSION_LIFETIME.as_secs()
+    );
+    // A token is base64url: always a valid header value.
+    HeaderValue::from_str(&cookie).unwrap_or_else(|_| clear_cookie())
+}
+
+fn clear_cookie() -> HeaderValue {
+    HeaderValue::from_static("chat_session=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0")
+}
+
+/// How the client talks: a script (JSON in, JSON out) or a plain HTML form (redirects).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Caller {
+    Script,
+    Form,
+}
+
+impl Caller {
+    fn of(headers: &HeaderMap) -> Self {
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        if content_type.starts_with("application/x-www-form-urlencoded") {
+            Self::Form
+        } else {
+            Self::Script
+        }
+    }
+}
+
+/// A refused request: JSON for scripts, a redirect to the page (which shows the error)
+/// for forms.
+fn refuse(caller: Caller, status: StatusCode, reason: &str, message: &str) -> Response {
+    match caller {
+        Caller::Script => (status, Json(json!({"reason": reason, "message": message}))).into_response(),
+        Caller::Form => Redirect::to(&format!("/?login-error={reason}")).into_response(),
+    }
+}
+
+/// A browser sends `Origin` with every POST; one naming another site is a cross-site
+/// request, refused (the cookie is `SameSite=Lax` as well).
+fn cross_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let origin_host = origin.split_once("://").map(|(_, rest)| rest);
+    origin_host.is_none() || origin_host != host
+}
+
+/// `POST /api/session`: `{"name": ...}` or `name=...`.
+pub async fn create(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let caller = Caller::of(&headers);
+    if cross_origin(&headers) {
+        return (
+            StatusCode::FORBIDDEN,
+            Json(json!({"reason": "crossOrigin", "message": "Cross-site requests are refused."})),
+        )
+            .into_response();
+    }
+    let name = match caller {
+        Caller::Script => serde_json::from_slice::<Value>(&body)
+            .ok()
+            .and_then(|mut v| v.get_mut("name").map(Value::take)),
+        Caller::Form => serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
+            .ok()
+            .and_then(|fields| fields.into_iter().find(|(k, _)| k == "name"))
+            .map(|(_, name)| Value::String(name)),
+    };
+    let Some(name) = name else {
+        return refuse(caller, StatusCode::BAD_REQUEST, "badRequest", "Send a name.");
+    };
+    match state.hub.create_session(name).await {
+        Ok((name, token)) => {
+            let cookie = [(header::SET_COOKIE, set_cookie(&token))];
+            match caller {
+                Caller::Script => (cookie, Json(json!({ "name": name }))).into_response(),
+                Caller::Form => (cookie, Redirect::to("/")).into_response(),
+            }
+        }
+        Err(CreateSessionError::InvalidName) => refuse(
+            caller,
+            StatusCode::BAD_REQUEST,
+            "invalidName",
+            "A name has 3 to 10 characters.",
+        ),
+        Err(CreateSessionError::NameTaken) => refuse(
+            caller,
+            StatusCode::CONFLICT,
+            "nameTaken",
+            "Someone online has this name.",
+        ),
+        Err(error) => {
+            tracing::error!(%error, "cannot create a session");
+            refuse(
+                caller,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Cannot log in right now; try again.",
+            )
+        }
+    }
+}
+
+/// `POST /api/logout`: ends the cookie's session, if any, and clears the cookie.
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let caller = Caller::of(&headers);
+    if cross_origin(&headers) {
+        return (
+            StatusCode::FORBIDDEN,
+            Json(json!({"reason": "crossOrigin", "message": "Cross-site requests are refused."})),
+        )
+            .into_response();
+    }
+    if let Some(token) = session_token(&headers) {
+        state.hub.logout(token).await;
+    }
+    let cookie = [(header::SET_COOKIE, clear_cookie())];
+    match caller {
+        Caller::Script => (cookie, Json(json!({}))).into_response(),
+        Caller::Form => (cookie, Redirect::to("/")).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(name.clone(), HeaderValue::from_str(value).expect("valid"));
+        }
+        map
+    }
+
+    #[test]
+    fn finds_the_session_cookie_among_others() {
+        let map = headers(&[(header::COOKIE, "a=1; chat_session=abc ;b=2")]);
+        assert_eq!(session_token(&map).map(|t| t.as_str().to_owned()), Some("abc".into()));
+        assert!(session_token(&headers(&[(header::COOKIE, "chat_session=")])).is_none());
+        assert!(session_token(&headers(&[(header::COOKIE, "other=1")])).is_none());
+    }
+
+    #[test]
+    fn origin_must_be_this_host() {
+        assert!(!cross_origin(&headers(&[(header::HOST, "chat.example")])));
+        assert!(!cross_origin(&headers(&[
+            (header::HOST, "chat.example"),
+            (header::ORIGIN, "https://chat.example")
+        ])));
+        assert!(cross_origin(&headers(&[
+            (header::HOST, "chat.example"),
+            (header::ORIGIN, "https://evil.example")
+        ])));
+        assert!(cross_origin(&headers(&[
+            (header::HOST, "chat.example"),
+            (header::ORIGIN, "null")
+        ])));
+    }
+}

@@ -1,0 +1,257 @@
+//! Messages: append (idempotent per client id) and keyset-paginated reads.
+
+use app::protocol::ChatMessage;
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+
+use super::{now_ms, ConversationId, StorageError, Store};
+use crate::chat::NewMessage;
+
+/// What appending did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Appended {
+    /// Stored now, under a new id.
+    Stored(ChatMessage),
+    /// The same sender had already stored a message with this client id: that one.
+    Duplicate(ChatMessage),
+}
+
+/// A slice of a conversation, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HistoryPage {
+    pub messages: Vec<ChatMessage>,
+    /// Older messages exist before the first one (pages going back).
+    pub has_more: bool,
+    /// Catch-up only: too many newer messages; the client should reload the newest page.
+    pub resync: bool,
+}
+
+const COLUMNS: &str = "id, sender, body, client_id, sent_at";
+
+impl Store {
+    /// Stores `message` in `conversation` under the next id, unless its sender already
+    /// stored one with the same client id. One transaction: the id counter and the row
+    /// move together.
+    pub async fn append(
+        &self,
+        conversation: ConversationId,
+        message: NewMessage,
+    ) -> Result<Appended, StorageError> {
+        let sender_key = message.sender.to_lowercase();
+        let mut tx = self.pool.begin().await?;
+        if let Some(client_id) = &message.client_id {
+            let existing = sqlx::query(&format!(
+                "SELECT {COLUMNS} FROM messages \
+                 WHERE conversation_id = $1 AND sender_key = $2 AND client_id = $3"
+            ))
+            .bind(conversation.0)
+            .bind(&sender_key)
+            .bind(client_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(row) = existing {
+                return Ok(Appended::Duplicate(decode(&row)?));
+            }
+        }
+        let id: i64 = sqlx::query_scalar(
+            "UPDATE conversations SET last_message_id = last_message_id + 1 \
+             WHERE id = $1 RETURNING last_message_id",
+        )
+        .bind(conversation.0)
+        .fetch_one(&mut *tx)
+        .await?;
+        let sent_at = now_ms();
+        sqlx::query(
+            "INSERT INTO messages (conversation_id, id, sender, sender_key, body, client_id, sent_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(conversation.0)
+        .bind(id)
+        .bind(&message.sender)
+        .bind(&sender_key)
+        .bind(&message.text)
+        .bind(&message.client_id)
+        .bind(sent_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Appended::Stored(ChatMessage {
+            sender: message.sender,
+            message: message.text,
+            id: to_wire_id(id),
+            sent_at,
+            client_id: message.client_id,
+        }))
+    }
+
+    /// Up to `limit` messages older than `before` (the newest ones when `None`), oldest
+    /// first.
+    pub async fn page_before(
+        &self,
+        conversation: ConversationId,
+        before: Option<u64>,
+        limit: u32,
+    ) -> Result<HistoryPage, StorageError> {
+        let before = before.map_or(i64::MAX, from_wire_id);
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM messages WHERE conversation_id = $1 AND id < $2 \
+             ORDER BY id DESC LIMIT $3"
+        ))
+        .bind(conversation.0)
+        .bind(before)
+        // One more than asked: tells whether older ones exist.
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let has_more = rows.len() > limit as usize;
+        let mut messages = rows
+            .iter()
+            .take(limit as usize)
+            .map(decode)
+            .collect::<Result<Vec<_>, _>>()?;
+        messages.reverse();
+        Ok(HistoryPage {
+            messages,
+            has_more,
+            resync: false,
+        })
+    }
+
+    /// Every message newer than `after`, oldest first; or `resync` when there are more
+    /// than `max`.
+    pub async fn page_after(
+        &self,
+        conversation: ConversationId,
+        after: u64,
+        max: u32,
+    ) -> Result<HistoryPage, StorageError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM messages WHERE conversation_id = $1 AND id > $2 \
+             ORDER BY id ASC LIMIT $3"
+        ))
+        .bind(conversation.0)
+        .bind(from_wire_id(after))
+        .bind(i64::from(max) + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        if rows.len() > max as usize {
+            return Ok(HistoryPage {
+                messages: Vec::new(),
+                has_more: false,
+                resync: true,
+            });
+        }
+        let messages = rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
+        // Older messages exist unless the catch-up starts at the very first one.
+        let has_more = match messages.first() {
+            Some(first) => first.id > 1,
+            None => after > 0,
+        };
+        Ok(HistoryPage {
+            messages,
+            has_more,
+            resync: false,
+        })
+    }
+}
+
+fn decode(row: &SqliteRow) -> Result<ChatMessage, StorageError> {
+    Ok(ChatMessage {
+        id: to_wire_id(row.try_get("id")?),
+        sender: row.try_get("sender")?,
+        message: row.try_get("body")?,
+        client_id: row.try_get("client_id")?,
+        sent_at: row.try_get("sent_at")?,
+    })
+}
+
+/// Ids are positive in the database; the wire uses unsigned numbers.
+fn to_wire_id(id: i64) -> u64 {
+    u64::try_from(id).unwrap_or(0)
+}
+
+fn from_wire_id(id: u64) -> i64 {
+    i64::try_from(id).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new(sender: &str, text: &str, client_id: Option<&str>) -> NewMessage {
+        NewMessage {
+            sender: sender.into(),
+            text: text.into(),
+            client_id: client_id.map(Into::into),
+        }
+    }
+
+    async fn store_with(count: usize) -> Store {
+        let store = Store::in_memory().await.expect("database");
+        for i in 1..=count {
+            store
+                .append(store.lobby(), new("Ann", &format!("m{i}"), None))
+                .await
+                .expect("append");
+        }
+        store
+    }
+
+    fn ids(page: &HistoryPage) -> Vec<u64> {
+        page.messages.iter().map(|m| m.id).collect()
+    }
+
+    #[tokio::test]
+    async fn ids_increase_from_one() {
+        let store = store_with(3).await;
+        let page = store.page_before(store.lobby(), None, 50).await.expect("page");
+        assert_eq!(ids(&page), vec![1, 2, 3]);
+        assert_eq!(page.messages[2].message, "m3");
+        assert!(!page.has_more);
+    }
+
+    #[tokio::test]
+    async fn a_client_id_is_stored_once_per_sender() {
+        let store = store_with(0).await;
+        let lobby = store.lobby();
+        let first = store.append(lobby, new("Ann", "hi", Some("c1"))).await.expect("append");
+        let again = store.append(lobby, new("ann", "hi again", Some("c1"))).await.expect("append");
+        let Appended::Stored(stored) = first else {
+            panic!("first append must store: {first:?}");
+        };
+        assert_eq!(again, Appended::Duplicate(stored.clone()));
+        // Another sender may use the same client id.
+        let other = store.append(lobby, new("Bob", "yo", Some("c1"))).await.expect("append");
+        assert!(matches!(other, Appended::Stored(ref m) if m.id == 2), "{other:?}");
+    }
+
+    #[tokio::test]
+    async fn pages_go_back_without_gaps_or_repeats() {
+        let store = store_with(25).await;
+        let mut seen = Vec::new();
+        let mut before = None;
+        loop {
+            let page = store.page_before(store.lobby(), before, 10).await.expect("page");
+            seen.splice(0..0, ids(&page));
+            before = page.messages.first().map(|m| m.id);
+            if !page.has_more {
+                break;
+            }
+        }
+        assert_eq!(seen, (1..=25).collect::<Vec<u64>>());
+    }
+
+    #[tokio::test]
+    async fn catch_up_or_resync() {
+        let store = store_with(10).await;
+        let page = store.page_after(store.lobby(), 7, 5).await.expect("page");
+        assert_eq!(ids(&page), vec![8, 9, 10]);
+        assert!(!page.resync);
+        assert!(page.has_more);
+        let too_far = store.page_after(store.lobby(), 2, 5).await.expect("page");
+        assert!(too_far.resync);
+        assert!(too_far.messages.is_empty());
+        let up_to_date = store.page_after(store.lobby(), 10, 5).await.expect("page");
+        assert!(up_to_date.messages.is_empty() && !up_to_date.resync);
+    }
+}

@@ -1,0 +1,126 @@
+//! Storage: messages and sessions in SQLite (sqlx), behind a small interface.
+//!
+//! The chat rules never see SQL: the hub asks this module to append a message, read a page
+//! of history, create or find a session. Everything here speaks domain types
+//! ([`ChatMessage`](app::protocol::ChatMessage), [`SessionRecord`]); the queries are plain
+//! SQL that PostgreSQL also accepts (sqlx supports both), so a multi-server deployment can
+//! swap the pool without touching the rules.
+
+mod messages;
+mod sessions;
+
+pub use messages::{Appended, HistoryPage};
+pub use sessions::{SessionRecord, SessionToken, SESSION_LIFETIME};
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+
+/// A conversation's row id (the lobby for now; rooms and direct messages later).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ConversationId(i64);
+
+/// Why storage failed. Callers log it and answer `storageFailed`; nothing is half-done
+/// (every write is one transaction).
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migrating the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("the database has no conversation named `{0}`")]
+    MissingConversation(String),
+}
+
+/// The database: a pool of connections to one SQLite file.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: SqlitePool,
+    lobby: ConversationId,
+}
+
+impl Store {
+    /// Opens (creating it if needed) the database file at `path` and brings its schema up
+    /// to date.
+    pub async fn open(path: &Path) -> Result<Self, StorageError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if let Err(error) = std::fs::create_dir_all(dir) {
+                tracing::warn!(dir = %dir.display(), %error, "cannot create the database folder");
+            }
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            // WAL: readers (history pages, the page render) never wait for the writer.
+            .journal_mode(SqliteJournalMode::Wal)
+            // Durable at each checkpoint, not each commit: a power cut may lose the last
+            // commits, an application crash loses nothing.
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        Self::connect(options).await
+    }
+
+    /// An empty database in memory, for tests and benchmarks.
+    pub async fn in_memory() -> Result<Self, StorageError> {
+        let options = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(true);
+        // One connection: every connection to `:memory:` is a database of its own.
+        Self::connect_with(options, 1).await
+    }
+
+    async fn connect(options: SqliteConnectOptions) -> Result<Self, StorageError> {
+        Self::connect_with(options, 8).await
+    }
+
+    async fn connect_with(
+        options: SqliteConnectOptions,
+        max_connections: u32,
+    ) -> Result<Self, StorageError> {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max_connections)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        let lobby = conversation_named(&pool, "lobby").await?;
+        Ok(Self { pool, lobby })
+    }
+
+    /// The lobby, where everyone online talks.
+    pub fn lobby(&self) -> ConversationId {
+        self.lobby
+    }
+
+    /// The conversation called `name`, if there is one.
+    pub async fn conversation(&self, name: &str) -> Result<Option<ConversationId>, StorageError> {
+        match conversation_named(&self.pool, name).await {
+            Ok(id) => Ok(Some(id)),
+            Err(StorageError::MissingConversation(_)) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Closes every connection (after the last write).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+async fn conversation_named(pool: &SqlitePool, name: &str) -> Result<ConversationId, StorageError> {
+    sqlx::query_scalar::<_, i64>("SELECT id FROM conversations WHERE name = $1")
+        .bind(name)
+        .fetch_optional(pool)
+        .await?
+        .map(ConversationId)
+        .ok_or_else(|| StorageError::MissingConversation(name.to_owned()))
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_ms() -> i64 {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX)
+}
