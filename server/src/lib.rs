@@ -25,17 +25,14 @@ use crate::config::Settings;
 use crate::socket::{ChatHub, HistoryReader, HubSettings};
 use crate::storage::Store;
 
-/// Serves the chat on `listener` until `shutdown` completes, then closes every socket and
-/// waits up to the configured timeout for open requests.
+/// Serves the chat from `store` on `listener` until `shutdown` completes, then closes every
+/// socket and waits up to the configured timeout for open requests.
 pub async fn serve(
     settings: Settings,
+    store: Store,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let store = Store::open(&settings.storage.database)
-        .await
-        .map_err(|e| std::io::Error::other(format!("{}: {e}", settings.storage.database.display())))?;
-    tracing::info!(database = %settings.storage.database.display(), "database ready");
     let (hub, commands) = ChatHub::new();
     let reader = HistoryReader {
         store: store.clone(),
@@ -119,6 +116,13 @@ fn leptos_options() -> std::io::Result<LeptosOptions> {
     leptos::config::get_configuration(None)
         .map(|conf| conf.leptos_options)
         .map_err(|e| std::io::Error::other(format!("leptos configuration: {e}")))
+}
+
+/// Opens (creating it if needed) the database `settings` name.
+pub async fn open_store(settings: &Settings) -> Result<Store, storage::StorageError> {
+    let store = Store::open(&settings.storage.database).await?;
+    tracing::info!(database = %settings.storage.database.display(), "database ready");
+    Ok(store)
 }
 
 /// Binds `settings`' address.

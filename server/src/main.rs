@@ -21,6 +21,14 @@ async fn main() -> std::process::ExitCode {
     });
     tracing_subscriber::fmt().with_env_filter(filter).init();
 
+    let store = match server::open_store(&settings).await {
+        Ok(store) => store,
+        Err(error) => {
+            let database = settings.storage.database.display();
+            tracing::error!(%database, %error, "cannot open the database");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     let (listener, addr) = match server::bind(&settings).await {
         Ok(bound) => bound,
         Err(error) => {
@@ -31,7 +39,7 @@ async fn main() -> std::process::ExitCode {
     // Tests and scripts wait for this exact line.
     tracing::info!("listening on http://{addr}");
 
-    match server::serve(settings, listener, shutdown_signal()).await {
+    match server::serve(settings, store, listener, shutdown_signal()).await {
         Ok(()) => {
             tracing::info!("stopped");
             std::process::ExitCode::SUCCESS

@@ -59,9 +59,10 @@ impl TestServer {
             database = Some(dir);
         }
         let settings = Settings::load(&cli).expect("valid settings");
+        let store = server::open_store(&settings).await.expect("database");
         let (listener, addr) = server::bind(&settings).await.expect("bind");
         let (shutdown, signal) = oneshot::channel::<()>();
-        let task = tokio::spawn(server::serve(settings, listener, async move {
+        let task = tokio::spawn(server::serve(settings, store, listener, async move {
             let _ = signal.await;
         }));
         Self {
