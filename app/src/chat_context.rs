@@ -1,16 +1,31 @@
 use futures::channel::mpsc::UnboundedSender;
 use leptos::prelude::*;
 
-use crate::model::ChatStore;
-use crate::protocol::ClientEvent;
+use crate::model::{ChatStore, Request};
 
-/// Queue of events for the server; the browser client sends them while connected, in order.
+/// What the components ask of the connection.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Send this while logged in (dropped otherwise: unsent messages stay pending in the
+    /// store and go out once logged in again).
+    Send(Request),
+    /// You just logged in: connect.
+    Connect,
+    /// You logged out: disconnect.
+    Disconnect,
+}
+
+/// Queue of commands for the browser's connection, applied in order.
 #[derive(Debug, Clone)]
-pub struct Outbox(pub UnboundedSender<ClientEvent>);
+pub struct Outbox(pub UnboundedSender<Command>);
 
 impl Outbox {
-    pub fn send(&self, event: ClientEvent) {
-        if let Err(error) = self.0.unbounded_send(event) {
+    pub fn send(&self, request: Request) {
+        self.command(Command::Send(request));
+    }
+
+    pub fn command(&self, command: Command) {
+        if let Err(error) = self.0.unbounded_send(command) {
             leptos::logging::error!("chat client stopped; dropped {:?}", error.into_inner());
         }
     }

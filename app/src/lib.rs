@@ -9,6 +9,6 @@ pub mod protocol;
 mod chat_context;
 mod shell;
 
-pub use chat_context::{use_chat, ChatContext, Outbox};
+pub use chat_context::{use_chat, ChatContext, Command, Outbox};
 pub use components::app::App;
 pub use shell::shell;

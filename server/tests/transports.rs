@@ -51,7 +51,11 @@ fn unstored(events: Vec<ServerEvent>) -> Vec<ServerEvent> {
         .into_iter()
         .map(|event| match event {
             ServerEvent::Chat(mut message) => {
-                assert!(message.id > last, "ids must increase: {} after {last}", message.id);
+                assert!(
+                    message.id > last,
+                    "ids must increase: {} after {last}",
+                    message.id
+                );
                 assert!(message.sent_at > 0);
                 last = message.id;
                 message.id = 0;

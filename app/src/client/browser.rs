@@ -1,59 +1,179 @@
-//! The WebSocket session in the browser: handshake, heartbeat, events, reconnection.
+//! The WebSocket session in the browser: handshake, heartbeat, events, acknowledgements,
+//! reconnection.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
-use futures::channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
+use futures::channel::mpsc::{self, UnboundedReceiver};
 use futures::{FutureExt, StreamExt};
 use gloo_timers::future::sleep;
+use leptos::prelude::{GetUntracked, Set};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{CloseEvent, Event, MessageEvent, WebSocket};
 
 use super::backoff::Backoff;
 use super::codec::{self, Incoming};
-use crate::model::{Action, ChatStore};
-use crate::protocol::ClientEvent;
+use crate::model::{Action, ChatStore, HistoryPurpose, Request};
+use crate::protocol::{client, ChatPost, ChatReceipt, HistoryReply, ServerEvent};
+use crate::Command;
 
 /// How long the server may take to answer the Engine.IO and Socket.IO handshakes.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Connects, and reconnects with jittered backoff whenever the connection drops, until the
-/// app is gone. Events from `queue` are sent in order while connected.
-pub async fn run(store: ChatStore, mut queue: UnboundedReceiver<ClientEvent>) {
+/// While logged in, stays connected: reconnects with jittered backoff whenever the
+/// connection drops, until you log out or the app is gone.
+pub async fn run(store: ChatStore, mut commands: UnboundedReceiver<Command>) {
     let mut backoff = Backoff::default();
-    // Delayed sends (login retries) come back on their own channel, which is never held.
-    let (delayed_tx, mut delayed) = mpsc::unbounded();
-    let mut channels = Channels {
-        queue: &mut queue,
-        delayed: &mut delayed,
-        delayed_tx: &delayed_tx,
-    };
     loop {
-        match session(&store, &mut channels, &mut backoff).await {
-            Ended::AppGone => return,
-            Ended::Lost(reason) => leptos::logging::warn!("chat connection lost: {reason}"),
+        if store.me.get_untracked().is_none() && !wait_for_login(&mut commands).await {
+            return;
         }
-        store.connection_lost();
-        let delay = backoff.next_delay(js_sys::Math::random());
-        sleep(delay).await;
+        match session(&store, &mut commands, &mut backoff).await {
+            Ended::AppGone => return,
+            Ended::Stopped => backoff.reset(),
+            Ended::Lost(reason) => {
+                leptos::logging::warn!("connection lost: {reason}");
+                store.connection_lost();
+                let delay = backoff.next_delay(js_sys::Math::random());
+                if !wait_before_reconnecting(&mut commands, delay).await {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Waits for [`Command::Connect`]; false once the app is gone.
+async fn wait_for_login(commands: &mut UnboundedReceiver<Command>) -> bool {
+    loop {
+        match commands.next().await {
+            Some(Command::Connect) => return true,
+            // Nothing to send to while logged out.
+            Some(_) => {}
+            None => return false,
+        }
+    }
+}
+
+/// Sleeps `delay`; what the app sends meanwhile waits in the store (unsent messages are
+/// sent again once logged back in). False once the app is gone.
+async fn wait_before_reconnecting(
+    commands: &mut UnboundedReceiver<Command>,
+    delay: Duration,
+) -> bool {
+    let mut pause = sleep(delay).fuse();
+    loop {
+        futures::select_biased! {
+            () = pause => return true,
+            command = commands.next() => match command {
+                Some(Command::Disconnect) => return true,
+                Some(_) => {}
+                None => return false,
+            },
+        }
     }
 }
 
 enum Ended {
     AppGone,
+    /// Logged out: wait for the next log-in.
+    Stopped,
     Lost(String),
 }
 
-/// Where a session's outgoing events come from.
-struct Channels<'a> {
-    /// What the app sends, in order.
-    queue: &'a mut UnboundedReceiver<ClientEvent>,
-    /// Delayed sends, once due.
-    delayed: &'a mut UnboundedReceiver<ClientEvent>,
-    delayed_tx: &'a UnboundedSender<ClientEvent>,
+/// What an acknowledgement answers.
+enum Awaited {
+    Chat(String),
+    History(HistoryPurpose),
 }
 
-async fn session(store: &ChatStore, channels: &mut Channels<'_>, backoff: &mut Backoff) -> Ended {
+/// One connection, from handshake to close.
+struct Connection {
+    socket: Socket,
+    next_ack: i64,
+    awaited: HashMap<i64, Awaited>,
+    /// The server has welcomed us on this connection: requests can go out.
+    welcomed: bool,
+}
+
+impl Connection {
+    fn send(&mut self, store: &ChatStore, request: Request) -> Result<(), String> {
+        if !self.welcomed {
+            // Unsent messages stay pending in the store and go out after the welcome.
+            if matches!(
+                request,
+                Request::History {
+                    purpose: HistoryPurpose::Older,
+                    ..
+                }
+            ) {
+                store.loading_older.set(false);
+            }
+            return Ok(());
+        }
+        let frame = match request {
+            Request::Event(event) => codec::encode(&event),
+            Request::Chat { client_id, text } => {
+                let ack = self.expect_ack(Awaited::Chat(client_id.clone()));
+                let post = ChatPost {
+                    text: &text,
+                    client_id: &client_id,
+                };
+                codec::encode_with_ack(client::CHAT, &post, ack)
+            }
+            Request::History { query, purpose } => {
+                let ack = self.expect_ack(Awaited::History(purpose));
+                codec::encode_with_ack(client::HISTORY, &query, ack)
+            }
+        }
+        .map_err(|e| e.to_string())?;
+        self.socket.send(&frame)
+    }
+
+    fn expect_ack(&mut self, awaited: Awaited) -> i64 {
+        let id = self.next_ack;
+        self.next_ack += 1;
+        self.awaited.insert(id, awaited);
+        id
+    }
+
+    /// Performs what the store asked for; `Some` when the session must end.
+    fn perform(&mut self, store: &ChatStore, actions: Vec<Action>) -> Option<Ended> {
+        for action in actions {
+            match action {
+                Action::Send(request) => {
+                    if let Err(reason) = self.send(store, request) {
+                        return Some(Ended::Lost(reason));
+                    }
+                }
+                Action::Stop => return Some(Ended::Stopped),
+            }
+        }
+        None
+    }
+
+    fn acknowledged(&mut self, store: &ChatStore, id: i64, json: &str) -> Vec<Action> {
+        match self.awaited.remove(&id) {
+            Some(Awaited::Chat(client_id)) => match codec::ack_payload::<ChatReceipt>(json) {
+                Ok(receipt) => store.chat_receipt(&client_id, &receipt),
+                Err(error) => leptos::logging::warn!("bad chat receipt: {error}"),
+            },
+            Some(Awaited::History(purpose)) => match codec::ack_payload::<HistoryReply>(json) {
+                Ok(reply) => return store.history_loaded(purpose, reply),
+                Err(error) => leptos::logging::warn!("bad history reply: {error}"),
+            },
+            None => leptos::logging::warn!("unexpected acknowledgement {id}"),
+        }
+        Vec::new()
+    }
+}
+
+async fn session(
+    store: &ChatStore,
+    commands: &mut UnboundedReceiver<Command>,
+    backoff: &mut Backoff,
+) -> Ended {
     let (socket, mut frames) = match Socket::open(&endpoint()) {
         Ok(opened) => opened,
         Err(_) => return Ended::Lost("cannot open a WebSocket".into()),
@@ -87,84 +207,54 @@ async fn session(store: &ChatStore, channels: &mut Channels<'_>, backoff: &mut B
     }
     backoff.reset();
     mark_ready();
-    for action in store.connected() {
-        if let Err(reason) = perform(&socket, channels.delayed_tx, action) {
-            return Ended::Lost(reason);
-        }
-    }
+    // The server logs this socket in from the session cookie and sends `welcome`.
+    store.connected();
+    let mut connection = Connection {
+        socket,
+        next_ack: 0,
+        awaited: HashMap::new(),
+        welcomed: false,
+    };
 
     // The server pings every interval; silence for longer than interval + timeout means
     // the connection is dead even if the browser has not noticed.
     let silence_limit = open.ping_interval + open.ping_timeout;
     loop {
         futures::select_biased! {
-            frame = next_incoming(&mut frames, silence_limit).fuse() => match frame {
-                Ok(Incoming::Ping) => {
-                    if let Err(reason) = socket.send(&codec::pong()) {
-                        return Ended::Lost(reason);
-                    }
-                }
-                Ok(Incoming::Event(event)) => {
-                    for action in store.apply(event) {
-                        if let Err(reason) = perform(&socket, channels.delayed_tx, action) {
+            frame = next_incoming(&mut frames, silence_limit).fuse() => {
+                let actions = match frame {
+                    Ok(Incoming::Ping) => {
+                        if let Err(reason) = connection.socket.send(&codec::pong()) {
                             return Ended::Lost(reason);
                         }
+                        Vec::new()
                     }
+                    Ok(Incoming::Event(event)) => {
+                        if matches!(event, ServerEvent::Welcome(_)) {
+                            connection.welcomed = true;
+                        }
+                        store.apply(event)
+                    }
+                    Ok(Incoming::Ack(id, json)) => connection.acknowledged(store, id, &json),
+                    Ok(Incoming::Close | Incoming::Disconnected) => return Ended::Lost("closed by the server".into()),
+                    Ok(Incoming::ConnectError(message)) => return Ended::Lost(message),
+                    Ok(Incoming::Open(_) | Incoming::Connected | Incoming::Ignored) => Vec::new(),
+                    Err(reason) => return Ended::Lost(reason),
+                };
+                if let Some(ended) = connection.perform(store, actions) {
+                    return ended;
                 }
-                Ok(Incoming::Close | Incoming::Disconnected) => return Ended::Lost("closed by the server".into()),
-                Ok(Incoming::ConnectError(message)) => return Ended::Lost(message),
-                Ok(Incoming::Open(_) | Incoming::Connected | Incoming::Ignored) => {}
-                Err(reason) => return Ended::Lost(reason),
             },
-            event = channels.delayed.next() => {
-                if let Some(event) = event {
-                    if let Err(reason) = perform(&socket, channels.delayed_tx, Action::Send(event)) {
+            command = commands.next() => match command {
+                Some(Command::Send(request)) => {
+                    if let Err(reason) = connection.send(store, request) {
                         return Ended::Lost(reason);
                     }
                 }
-            },
-            // While logging back in, what the user sends waits for the `welcome`.
-            event = next_to_send(channels.queue, store.rejoining()).fuse() => match event {
-                Some(event) => {
-                    if let Err(reason) = perform(&socket, channels.delayed_tx, Action::Send(event)) {
-                        return Ended::Lost(reason);
-                    }
-                }
+                Some(Command::Connect) => {}
+                Some(Command::Disconnect) => return Ended::Stopped,
                 None => return Ended::AppGone,
             },
-        }
-    }
-}
-
-async fn next_to_send(
-    queue: &mut UnboundedReceiver<ClientEvent>,
-    hold: bool,
-) -> Option<ClientEvent> {
-    if hold {
-        std::future::pending().await
-    } else {
-        queue.next().await
-    }
-}
-
-fn perform(
-    socket: &Socket,
-    delayed: &UnboundedSender<ClientEvent>,
-    action: Action,
-) -> Result<(), String> {
-    match action {
-        Action::Send(event) => {
-            let frame = codec::encode(&event).map_err(|e| e.to_string())?;
-            socket.send(&frame)
-        }
-        Action::SendAfter(event, delay) => {
-            let delayed = delayed.clone();
-            leptos::task::spawn_local(async move {
-                sleep(delay).await;
-                // Fails only once the app is gone.
-                let _ = delayed.unbounded_send(event);
-            });
-            Ok(())
         }
     }
 }

@@ -30,6 +30,9 @@ pub enum Incoming {
     Disconnected,
     /// A chat event.
     Event(ServerEvent),
+    /// The acknowledgement of the request sent with this id; its arguments as JSON
+    /// (decode with [`ack_payload`]).
+    Ack(i64, String),
     /// Anything the client has no use for (noop, acks, upgrades).
     Ignored,
 }
@@ -107,8 +110,35 @@ fn decode_socket_io(message: Str) -> Result<Incoming, CodecError> {
                 .map(Incoming::Event)
                 .map_err(CodecError::Event)
         }
+        PacketData::EventAck(value, id) => value
+            .as_str()
+            .map(|json| Incoming::Ack(id, json.to_string()))
+            .ok_or_else(|| CodecError::SocketIo("binary acknowledgement".into())),
         _ => Ok(Incoming::Ignored),
     }
+}
+
+/// The first argument of an acknowledgement, as the type the request expects.
+pub fn ack_payload<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, CodecError> {
+    serde_json::from_str::<(T,)>(json)
+        .map(|(argument,)| argument)
+        .map_err(|_| CodecError::SocketIo("unexpected acknowledgement".into()))
+}
+
+/// The frame for an event with one argument, asking for an acknowledgement with `ack`.
+pub fn encode_with_ack<T: serde::Serialize>(
+    name: &str,
+    argument: &T,
+    ack: i64,
+) -> Result<String, CodecError> {
+    let value = CommonParser
+        .encode_value(argument, Some(name))
+        .map_err(|_| CodecError::SocketIo("unencodable event".into()))?;
+    let mut packet = Packet::event(NAMESPACE, value);
+    if let PacketData::Event(_, id) = &mut packet.inner {
+        *id = Some(ack);
+    }
+    encode_packet(packet)
 }
 
 /// The frame that answers a ping.
@@ -190,10 +220,13 @@ mod tests {
     #[test]
     fn decodes_events() {
         assert_eq!(
-            decode(r#"42["chat",{"sender":"Ann","message":"<b>hi</b>"}]"#),
+            decode(r#"42["chat",{"sender":"Ann","message":"<b>hi</b>","id":4,"sentAt":9}]"#),
             Ok(Incoming::Event(ServerEvent::Chat(ChatMessage {
                 sender: "Ann".into(),
-                message: "<b>hi</b>".into()
+                message: "<b>hi</b>".into(),
+                id: 4,
+                sent_at: 9,
+                client_id: None,
             })))
         );
         assert_eq!(
@@ -208,6 +241,27 @@ mod tests {
             decode(r#"42["loginNameBad",{"a":[1,2.5]}]"#),
             Ok(Incoming::Event(ServerEvent::LoginNameBad(json!(null))))
         );
+    }
+
+    #[test]
+    fn acknowledgements_both_ways() {
+        use crate::protocol::{ChatReceipt, HistoryRequest};
+        let request = HistoryRequest {
+            after: Some(7),
+            ..HistoryRequest::default()
+        };
+        assert_eq!(
+            encode_with_ack("history", &request, 12),
+            Ok(r#"4212["history",{"after":7}]"#.into())
+        );
+        let Ok(Incoming::Ack(12, json)) =
+            decode(r#"4312[{"ok":true,"id":3,"sentAt":5,"duplicate":false}]"#)
+        else {
+            panic!("an ack");
+        };
+        let receipt: ChatReceipt = ack_payload(&json).expect("a receipt");
+        assert_eq!(receipt.id, Some(3));
+        assert!(ack_payload::<ChatReceipt>("[1]").is_err());
     }
 
     #[test]

@@ -2,18 +2,27 @@
 //! (`engineioxide-core` for Engine.IO packets, `socketioxide-parser-common` for Socket.IO
 //! packets), speaking over the browser WebSocket.
 //!
-//! - [`codec`]: text frames ↔ typed events (plain Rust, tested natively).
+//! - [`codec`]: text frames ↔ typed events and acknowledgements (plain Rust, tested natively).
 //! - [`backoff`]: reconnection delays with jitter (plain Rust, tested natively).
-//! - `browser` (hydrate only): the WebSocket session, heartbeat watchdog and reconnect loop.
+//! - `browser` (hydrate only): the WebSocket session, heartbeat watchdog, acknowledgements
+//!   and reconnect loop.
+//! - `http` (hydrate only): log-in and log-out requests.
+//! - `page` (hydrate only): the page's visibility, title and time zone.
 
 pub mod backoff;
 pub mod codec;
 
 #[cfg(feature = "hydrate")]
 mod browser;
+#[cfg(feature = "hydrate")]
+pub mod http;
+#[cfg(feature = "hydrate")]
+mod page;
 
 #[cfg(feature = "hydrate")]
 pub use browser::run;
+#[cfg(feature = "hydrate")]
+pub use page::watch_page;
 
 /// Milliseconds since the epoch (the browser's clock; 0 on the server, where nobody types).
 pub fn now_ms() -> f64 {
@@ -25,4 +34,16 @@ pub fn now_ms() -> f64 {
     {
         0.0
     }
+}
+
+/// A new id for a message this client sends: time and randomness, unique enough that one
+/// user never repeats it (the server only compares it with that user's own ids).
+pub fn new_client_id() -> String {
+    #[cfg(feature = "hydrate")]
+    let random = js_sys::Math::random();
+    #[cfg(not(feature = "hydrate"))]
+    let random = 0.5;
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let (time, noise) = (now_ms() as u64, (random * 9_007_199_254_740_992.0) as u64);
+    format!("{time:x}-{noise:x}")
 }

@@ -4,19 +4,23 @@ use leptos::prelude::*;
 use super::connection_status::ConnectionStatus;
 use super::lobby::Lobby;
 use super::login_form::LoginForm;
-use crate::model::ChatStore;
+use crate::model::{ChatStore, InitialState};
 use crate::{ChatContext, Outbox};
 
-/// The chat: the login view until the server welcomes you, then the lobby.
+/// The chat: the login view until you have a session, then the lobby. Starts from what the
+/// server rendered (who you are, who is online, the newest history).
 #[component]
 pub fn App() -> impl IntoView {
-    let store = ChatStore::new();
+    let store = ChatStore::new(InitialState::current());
     let (sender, receiver) = futures::channel::mpsc::unbounded();
     let outbox = Outbox(sender);
     provide_context(ChatContext { store, outbox });
 
     #[cfg(feature = "hydrate")]
-    leptos::task::spawn_local(crate::client::run(store, receiver));
+    {
+        crate::client::watch_page(store);
+        leptos::task::spawn_local(crate::client::run(store, receiver));
+    }
     #[cfg(not(feature = "hydrate"))]
     drop(receiver);
 

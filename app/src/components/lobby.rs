@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 
+use super::logout_button::LogoutButton;
 use super::message_input::MessageInput;
 use super::message_list::MessageList;
 use super::typing_indicator::TypingIndicator;
@@ -15,7 +16,10 @@ pub fn Lobby() -> impl IntoView {
                 <TypingIndicator/>
                 <MessageInput/>
             </section>
-            <UserList/>
+            <div class="side">
+                <LogoutButton/>
+                <UserList/>
+            </div>
         </div>
     }
 }

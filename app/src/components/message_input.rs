@@ -2,17 +2,20 @@ use leptos::ev::SubmitEvent;
 use leptos::html::Input;
 use leptos::prelude::*;
 
-use crate::client::now_ms;
+use crate::client::{new_client_id, now_ms};
+use crate::model::Request;
 use crate::protocol::{limits, ClientEvent};
 use crate::use_chat;
 
 /// While typing, `typing` is re-sent at most this often (the server's lease is 3 s).
 const TYPING_RENEW_MS: f64 = 1000.0;
 
-/// The message box: Enter or Send posts; typing is announced to the others.
+/// The message box: Enter or Send posts; typing is announced to the others. A message
+/// shows at once, pending until the server has stored it, even while disconnected.
 #[component]
 pub fn MessageInput() -> impl IntoView {
     let chat = use_chat();
+    let store = chat.store;
     let outbox = chat.outbox.clone();
     let text = RwSignal::new(String::new());
     // When `typing` was last sent, while the lease is believed active.
@@ -33,18 +36,19 @@ pub fn MessageInput() -> impl IntoView {
             let empty = value.trim().is_empty();
             text.set(value);
             let now = now_ms();
-            match typing_since.get_value() {
+            let event = match typing_since.get_value() {
                 Some(_) if empty => {
                     typing_since.set_value(None);
-                    outbox.send(ClientEvent::StopTyping);
+                    ClientEvent::StopTyping
                 }
-                Some(sent) if now - sent < TYPING_RENEW_MS => {}
-                _ if empty => {}
+                Some(sent) if now - sent < TYPING_RENEW_MS => return,
+                _ if empty => return,
                 _ => {
                     typing_since.set_value(Some(now));
-                    outbox.send(ClientEvent::Typing);
+                    ClientEvent::Typing
                 }
-            }
+            };
+            outbox.send(Request::Event(event));
         }
     };
     let on_submit = move |ev: SubmitEvent| {
@@ -55,7 +59,9 @@ pub fn MessageInput() -> impl IntoView {
         }
         // The server ends the typing lease when the message arrives.
         typing_since.set_value(None);
-        outbox.send(ClientEvent::chat(&message));
+        if let Some(request) = store.compose(&message, new_client_id()) {
+            outbox.send(request);
+        }
         text.set(String::new());
     };
     view! {

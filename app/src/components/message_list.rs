@@ -4,22 +4,86 @@ use leptos::prelude::*;
 use super::chat_line_view::ChatLineView;
 use crate::use_chat;
 
-/// Every line of the conversation, kept scrolled to the newest.
+/// How close to the top (px) scrolling starts loading older messages.
+const LOAD_MARGIN: i32 = 80;
+/// How close to the bottom (px) counts as "reading the newest": new lines keep it there.
+const BOTTOM_MARGIN: i32 = 40;
+
+/// The conversation. Stays scrolled to the newest line while you are there; scrolling up
+/// loads older pages, keeping what you look at in place, until the first message.
 #[component]
 pub fn MessageList() -> impl IntoView {
-    let store = use_chat().store;
+    let chat = use_chat();
+    let store = chat.store;
     let list = NodeRef::<Ul>::new();
+    // Where the list was before the last change: (scroll height, scroll top, at bottom).
+    let last = StoredValue::new((0, 0, true));
+    let first_key = StoredValue::new(None::<u64>);
+
     Effect::new(move |_| {
-        store.lines.track();
-        if let Some(list) = list.get() {
+        let first = store.lines.with(|lines| lines.first().map(|l| l.key));
+        let Some(list) = list.get() else { return };
+        let (height, top, at_bottom) = last.get_value();
+        let prepended = first_key.get_value().is_some() && first != first_key.get_value();
+        first_key.set_value(first);
+        if at_bottom {
             list.set_scroll_top(list.scroll_height());
+        } else if prepended {
+            // Older lines went in above: keep the same lines in view.
+            list.set_scroll_top(top + list.scroll_height() - height);
         }
+        remember(&list, last);
     });
+
+    let load_older = {
+        let outbox = chat.outbox.clone();
+        move || {
+            if let Some(request) = store.load_older() {
+                outbox.send(request);
+            }
+        }
+    };
+    let on_scroll = {
+        let load_older = load_older.clone();
+        move |_| {
+            let Some(list) = list.get_untracked() else {
+                return;
+            };
+            remember(&list, last);
+            if list.scroll_top() < LOAD_MARGIN {
+                load_older();
+            }
+        }
+    };
     view! {
-        <ul class="messages" data-testid="messages" node_ref=list aria-live="polite">
-            <For each=move || store.lines.get() key=|line| line.id let:line>
+        <ul class="messages" data-testid="messages" node_ref=list aria-live="polite" on:scroll=on_scroll>
+            <li class="history-edge" data-testid="history-edge">
+                {move || match (store.has_more.get(), store.loading_older.get()) {
+                    (_, true) => "Loading older messages…",
+                    (true, false) => "",
+                    (false, false) => "This is the beginning of the conversation.",
+                }}
+                <button
+                    class="older"
+                    data-testid="load-older"
+                    hidden=move || !store.has_more.get()
+                    on:click={
+                        let load_older = load_older.clone();
+                        move |_| load_older()
+                    }
+                >
+                    "Load older messages"
+                </button>
+            </li>
+            <For each=move || store.lines.get() key=|line| line.render_key() let:line>
                 <ChatLineView line/>
             </For>
         </ul>
     }
+}
+
+fn remember(list: &leptos::web_sys::Element, last: StoredValue<(i32, i32, bool)>) {
+    let (height, top) = (list.scroll_height(), list.scroll_top());
+    let at_bottom = height - top - list.client_height() <= BOTTOM_MARGIN;
+    last.set_value((height, top, at_bottom));
 }

@@ -1,10 +1,16 @@
 /// One line of the message list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChatLine {
-    /// Unique within the page, for keyed rendering.
-    pub id: u64,
+    /// Unique within the page, for keyed rendering; kept when a pending message is stored.
+    pub key: u64,
     pub kind: LineKind,
     pub text: String,
+    /// Position in the list: `(message id, 0)` for a stored message; `(id of the newest
+    /// message known when it was added, n)` for a notice; `(u64::MAX, n)` for a message
+    /// not stored yet, which stays at the bottom.
+    pub order: (u64, u64),
+    /// When the server stored it (ms since the epoch), for stored messages.
+    pub sent_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,7 +18,50 @@ pub enum LineKind {
     /// A line from the app itself ("Welcome, Ann!").
     Server,
     /// A chat message; `own` when you sent it.
-    Message { sender: String, own: bool },
+    Message {
+        sender: String,
+        own: bool,
+        /// The server's id, once stored.
+        id: Option<u64>,
+        /// This client's id for a message it sent.
+        client_id: Option<String>,
+        delivery: Delivery,
+    },
     /// "Ann joined", "Ann left".
     Notice,
+}
+
+/// Where one of your messages is on its way to everyone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// Queued or sent, not yet stored by the server.
+    Pending,
+    /// Stored: everyone gets it.
+    Sent,
+    /// Refused; can be retried. The reason, for people.
+    Failed(String),
+}
+
+impl ChatLine {
+    /// The stored message id, if this line is one.
+    pub fn message_id(&self) -> Option<u64> {
+        match &self.kind {
+            LineKind::Message { id, .. } => *id,
+            _ => None,
+        }
+    }
+
+    /// Identifies what the line shows, for keyed rendering: a line re-renders when its
+    /// delivery state changes.
+    pub fn render_key(&self) -> (u64, u8) {
+        let state = match &self.kind {
+            LineKind::Message { delivery, .. } => match delivery {
+                Delivery::Pending => 1,
+                Delivery::Sent => 2,
+                Delivery::Failed(_) => 3,
+            },
+            _ => 0,
+        };
+        (self.key, state)
+    }
 }

@@ -1,18 +1,11 @@
-use std::time::Duration;
-
 use leptos::prelude::*;
 
-use super::{ChatLine, LineKind};
-use crate::protocol::{ClientEvent, ServerEvent};
+use super::timeline::{self, Keys};
+use super::{Action, ChatLine, HistoryPurpose, InitialState, LineKind, Request};
+use crate::protocol::{ChatReceipt, HistoryReply, HistoryRequest, ServerEvent, SessionEndReason};
 
-/// The most lines kept in the message list.
-const MAX_LINES: usize = 500;
-/// After a reconnect, the server may still hold our old session until its heartbeat
-/// times out; logging in again is retried this often until it lets the name go...
-const RELOGIN_RETRY: Duration = Duration::from_secs(2);
-/// ...this many times (longer than the server's ping interval + timeout). After that,
-/// someone else has the name: back to the login form.
-const MAX_RELOGIN_ATTEMPTS: u32 = 15;
+/// The most lines kept in the message list; older ones can be loaded again.
+pub const MAX_LINES: usize = 1000;
 
 /// State of the connection to the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,11 +17,15 @@ pub enum Connection {
     Reconnecting,
 }
 
-/// Why a login was refused.
+/// Why you are not logged in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoginError {
     InvalidName,
     NameTaken,
+    /// Your session expired or someone took your name meanwhile.
+    SessionEnded,
+    /// The server could not be reached or failed.
+    Unavailable,
 }
 
 impl LoginError {
@@ -36,15 +33,19 @@ impl LoginError {
         match self {
             Self::InvalidName => "Invalid name: 3 to 10 characters",
             Self::NameTaken => "Name already taken",
+            Self::SessionEnded => "Your session has ended. Pick a name to join again.",
+            Self::Unavailable => "Cannot reach the chat right now. Try again.",
         }
     }
-}
 
-/// Something the client must do after applying an event.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Action {
-    Send(ClientEvent),
-    SendAfter(ClientEvent, Duration),
+    /// From the `reason` of a refused `POST /api/session` (or `?login-error=`).
+    pub fn from_reason(reason: &str) -> Self {
+        match reason {
+            "invalidName" | "badRequest" => Self::InvalidName,
+            "nameTaken" => Self::NameTaken,
+            _ => Self::Unavailable,
+        }
+    }
 }
 
 /// The client's chat state, as signals the components read.
@@ -59,111 +60,213 @@ pub struct ChatStore {
     /// Other users currently typing.
     pub typing: RwSignal<Vec<String>>,
     pub connection: RwSignal<Connection>,
-    next_line_id: StoredValue<u64>,
-    /// Failed attempts to log back in after a reconnect; `None` when not doing that.
-    relogin_attempts: StoredValue<Option<u32>>,
+    /// Older messages exist before the first one shown.
+    pub has_more: RwSignal<bool>,
+    /// A page of older messages has been asked for.
+    pub loading_older: RwSignal<bool>,
+    /// Messages from others that arrived while the page was hidden.
+    pub unread: RwSignal<u32>,
+    /// Times can be shown in the reader's time zone (false on the server and until the
+    /// browser app runs: UTC).
+    pub local_time: RwSignal<bool>,
+    hidden: StoredValue<bool>,
+    keys: StoredValue<Keys>,
 }
 
 impl Default for ChatStore {
     fn default() -> Self {
-        Self::new()
+        Self::new(InitialState::default())
     }
 }
 
 impl ChatStore {
-    pub fn new() -> Self {
+    /// The state the server rendered the page with.
+    pub fn new(initial: InitialState) -> Self {
+        let mut keys = Keys::default();
+        let mut lines = Vec::new();
+        for message in initial.history {
+            let own = initial.me.as_deref() == Some(message.sender.as_str());
+            timeline::insert_message(&mut lines, message, own, &mut keys);
+        }
         Self {
-            me: RwSignal::new(None),
-            login_error: RwSignal::new(None),
-            users: RwSignal::new(Vec::new()),
-            lines: RwSignal::new(Vec::new()),
+            login_error: RwSignal::new(initial.login_error.as_deref().map(LoginError::from_reason)),
+            me: RwSignal::new(initial.me),
+            users: RwSignal::new(initial.users),
+            lines: RwSignal::new(lines),
             typing: RwSignal::new(Vec::new()),
             connection: RwSignal::new(Connection::Connecting),
-            next_line_id: StoredValue::new(0),
-            relogin_attempts: StoredValue::new(None),
+            has_more: RwSignal::new(initial.has_more),
+            loading_older: RwSignal::new(false),
+            unread: RwSignal::new(0),
+            local_time: RwSignal::new(false),
+            hidden: StoredValue::new(false),
+            keys: StoredValue::new(keys),
         }
     }
 
-    /// The socket is connected (again): log back in if we were.
-    pub fn connected(&self) -> Vec<Action> {
+    /// The server accepted a log-in (`POST /api/session`).
+    pub fn logged_in(&self, name: String) {
+        self.login_error.set(None);
+        self.me.set(Some(name));
+    }
+
+    /// You logged out, or your session ended (`reason`, when not by your choice).
+    pub fn logged_out(&self, error: Option<LoginError>) {
+        self.me.set(None);
+        self.users.update(Vec::clear);
+        self.typing.update(Vec::clear);
+        self.login_error.set(error);
+        self.connection.set(Connection::Connecting);
+    }
+
+    /// The socket is connected (again). The server logs it in from the session cookie.
+    pub fn connected(&self) {
         self.connection.set(Connection::Online);
-        match self.me.get_untracked() {
-            Some(name) => {
-                self.relogin_attempts.set_value(Some(0));
-                vec![Action::Send(ClientEvent::login(&name))]
-            }
-            None => Vec::new(),
-        }
-    }
-
-    /// Whether we are logging back in after a reconnect: what the user sends meanwhile
-    /// must wait for the server's `welcome`.
-    pub fn rejoining(&self) -> bool {
-        self.relogin_attempts.get_value().is_some()
     }
 
     /// The socket dropped: nobody can be seen typing until we know again.
     pub fn connection_lost(&self) {
         self.connection.set(Connection::Reconnecting);
         self.typing.update(Vec::clear);
+        self.loading_older.set(false);
+    }
+
+    /// Whether the page is hidden (another tab, minimized): new messages count as unread.
+    pub fn set_hidden(&self, hidden: bool) {
+        self.hidden.set_value(hidden);
+        if !hidden {
+            self.unread.set(0);
+        }
+    }
+
+    /// You send `text`: it shows at once as pending. Returns the request to send.
+    pub fn compose(&self, text: &str, client_id: String) -> Option<Request> {
+        let me = self.me.get_untracked()?;
+        self.with_lines(|lines, keys| timeline::add_pending(lines, &me, &client_id, text, keys));
+        Some(Request::Chat {
+            client_id,
+            text: text.to_owned(),
+        })
+    }
+
+    /// Sends a refused message again, with the same client id (stored at most once).
+    pub fn retry(&self, client_id: &str) -> Option<Request> {
+        let text = self.with_lines(|lines, _| timeline::retry(lines, client_id))?;
+        Some(Request::Chat {
+            client_id: client_id.to_owned(),
+            text,
+        })
+    }
+
+    /// The server's answer to one of your messages.
+    pub fn chat_receipt(&self, client_id: &str, receipt: &ChatReceipt) {
+        self.with_lines(|lines, _| timeline::apply_receipt(lines, client_id, receipt));
+    }
+
+    /// Asks for the page before the oldest message shown, unless one is on its way.
+    pub fn load_older(&self) -> Option<Request> {
+        if !self.has_more.get_untracked() || self.loading_older.get_untracked() {
+            return None;
+        }
+        let before = self
+            .lines
+            .with_untracked(|lines| timeline::oldest_id(lines));
+        self.loading_older.set(true);
+        Some(Request::History {
+            query: HistoryRequest {
+                before,
+                ..HistoryRequest::default()
+            },
+            purpose: HistoryPurpose::Older,
+        })
+    }
+
+    /// The server's answer to a `history` request.
+    pub fn history_loaded(&self, purpose: HistoryPurpose, reply: HistoryReply) -> Vec<Action> {
+        if purpose == HistoryPurpose::Older {
+            self.loading_older.set(false);
+        }
+        if !reply.ok {
+            leptos::logging::warn!("history refused: {:?}", reply.message);
+            return Vec::new();
+        }
+        if reply.resync == Some(true) {
+            return vec![Action::Send(Request::History {
+                query: HistoryRequest::default(),
+                purpose: HistoryPurpose::Latest,
+            })];
+        }
+        let messages = reply.messages.unwrap_or_default();
+        let has_more = reply.has_more.unwrap_or(false);
+        let me = self.me.get_untracked();
+        match purpose {
+            HistoryPurpose::Latest => {
+                self.with_lines(|lines, keys| {
+                    timeline::replace_messages(lines, messages, me.as_deref(), keys)
+                });
+                self.has_more.set(has_more);
+            }
+            HistoryPurpose::Older | HistoryPurpose::CatchUp => {
+                let is_older = purpose == HistoryPurpose::Older;
+                let gained = self.with_lines(|lines, keys| {
+                    let mut gained = 0;
+                    for message in messages {
+                        let own = me.as_deref() == Some(message.sender.as_str());
+                        gained += u32::from(timeline::insert_message(lines, message, own, keys));
+                    }
+                    gained
+                });
+                if is_older {
+                    self.has_more.set(has_more);
+                } else {
+                    self.count_unread(gained);
+                    self.trim();
+                }
+            }
+        }
+        Vec::new()
     }
 
     /// Applies one event from the server.
     pub fn apply(&self, event: ServerEvent) -> Vec<Action> {
         match event {
-            ServerEvent::Welcome(name) => {
-                self.relogin_attempts.set_value(None);
-                let again = self.me.get_untracked().as_deref() == Some(name.as_str());
-                self.login_error.set(None);
-                self.me.set(Some(name.clone()));
-                let text = if again {
-                    format!("Reconnected as {name}.")
-                } else {
-                    format!("Welcome to the chat, {name}!")
+            ServerEvent::Welcome(name) => return self.welcomed(name),
+            ServerEvent::SessionEnded(end) => {
+                let error = match end.reason {
+                    SessionEndReason::LoggedOut => None,
+                    SessionEndReason::UnknownSession | SessionEndReason::NameTaken => {
+                        Some(LoginError::SessionEnded)
+                    }
                 };
-                self.push_line(LineKind::Server, text);
-                return vec![Action::Send(ClientEvent::OnlineUsers)];
+                self.logged_out(error);
+                return vec![Action::Stop];
             }
             ServerEvent::LoginNameBad(_) => self.login_error.set(Some(LoginError::InvalidName)),
-            ServerEvent::LoginNameExists(name) => match self.relogin_attempts.get_value() {
-                // Probably our own previous session, not yet timed out on the server.
-                Some(attempts) if attempts + 1 < MAX_RELOGIN_ATTEMPTS => {
-                    self.relogin_attempts.set_value(Some(attempts + 1));
-                    return vec![Action::SendAfter(ClientEvent::login(&name), RELOGIN_RETRY)];
-                }
-                Some(_) => {
-                    self.relogin_attempts.set_value(None);
-                    self.me.set(None);
-                    self.users.update(Vec::clear);
-                    self.login_error.set(Some(LoginError::NameTaken));
-                }
-                None => self.login_error.set(Some(LoginError::NameTaken)),
-            },
+            ServerEvent::LoginNameExists(_) => self.login_error.set(Some(LoginError::NameTaken)),
             ServerEvent::UserJoined(name) => {
                 self.users.update(|users| {
                     if !users.contains(&name) {
                         users.push(name.clone());
                     }
                 });
-                self.push_line(LineKind::Notice, format!("{name} joined"));
+                self.notice(LineKind::Notice, format!("{name} joined"));
             }
             ServerEvent::UserLeft(name) => {
                 self.users.update(|users| users.retain(|u| *u != name));
                 self.typing.update(|typing| typing.retain(|u| *u != name));
-                self.push_line(LineKind::Notice, format!("{name} left"));
+                self.notice(LineKind::Notice, format!("{name} left"));
             }
             ServerEvent::OnlineUsers(names) => self.users.set(names),
             ServerEvent::Chat(message) => {
                 let own = self.me.get_untracked().as_deref() == Some(message.sender.as_str());
                 self.typing
                     .update(|typing| typing.retain(|u| *u != message.sender));
-                self.push_line(
-                    LineKind::Message {
-                        sender: message.sender,
-                        own,
-                    },
-                    message.message,
-                );
+                let gained = self
+                    .with_lines(|lines, keys| timeline::insert_message(lines, message, own, keys));
+                if gained && !own {
+                    self.count_unread(1);
+                }
+                self.trim();
             }
             ServerEvent::UserTyping(name) => {
                 if self.me.get_untracked().as_deref() != Some(name.as_str()) {
@@ -177,7 +280,6 @@ impl ChatStore {
             ServerEvent::UserStoppedTyping(name) => {
                 self.typing.update(|typing| typing.retain(|u| *u != name));
             }
-            ServerEvent::SessionEnded(_) => self.me.set(None),
             ServerEvent::RequestRejected(rejection) => {
                 leptos::logging::warn!(
                     "server refused `{}`: {}",
@@ -189,205 +291,66 @@ impl ChatStore {
         Vec::new()
     }
 
-    fn push_line(&self, kind: LineKind, text: String) {
-        let id = self.next_line_id.get_value();
-        self.next_line_id.set_value(id + 1);
-        self.lines.update(|lines| {
-            lines.push(ChatLine { id, kind, text });
-            if lines.len() > MAX_LINES {
-                lines.drain(..lines.len() - MAX_LINES);
-            }
-        });
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::protocol::{ChatMessage, Rejection, RejectionReason};
-    use serde_json::json;
-
-    fn chat(sender: &str, text: &str) -> ServerEvent {
-        ServerEvent::Chat(ChatMessage {
-            sender: sender.into(),
-            message: text.into(),
-        })
-    }
-
-    thread_local! {
-        /// Signals need a live reactive owner (and, on the server build, its arena).
-        static OWNER: Owner = Owner::new();
-    }
-
-    fn new_store() -> ChatStore {
-        OWNER.with(Owner::set);
-        ChatStore::new()
-    }
-
-    fn logged_in_as(name: &str) -> ChatStore {
-        let store = new_store();
-        store.connected();
-        let actions = store.apply(ServerEvent::Welcome(name.into()));
-        assert_eq!(actions, vec![Action::Send(ClientEvent::OnlineUsers)]);
-        store.apply(ServerEvent::UserJoined(name.into()));
-        store
-    }
-
-    #[test]
-    fn welcome_starts_with_a_server_line() {
-        let store = logged_in_as("Ann");
-        let lines = store.lines.get_untracked();
-        assert_eq!(lines[0].kind, LineKind::Server);
-        assert_eq!(lines[0].text, "Welcome to the chat, Ann!");
-        assert_eq!(lines[1].text, "Ann joined");
-        assert_eq!(store.users.get_untracked(), vec!["Ann"]);
-    }
-
-    #[test]
-    fn login_errors() {
-        let store = new_store();
-        store.apply(ServerEvent::LoginNameBad(json!("ab")));
-        assert_eq!(
-            store.login_error.get_untracked(),
-            Some(LoginError::InvalidName)
-        );
-        store.apply(ServerEvent::LoginNameExists("Ann".into()));
-        assert_eq!(
-            store.login_error.get_untracked().map(LoginError::message),
-            Some("Name already taken")
-        );
-        store.apply(ServerEvent::Welcome("Bob".into()));
-        assert_eq!(store.login_error.get_untracked(), None);
-    }
-
-    #[test]
-    fn own_messages_are_marked() {
-        let store = logged_in_as("Ann");
-        store.apply(chat("Ann", "mine"));
-        store.apply(chat("Bob", "theirs"));
-        let kinds: Vec<LineKind> = store
+    /// Logged in on this connection: catch up with what was missed, then send what waited.
+    fn welcomed(&self, name: String) -> Vec<Action> {
+        self.login_error.set(None);
+        self.me.set(Some(name));
+        let newest = self
             .lines
-            .get_untracked()
-            .into_iter()
-            .skip(2)
-            .map(|l| l.kind)
-            .collect();
-        assert_eq!(
-            kinds,
-            vec![
-                LineKind::Message {
-                    sender: "Ann".into(),
-                    own: true
+            .with_untracked(|lines| timeline::newest_id(lines));
+        let catch_up = if newest == 0 {
+            Request::History {
+                query: HistoryRequest::default(),
+                purpose: HistoryPurpose::Latest,
+            }
+        } else {
+            Request::History {
+                query: HistoryRequest {
+                    after: Some(newest),
+                    ..HistoryRequest::default()
                 },
-                LineKind::Message {
-                    sender: "Bob".into(),
-                    own: false
-                },
-            ]
+                purpose: HistoryPurpose::CatchUp,
+            }
+        };
+        let mut actions = vec![
+            Action::Send(Request::Event(crate::protocol::ClientEvent::OnlineUsers)),
+            Action::Send(catch_up),
+        ];
+        let unsent = self.lines.with_untracked(|lines| timeline::unsent(lines));
+        actions.extend(
+            unsent
+                .into_iter()
+                .map(|(client_id, text)| Action::Send(Request::Chat { client_id, text })),
         );
+        actions
     }
 
-    #[test]
-    fn users_follow_joins_and_leaves() {
-        let store = logged_in_as("Ann");
-        store.apply(ServerEvent::OnlineUsers(vec!["Ann".into(), "Bob".into()]));
-        store.apply(ServerEvent::UserJoined("Cat".into()));
-        store.apply(ServerEvent::UserJoined("Cat".into()));
-        store.apply(ServerEvent::UserLeft("Bob".into()));
-        assert_eq!(store.users.get_untracked(), vec!["Ann", "Cat"]);
-        assert_eq!(
-            store.lines.get_untracked().last().map(|l| l.text.clone()),
-            Some("Bob left".into())
-        );
+    fn notice(&self, kind: LineKind, text: String) {
+        self.with_lines(|lines, keys| timeline::add_notice(lines, kind, text, keys));
+        self.trim();
     }
 
-    #[test]
-    fn typing_list_never_sticks() {
-        let store = logged_in_as("Ann");
-        store.apply(ServerEvent::UserTyping("Bob".into()));
-        store.apply(ServerEvent::UserTyping("Bob".into()));
-        store.apply(ServerEvent::UserTyping("Cat".into()));
-        store.apply(ServerEvent::UserTyping("Ann".into()));
-        assert_eq!(
-            store.typing.get_untracked(),
-            vec!["Bob", "Cat"],
-            "never yourself, never twice"
-        );
-        store.apply(chat("Bob", "done"));
-        assert_eq!(store.typing.get_untracked(), vec!["Cat"]);
-        store.apply(ServerEvent::UserLeft("Cat".into()));
-        assert!(store.typing.get_untracked().is_empty());
-        store.apply(ServerEvent::UserTyping("Dan".into()));
-        store.connection_lost();
-        assert!(store.typing.get_untracked().is_empty());
-        assert_eq!(store.connection.get_untracked(), Connection::Reconnecting);
-    }
-
-    #[test]
-    fn reconnect_logs_back_in() {
-        let store = logged_in_as("Ann");
-        store.connection_lost();
-        assert_eq!(
-            store.connected(),
-            vec![Action::Send(ClientEvent::login("Ann"))]
-        );
-        // The old session still holds the name: retry later, no error shown.
-        assert_eq!(
-            store.apply(ServerEvent::LoginNameExists("Ann".into())),
-            vec![Action::SendAfter(ClientEvent::login("Ann"), RELOGIN_RETRY)]
-        );
-        assert_eq!(store.login_error.get_untracked(), None);
-        assert!(store.rejoining(), "sending waits for the welcome");
-        store.apply(ServerEvent::Welcome("Ann".into()));
-        assert!(!store.rejoining());
-        assert_eq!(
-            store.lines.get_untracked().last().map(|l| l.text.clone()),
-            Some("Reconnected as Ann.".into())
-        );
-    }
-
-    #[test]
-    fn a_name_taken_for_good_sends_back_to_the_login_form() {
-        let store = logged_in_as("Ann");
-        store.connection_lost();
-        store.connected();
-        for _ in 1..MAX_RELOGIN_ATTEMPTS {
-            let retry = store.apply(ServerEvent::LoginNameExists("Ann".into()));
-            assert!(matches!(retry[..], [Action::SendAfter(..)]));
+    fn count_unread(&self, count: u32) {
+        if count > 0 && self.hidden.get_value() {
+            self.unread.update(|unread| *unread += count);
         }
-        assert!(store
-            .apply(ServerEvent::LoginNameExists("Ann".into()))
-            .is_empty());
-        assert_eq!(store.me.get_untracked(), None);
-        assert!(!store.rejoining());
-        assert_eq!(
-            store.login_error.get_untracked(),
-            Some(LoginError::NameTaken)
-        );
     }
 
-    #[test]
-    fn the_list_is_bounded() {
-        let store = logged_in_as("Ann");
-        for i in 0..(MAX_LINES + 10) {
-            store.apply(chat("Bob", &i.to_string()));
+    fn trim(&self) {
+        let trimmed = self.with_lines(|lines, _| timeline::trim(lines, MAX_LINES));
+        if trimmed {
+            self.has_more.set(true);
         }
-        let lines = store.lines.get_untracked();
-        assert_eq!(lines.len(), MAX_LINES);
-        assert_eq!(
-            lines.last().map(|l| l.text.clone()),
-            Some((MAX_LINES + 9).to_string())
-        );
     }
 
-    #[test]
-    fn rejections_change_nothing() {
-        let store = logged_in_as("Ann");
-        let before = store.lines.get_untracked();
-        store.apply(ServerEvent::RequestRejected(Rejection::new(
-            "chat",
-            RejectionReason::EmptyMessage,
-        )));
-        assert_eq!(store.lines.get_untracked(), before);
+    fn with_lines<T: Default>(&self, change: impl FnOnce(&mut Vec<ChatLine>, &mut Keys) -> T) -> T {
+        let mut keys = self.keys.get_value();
+        // `None` only once the app is gone, when nothing matters any more.
+        let result = self
+            .lines
+            .try_update(|lines| change(lines, &mut keys))
+            .unwrap_or_default();
+        self.keys.set_value(keys);
+        result
     }
 }

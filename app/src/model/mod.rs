@@ -1,12 +1,21 @@
 //! The client's view of the chat: reactive state fed by server events. Plain Rust over
 //! Leptos signals, so it runs (and is tested) without a browser.
+//!
+//! - [`ChatStore`]: the signals the components read, and how events change them.
+//! - [`timeline`]: the message list's merging rules (order by id, once each, pending).
+//! - [`Request`] / [`Action`]: what the store asks the connection to do.
 
 mod chat_line;
 mod chat_store;
 mod initial_state;
+mod request;
+mod time_text;
+pub mod timeline;
 mod typing_text;
 
-pub use chat_line::{ChatLine, LineKind};
-pub use chat_store::{Action, ChatStore, Connection, LoginError};
+pub use chat_line::{ChatLine, Delivery, LineKind};
+pub use chat_store::{ChatStore, Connection, LoginError, MAX_LINES};
 pub use initial_state::{InitialState, INITIAL_STATE_ID};
+pub use request::{Action, HistoryPurpose, Request};
+pub use time_text::time_text;
 pub use typing_text::typing_text;

@@ -4,6 +4,14 @@ use serde::{Deserialize, Serialize};
 
 use super::{ChatMessage, RejectionReason};
 
+/// A `chat` payload with a client id (the web client's form).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ChatPost<'a> {
+    pub text: &'a str,
+    #[serde(rename = "clientId")]
+    pub client_id: &'a str,
+}
+
 /// The acknowledgement of a `chat`: stored (with its id) or refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatReceipt {
@@ -133,6 +141,9 @@ mod tests {
             wire,
             json!({"ok": true, "messages": [], "hasMore": true, "resync": false})
         );
-        assert_eq!(serde_json::from_value::<HistoryReply>(wire).expect("back"), reply);
+        assert_eq!(
+            serde_json::from_value::<HistoryReply>(wire).expect("back"),
+            reply
+        );
     }
 }

@@ -7,7 +7,7 @@ mod ack;
 mod client_event;
 mod server_event;
 
-pub use ack::{ChatReceipt, HistoryReply, HistoryRequest};
+pub use ack::{ChatPost, ChatReceipt, HistoryReply, HistoryRequest};
 pub use client_event::ClientEvent;
 pub use server_event::{
     ChatMessage, DecodeError, PayloadSource, Rejection, RejectionReason, ServerEvent, SessionEnd,

@@ -110,7 +110,11 @@ mod tests {
             json!({"conversation": 1}),
             json!({"befor": 3}),
         ] {
-            assert_eq!(range(bad.clone()), Err(RejectionReason::BadRequest), "{bad}");
+            assert_eq!(
+                range(bad.clone()),
+                Err(RejectionReason::BadRequest),
+                "{bad}"
+            );
         }
     }
 }

@@ -222,7 +222,10 @@ impl<C: Clone + Eq + Hash> Lobby<C> {
             }
         };
         self.connect_member(conn, &key);
-        let mut out = vec![Outgoing::only(conn.clone(), ServerEvent::Welcome(name.clone()))];
+        let mut out = vec![Outgoing::only(
+            conn.clone(),
+            ServerEvent::Welcome(name.clone()),
+        )];
         if announce {
             out.push(Outgoing::everyone(ServerEvent::UserJoined(name)));
         }
@@ -333,7 +336,11 @@ impl<C: Clone + Eq + Hash> Lobby<C> {
         };
         member.conns.retain(|c| c != conn);
         if !member.conns.is_empty() {
-            if self.typing.get(&key).is_some_and(|(_, typer)| typer == conn) {
+            if self
+                .typing
+                .get(&key)
+                .is_some_and(|(_, typer)| typer == conn)
+            {
                 return self.end_typing(&key);
             }
             return Vec::new();
@@ -425,7 +432,9 @@ mod tests {
     fn deliver(reaction: Reaction<u32>) -> Out {
         match reaction {
             Reaction::Deliver(out) => out,
-            Reaction::Store(message) => panic!("expected events, got a message to store: {message:?}"),
+            Reaction::Store(message) => {
+                panic!("expected events, got a message to store: {message:?}")
+            }
         }
     }
 
@@ -537,7 +546,9 @@ mod tests {
         );
         assert_eq!(
             lobby.message_stored(&0, stored(1, "Ann", "hello")),
-            vec![Outgoing::everyone(ServerEvent::Chat(stored(1, "Ann", "hello")))]
+            vec![Outgoing::everyone(ServerEvent::Chat(stored(
+                1, "Ann", "hello"
+            )))]
         );
     }
 
@@ -593,7 +604,10 @@ mod tests {
         let mut lobby = logged_in(&["Ann"]);
         assert!(lobby.disconnect(&99, Instant::now()).is_empty());
         assert!(lobby.disconnect(&0, Instant::now()).len() == 1);
-        assert!(lobby.disconnect(&0, Instant::now()).is_empty(), "twice is harmless");
+        assert!(
+            lobby.disconnect(&0, Instant::now()).is_empty(),
+            "twice is harmless"
+        );
     }
 
     #[test]
@@ -686,16 +700,10 @@ mod tests {
                 ServerEvent::UserStoppedTyping("Ann".into())
             )]
         );
-        assert_eq!(
-            lobby.next_deadline(),
-            Some(start + Duration::from_secs(5))
-        );
+        assert_eq!(lobby.next_deadline(), Some(start + Duration::from_secs(5)));
         // Renewing pushes the deadline out.
         deliver(lobby.handle(&1, ClientEvent::Typing, start + Duration::from_secs(4)));
-        assert!(lobby
-            .expire(start + Duration::from_secs(6))
-            .0
-            .is_empty());
+        assert!(lobby.expire(start + Duration::from_secs(6)).0.is_empty());
         assert_eq!(lobby.expire(start + Duration::from_secs(7)).0.len(), 1);
     }
 
@@ -711,7 +719,10 @@ mod tests {
         let mut lobby = Lobby::new(TYPING_LEASE, Duration::from_secs(10));
         let start = Instant::now();
         lobby.claim(ANN, "Ann", start);
-        assert!(lobby.online_users().is_empty(), "not listed before connecting");
+        assert!(
+            lobby.online_users().is_empty(),
+            "not listed before connecting"
+        );
         assert_eq!(
             lobby.attach(&1, ANN, "Ann"),
             Ok(vec![
@@ -725,7 +736,10 @@ mod tests {
             Ok(vec![Outgoing::only(2, ServerEvent::Welcome("Ann".into()))])
         );
         assert!(lobby.disconnect(&1, start).is_empty());
-        assert!(lobby.disconnect(&2, start).is_empty(), "grace, no userLeft yet");
+        assert!(
+            lobby.disconnect(&2, start).is_empty(),
+            "grace, no userLeft yet"
+        );
         assert_eq!(lobby.online_users(), vec!["Ann"]);
         assert_eq!(lobby.next_deadline(), Some(start + Duration::from_secs(10)));
         // A reload within the grace period: back without noise.
@@ -755,7 +769,10 @@ mod tests {
         assert_eq!(lobby.check_claim(&json!("x")), Err(ClaimError::InvalidName));
         assert_eq!(
             at(&mut lobby, 9, ClientEvent::login("ann")),
-            vec![Outgoing::only(9, ServerEvent::LoginNameExists("ann".into()))]
+            vec![Outgoing::only(
+                9,
+                ServerEvent::LoginNameExists("ann".into())
+            )]
         );
         assert_eq!(lobby.attach(&9, BOB, "Ann"), Err(ClaimError::NameTaken));
         assert_eq!(lobby.check_claim(&json!(" Bob ")), Ok("Bob".into()));
@@ -815,7 +832,10 @@ mod tests {
             Ok(vec![Outgoing::only(1, ServerEvent::Welcome("Ann".into()))])
         );
         let (out, sessions) = lobby.expire(start + Duration::from_secs(5));
-        assert_eq!(out, vec![Outgoing::everyone(ServerEvent::UserLeft("Bob".into()))]);
+        assert_eq!(
+            out,
+            vec![Outgoing::everyone(ServerEvent::UserLeft("Bob".into()))]
+        );
         assert_eq!(sessions, vec![BOB]);
     }
 }

@@ -141,7 +141,13 @@ mod tests {
             validate_chat(&json!({"text": " ", "clientId": "a"})),
             Err(MessageError::Empty)
         );
-        for bad in [json!(null), json!(""), json!("a b"), json!("x".repeat(65)), json!(3)] {
+        for bad in [
+            json!(null),
+            json!(""),
+            json!("a b"),
+            json!("x".repeat(65)),
+            json!(3),
+        ] {
             assert_eq!(
                 validate_chat(&json!({"text": "hi", "clientId": bad})),
                 Err(MessageError::BadClientId)

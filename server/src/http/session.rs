@@ -67,7 +67,9 @@ impl Caller {
 /// for forms.
 fn refuse(caller: Caller, status: StatusCode, reason: &str, message: &str) -> Response {
     match caller {
-        Caller::Script => (status, Json(json!({"reason": reason, "message": message}))).into_response(),
+        Caller::Script => {
+            (status, Json(json!({"reason": reason, "message": message}))).into_response()
+        }
         Caller::Form => Redirect::to(&format!("/?login-error={reason}")).into_response(),
     }
 }
@@ -103,7 +105,12 @@ pub async fn create(State(state): State<AppState>, headers: HeaderMap, body: Byt
             .map(|(_, name)| Value::String(name)),
     };
     let Some(name) = name else {
-        return refuse(caller, StatusCode::BAD_REQUEST, "badRequest", "Send a name.");
+        return refuse(
+            caller,
+            StatusCode::BAD_REQUEST,
+            "badRequest",
+            "Send a name.",
+        );
     };
     match state.hub.create_session(name).await {
         Ok((name, token)) => {
@@ -172,7 +179,10 @@ mod tests {
     #[test]
     fn finds_the_session_cookie_among_others() {
         let map = headers(&[(header::COOKIE, "a=1; chat_session=abc ;b=2")]);
-        assert_eq!(session_token(&map).map(|t| t.as_str().to_owned()), Some("abc".into()));
+        assert_eq!(
+            session_token(&map).map(|t| t.as_str().to_owned()),
+            Some("abc".into())
+        );
         assert!(session_token(&headers(&[(header::COOKIE, "chat_session=")])).is_none());
         assert!(session_token(&headers(&[(header::COOKIE, "other=1")])).is_none());
     }

@@ -30,9 +30,13 @@ pub async fn answer(reader: &HistoryReader, raw: &Value) -> HistoryReply {
         }
     };
     let page = match query.range {
-        HistoryRange::Before { before, limit } => store.page_before(conversation, before, limit).await,
+        HistoryRange::Before { before, limit } => {
+            store.page_before(conversation, before, limit).await
+        }
         HistoryRange::After(after) => {
-            store.page_after(conversation, after, reader.catch_up_max).await
+            store
+                .page_after(conversation, after, reader.catch_up_max)
+                .await
         }
     };
     match page {

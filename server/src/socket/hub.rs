@@ -1,6 +1,8 @@
 use std::time::{Duration, Instant};
 
-use app::protocol::{ChatReceipt, ClientEvent, RejectionReason, ServerEvent, SessionEnd, SessionEndReason};
+use app::protocol::{
+    ChatReceipt, ClientEvent, RejectionReason, ServerEvent, SessionEnd, SessionEndReason,
+};
 use serde_json::Value;
 use socketioxide::extract::AckSender;
 use socketioxide::socket::Sid;
@@ -215,7 +217,9 @@ impl Hub {
         };
         let Some(session) = session else {
             tracing::info!(sid = %conn, "refused an unknown session");
-            return self.end_session_on(conn, SessionEndReason::UnknownSession).await;
+            return self
+                .end_session_on(conn, SessionEndReason::UnknownSession)
+                .await;
         };
         match self.lobby.attach(&conn, session.id, &session.name) {
             Ok(out) => {
@@ -277,9 +281,13 @@ impl Hub {
                 if let Some(ack) = ack {
                     ack.send(&ChatReceipt::refused(RejectionReason::StorageFailed));
                 }
-                let rejection = app::protocol::Rejection::new("chat", RejectionReason::StorageFailed);
-                self.deliver(vec![Outgoing::only(conn, ServerEvent::RequestRejected(rejection))])
-                    .await;
+                let rejection =
+                    app::protocol::Rejection::new("chat", RejectionReason::StorageFailed);
+                self.deliver(vec![Outgoing::only(
+                    conn,
+                    ServerEvent::RequestRejected(rejection),
+                )])
+                .await;
             }
         }
     }

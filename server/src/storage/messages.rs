@@ -204,7 +204,10 @@ mod tests {
     #[tokio::test]
     async fn ids_increase_from_one() {
         let store = store_with(3).await;
-        let page = store.page_before(store.lobby(), None, 50).await.expect("page");
+        let page = store
+            .page_before(store.lobby(), None, 50)
+            .await
+            .expect("page");
         assert_eq!(ids(&page), vec![1, 2, 3]);
         assert_eq!(page.messages[2].message, "m3");
         assert!(!page.has_more);
@@ -214,15 +217,27 @@ mod tests {
     async fn a_client_id_is_stored_once_per_sender() {
         let store = store_with(0).await;
         let lobby = store.lobby();
-        let first = store.append(lobby, new("Ann", "hi", Some("c1"))).await.expect("append");
-        let again = store.append(lobby, new("ann", "hi again", Some("c1"))).await.expect("append");
+        let first = store
+            .append(lobby, new("Ann", "hi", Some("c1")))
+            .await
+            .expect("append");
+        let again = store
+            .append(lobby, new("ann", "hi again", Some("c1")))
+            .await
+            .expect("append");
         let Appended::Stored(stored) = first else {
             panic!("first append must store: {first:?}");
         };
         assert_eq!(again, Appended::Duplicate(stored.clone()));
         // Another sender may use the same client id.
-        let other = store.append(lobby, new("Bob", "yo", Some("c1"))).await.expect("append");
-        assert!(matches!(other, Appended::Stored(ref m) if m.id == 2), "{other:?}");
+        let other = store
+            .append(lobby, new("Bob", "yo", Some("c1")))
+            .await
+            .expect("append");
+        assert!(
+            matches!(other, Appended::Stored(ref m) if m.id == 2),
+            "{other:?}"
+        );
     }
 
     #[tokio::test]
@@ -231,7 +246,10 @@ mod tests {
         let mut seen = Vec::new();
         let mut before = None;
         loop {
-            let page = store.page_before(store.lobby(), before, 10).await.expect("page");
+            let page = store
+                .page_before(store.lobby(), before, 10)
+                .await
+                .expect("page");
             seen.splice(0..0, ids(&page));
             before = page.messages.first().map(|m| m.id);
             if !page.has_more {

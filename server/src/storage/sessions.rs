@@ -148,10 +148,16 @@ mod tests {
         let store = Store::in_memory().await.expect("database");
         let (ann, token) = store.create_session("Ann").await.expect("create");
         assert_eq!(token.as_str().len(), 43, "32 bytes, base64url");
-        assert_eq!(store.find_session(&token).await.expect("find"), Some(ann.clone()));
+        assert_eq!(
+            store.find_session(&token).await.expect("find"),
+            Some(ann.clone())
+        );
         let forged = SessionToken::from_client("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
         assert_eq!(store.find_session(&forged).await.expect("find"), None);
-        assert_eq!(store.present_sessions().await.expect("list"), vec![ann.clone()]);
+        assert_eq!(
+            store.present_sessions().await.expect("list"),
+            vec![ann.clone()]
+        );
         store.set_present(ann.id, false).await.expect("update");
         assert!(store.present_sessions().await.expect("list").is_empty());
         store.delete_session(ann.id).await.expect("delete");

@@ -207,7 +207,11 @@ impl Client {
         let mut got = self.next_event().await;
         if let (ServerEvent::Chat(got), ServerEvent::Chat(want)) = (&mut got, &expected) {
             if want.id == 0 {
-                assert!(got.id > 0 && got.sent_at > 0, "{}: unstored chat {got:?}", self.label);
+                assert!(
+                    got.id > 0 && got.sent_at > 0,
+                    "{}: unstored chat {got:?}",
+                    self.label
+                );
                 got.id = 0;
                 got.sent_at = 0;
             }

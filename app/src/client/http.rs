@@ -1,0 +1,74 @@
+//! `POST /api/session` and `POST /api/logout` from the browser. The session cookie is
+//! `HttpOnly`: set and sent by the browser, never seen by this code.
+
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Request, RequestInit, Response};
+
+use crate::model::LoginError;
+
+#[derive(Serialize)]
+struct LogIn<'a> {
+    name: &'a str,
+}
+
+#[derive(Deserialize)]
+struct LoggedIn {
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct Refused {
+    reason: String,
+}
+
+/// Logs in as `name`; the answer is the name as the server keeps it (trimmed).
+pub async fn log_in(name: &str) -> Result<String, LoginError> {
+    let body = serde_json::to_string(&LogIn { name }).map_err(|_| LoginError::InvalidName)?;
+    let (status, text) = post("/api/session", Some(&body))
+        .await
+        .map_err(|_| LoginError::Unavailable)?;
+    if status == 200 {
+        serde_json::from_str::<LoggedIn>(&text)
+            .map(|ok| ok.name)
+            .map_err(|_| LoginError::Unavailable)
+    } else {
+        Err(serde_json::from_str::<Refused>(&text)
+            .map(|refused| LoginError::from_reason(&refused.reason))
+            .unwrap_or(LoginError::Unavailable))
+    }
+}
+
+/// Ends the session (the server clears the cookie).
+pub async fn log_out() -> Result<(), String> {
+    match post("/api/logout", None).await? {
+        (200, _) => Ok(()),
+        (status, _) => Err(format!("log-out answered {status}")),
+    }
+}
+
+async fn post(url: &str, json: Option<&str>) -> Result<(u16, String), String> {
+    let init = RequestInit::new();
+    init.set_method("POST");
+    if let Some(json) = json {
+        init.set_body(&json.into());
+    }
+    let request = Request::new_with_str_and_init(url, &init).map_err(|_| "bad request")?;
+    request
+        .headers()
+        .set("Content-Type", "application/json")
+        .map_err(|_| "bad header")?;
+    let window = web_sys::window().ok_or("no window")?;
+    let response: Response = JsFuture::from(window.fetch_with_request(&request))
+        .await
+        .map_err(|_| "network error")?
+        .dyn_into()
+        .map_err(|_| "not a response")?;
+    let text = JsFuture::from(response.text().map_err(|_| "no body")?)
+        .await
+        .map_err(|_| "unreadable body")?
+        .as_string()
+        .unwrap_or_default();
+    Ok((response.status(), text))
+}

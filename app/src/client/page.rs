@@ -1,0 +1,40 @@
+//! The page around the app: its visibility (unread count in the title while hidden) and the
+//! reader's time zone.
+
+use leptos::prelude::*;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+
+use crate::model::ChatStore;
+
+/// The title of the page with nothing unread.
+const TITLE: &str = "Chat";
+
+/// Follows the page's visibility and keeps the title's unread count; switches times to the
+/// reader's zone. Lives as long as the page.
+pub fn watch_page(store: ChatStore) {
+    store.local_time.set(true);
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    store.set_hidden(document.hidden());
+    let on_change = Closure::<dyn FnMut()>::new({
+        let document = document.clone();
+        move || store.set_hidden(document.hidden())
+    });
+    if document
+        .add_event_listener_with_callback("visibilitychange", on_change.as_ref().unchecked_ref())
+        .is_err()
+    {
+        leptos::logging::warn!("cannot follow the page's visibility");
+    }
+    // The listener lives as long as the page.
+    on_change.forget();
+    Effect::new(move |_| {
+        let title = match store.unread.get() {
+            0 => TITLE.to_owned(),
+            unread => format!("({unread}) {TITLE}"),
+        };
+        document.set_title(&title);
+    });
+}

@@ -1,0 +1,365 @@
+//! The message list as plain data: stored messages in id order, each once; notices where
+//! they happened; your unsent messages at the bottom. Free functions over the list the
+//! store keeps in a signal, so the merging rules are tested without any reactivity.
+
+use super::{ChatLine, Delivery, LineKind};
+use crate::protocol::{ChatMessage, ChatReceipt};
+
+/// Hands out line keys and notice sequence numbers.
+#[derive(Debug, Clone, Default)]
+pub struct Keys(u64);
+
+impl Keys {
+    pub fn fresh(&mut self) -> u64 {
+        self.0 += 1;
+        self.0
+    }
+}
+
+/// The newest stored message's id (0 when there is none): the catch-up cursor.
+pub fn newest_id(lines: &[ChatLine]) -> u64 {
+    lines
+        .iter()
+        .filter_map(ChatLine::message_id)
+        .max()
+        .unwrap_or(0)
+}
+
+/// The oldest stored message's id: where the next older page ends.
+pub fn oldest_id(lines: &[ChatLine]) -> Option<u64> {
+    lines.iter().filter_map(ChatLine::message_id).min()
+}
+
+/// Adds a stored message unless it is already there (by id). Your own pending line with
+/// the same client id becomes this message. Returns whether the list gained a message.
+pub fn insert_message(
+    lines: &mut Vec<ChatLine>,
+    message: ChatMessage,
+    own: bool,
+    keys: &mut Keys,
+) -> bool {
+    if lines.iter().any(|l| l.message_id() == Some(message.id)) {
+        return false;
+    }
+    if let Some(client_id) = message.client_id.as_deref() {
+        if let Some(line) = lines.iter_mut().find(|l| pending_with(l, client_id)) {
+            mark_stored(line, message.id, message.sent_at);
+            sort(lines);
+            return false;
+        }
+    }
+    lines.push(ChatLine {
+        key: keys.fresh(),
+        kind: LineKind::Message {
+            sender: message.sender,
+            own,
+            id: Some(message.id),
+            client_id: message.client_id,
+            delivery: Delivery::Sent,
+        },
+        text: message.message,
+        order: (message.id, 0),
+        sent_at: Some(message.sent_at),
+    });
+    sort(lines);
+    true
+}
+
+/// Adds a message you are sending, pending at the bottom.
+pub fn add_pending(
+    lines: &mut Vec<ChatLine>,
+    sender: &str,
+    client_id: &str,
+    text: &str,
+    keys: &mut Keys,
+) {
+    let key = keys.fresh();
+    lines.push(ChatLine {
+        key,
+        kind: LineKind::Message {
+            sender: sender.to_owned(),
+            own: true,
+            id: None,
+            client_id: Some(client_id.to_owned()),
+            delivery: Delivery::Pending,
+        },
+        text: text.to_owned(),
+        order: (u64::MAX, key),
+        sent_at: None,
+    });
+}
+
+/// Your messages not stored yet, oldest first: `(client id, text)`.
+pub fn unsent(lines: &[ChatLine]) -> Vec<(String, String)> {
+    lines
+        .iter()
+        .filter_map(|l| match &l.kind {
+            LineKind::Message {
+                id: None,
+                client_id: Some(client_id),
+                delivery: Delivery::Pending,
+                ..
+            } => Some((client_id.clone(), l.text.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Applies the server's answer to one of your messages.
+pub fn apply_receipt(lines: &mut Vec<ChatLine>, client_id: &str, receipt: &ChatReceipt) {
+    match (receipt.ok, receipt.id) {
+        (true, Some(id)) => {
+            if lines.iter().any(|l| l.message_id() == Some(id)) {
+                // The broadcast came first: the pending copy goes.
+                lines.retain(|l| !pending_with(l, client_id));
+                return;
+            }
+            if let Some(line) = lines.iter_mut().find(|l| pending_with(l, client_id)) {
+                mark_stored(line, id, receipt.sent_at.unwrap_or_default());
+            }
+            sort(lines);
+        }
+        _ => {
+            let why = receipt
+                .message
+                .clone()
+                .unwrap_or_else(|| "Not sent.".to_owned());
+            set_delivery(lines, client_id, Delivery::Failed(why));
+        }
+    }
+}
+
+/// Marks a failed message pending again, for a retry. Returns its text.
+pub fn retry(lines: &mut [ChatLine], client_id: &str) -> Option<String> {
+    let line = lines.iter_mut().find(|l| pending_with(l, client_id))?;
+    if let LineKind::Message { delivery, .. } = &mut line.kind {
+        *delivery = Delivery::Pending;
+    }
+    Some(line.text.clone())
+}
+
+fn set_delivery(lines: &mut [ChatLine], client_id: &str, state: Delivery) {
+    if let Some(LineKind::Message { delivery, .. }) = lines
+        .iter_mut()
+        .find(|l| pending_with(l, client_id))
+        .map(|l| &mut l.kind)
+    {
+        *delivery = state;
+    }
+}
+
+/// A line of yours with this client id that is not stored yet.
+fn pending_with(line: &ChatLine, wanted: &str) -> bool {
+    matches!(&line.kind, LineKind::Message { id: None, client_id: Some(c), .. } if c == wanted)
+}
+
+fn mark_stored(line: &mut ChatLine, stored_id: u64, stored_at: i64) {
+    if let LineKind::Message { id, delivery, .. } = &mut line.kind {
+        *id = Some(stored_id);
+        *delivery = Delivery::Sent;
+    }
+    line.order = (stored_id, 0);
+    line.sent_at = Some(stored_at);
+}
+
+/// Adds a notice after the newest message known now.
+pub fn add_notice(lines: &mut Vec<ChatLine>, kind: LineKind, text: String, keys: &mut Keys) {
+    let key = keys.fresh();
+    let after = newest_id(lines);
+    lines.push(ChatLine {
+        key,
+        kind,
+        text,
+        order: (after, key),
+        sent_at: None,
+    });
+    sort(lines);
+}
+
+/// Replaces every stored message with `messages` (a resync); your unsent ones stay.
+pub fn replace_messages(
+    lines: &mut Vec<ChatLine>,
+    messages: Vec<ChatMessage>,
+    me: Option<&str>,
+    keys: &mut Keys,
+) {
+    lines.retain(|l| matches!(&l.kind, LineKind::Message { id: None, .. }));
+    for message in messages {
+        let own = me == Some(message.sender.as_str());
+        insert_message(lines, message, own, keys);
+    }
+}
+
+/// Keeps at most `max` lines, dropping the oldest. Returns whether any were dropped.
+pub fn trim(lines: &mut Vec<ChatLine>, max: usize) -> bool {
+    if lines.len() <= max {
+        return false;
+    }
+    lines.drain(..lines.len() - max);
+    true
+}
+
+fn sort(lines: &mut [ChatLine]) {
+    // Stable, and the list is already sorted but for the last change.
+    lines.sort_by_key(|l| l.order);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(id: u64, sender: &str, text: &str, client_id: Option<&str>) -> ChatMessage {
+        ChatMessage {
+            sender: sender.into(),
+            message: text.into(),
+            id,
+            sent_at: 1000 + id as i64,
+            client_id: client_id.map(Into::into),
+        }
+    }
+
+    fn texts(lines: &[ChatLine]) -> Vec<&str> {
+        lines.iter().map(|l| l.text.as_str()).collect()
+    }
+
+    #[test]
+    fn messages_land_in_id_order_once() {
+        let (mut lines, mut keys) = (Vec::new(), Keys::default());
+        assert!(insert_message(
+            &mut lines,
+            msg(2, "Bob", "b", None),
+            false,
+            &mut keys
+        ));
+        assert!(insert_message(
+            &mut lines,
+            msg(1, "Bob", "a", None),
+            false,
+            &mut keys
+        ));
+        assert!(!insert_message(
+            &mut lines,
+            msg(2, "Bob", "b", None),
+            false,
+            &mut keys
+        ));
+        assert!(insert_message(
+            &mut lines,
+            msg(3, "Bob", "c", None),
+            false,
+            &mut keys
+        ));
+        assert_eq!(texts(&lines), vec!["a", "b", "c"]);
+        assert_eq!(newest_id(&lines), 3);
+        assert_eq!(oldest_id(&lines), Some(1));
+    }
+
+    #[test]
+    fn notices_stay_where_they_happened() {
+        let (mut lines, mut keys) = (Vec::new(), Keys::default());
+        insert_message(&mut lines, msg(1, "Bob", "a", None), false, &mut keys);
+        add_notice(&mut lines, LineKind::Notice, "Cat joined".into(), &mut keys);
+        // A message missed while disconnected arrives later but sorts by its id.
+        insert_message(&mut lines, msg(3, "Bob", "c", None), false, &mut keys);
+        insert_message(&mut lines, msg(2, "Bob", "b", None), false, &mut keys);
+        assert_eq!(texts(&lines), vec!["a", "Cat joined", "b", "c"]);
+    }
+
+    #[test]
+    fn a_pending_message_becomes_the_stored_one_exactly_once() {
+        // Receipt first, then the broadcast.
+        let (mut lines, mut keys) = (Vec::new(), Keys::default());
+        add_pending(&mut lines, "Ann", "c1", "hi", &mut keys);
+        insert_message(&mut lines, msg(1, "Bob", "before", None), false, &mut keys);
+        assert_eq!(
+            texts(&lines),
+            vec!["before", "hi"],
+            "pending stays at the bottom"
+        );
+        assert_eq!(unsent(&lines), vec![("c1".to_owned(), "hi".to_owned())]);
+        let receipt = ChatReceipt::stored(&msg(2, "Ann", "hi", Some("c1")), false);
+        apply_receipt(&mut lines, "c1", &receipt);
+        assert!(!insert_message(
+            &mut lines,
+            msg(2, "Ann", "hi", Some("c1")),
+            true,
+            &mut keys
+        ));
+        assert_eq!(texts(&lines), vec!["before", "hi"]);
+        assert!(unsent(&lines).is_empty());
+
+        // Broadcast first, then the receipt.
+        add_pending(&mut lines, "Ann", "c2", "again", &mut keys);
+        let key = lines.last().map(|l| l.key);
+        assert!(!insert_message(
+            &mut lines,
+            msg(3, "Ann", "again", Some("c2")),
+            true,
+            &mut keys
+        ));
+        apply_receipt(
+            &mut lines,
+            "c2",
+            &ChatReceipt::stored(&msg(3, "Ann", "again", Some("c2")), false),
+        );
+        assert_eq!(texts(&lines), vec!["before", "hi", "again"]);
+        assert_eq!(lines.last().map(|l| l.key), key, "same line, now stored");
+        assert_eq!(lines.last().and_then(ChatLine::message_id), Some(3));
+    }
+
+    #[test]
+    fn a_refused_message_can_be_retried() {
+        let (mut lines, mut keys) = (Vec::new(), Keys::default());
+        add_pending(&mut lines, "Ann", "c1", "hi", &mut keys);
+        apply_receipt(
+            &mut lines,
+            "c1",
+            &ChatReceipt::refused(crate::protocol::RejectionReason::StorageFailed),
+        );
+        assert!(matches!(
+            &lines[0].kind,
+            LineKind::Message {
+                delivery: Delivery::Failed(_),
+                ..
+            }
+        ));
+        assert!(unsent(&lines).is_empty(), "not resent by itself");
+        assert_eq!(retry(&mut lines, "c1"), Some("hi".into()));
+        assert_eq!(unsent(&lines).len(), 1);
+    }
+
+    #[test]
+    fn a_resync_keeps_only_unsent_messages() {
+        let (mut lines, mut keys) = (Vec::new(), Keys::default());
+        insert_message(&mut lines, msg(1, "Bob", "old", None), false, &mut keys);
+        add_notice(&mut lines, LineKind::Notice, "Cat left".into(), &mut keys);
+        add_pending(&mut lines, "Ann", "c1", "mine", &mut keys);
+        replace_messages(
+            &mut lines,
+            vec![msg(90, "Ann", "new", None)],
+            Some("Ann"),
+            &mut keys,
+        );
+        assert_eq!(texts(&lines), vec!["new", "mine"]);
+        assert!(matches!(
+            &lines[0].kind,
+            LineKind::Message { own: true, .. }
+        ));
+    }
+
+    #[test]
+    fn trimming_drops_the_oldest() {
+        let (mut lines, mut keys) = (Vec::new(), Keys::default());
+        for id in 1..=5 {
+            insert_message(
+                &mut lines,
+                msg(id, "Bob", &id.to_string(), None),
+                false,
+                &mut keys,
+            );
+        }
+        assert!(trim(&mut lines, 3));
+        assert_eq!(texts(&lines), vec!["3", "4", "5"]);
+        assert!(!trim(&mut lines, 3));
+    }
+}
