@@ -206,7 +206,6 @@ async fn session(
         }
     }
     backoff.reset();
-    mark_ready();
     // The server logs this socket in from the session cookie and sends `welcome`.
     store.connected();
     let mut connection = Connection {
@@ -288,18 +287,6 @@ fn endpoint() -> String {
     let host = location.and_then(|l| l.host().ok()).unwrap_or_default();
     let scheme = if secure { "wss" } else { "ws" };
     format!("{scheme}://{host}/socket.io/?EIO=4&transport=websocket")
-}
-
-/// Tells tests (and styles) that the app is live: `<body data-hydrated="true">`.
-fn mark_ready() {
-    if let Some(body) = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.body())
-    {
-        if body.set_attribute("data-hydrated", "true").is_err() {
-            leptos::logging::warn!("cannot mark the page ready");
-        }
-    }
 }
 
 enum Frame {

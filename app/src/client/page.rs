@@ -13,7 +13,11 @@ const TITLE: &str = "Chat";
 /// Follows the page's visibility and keeps the title's unread count; switches times to the
 /// reader's zone. Lives as long as the page.
 pub fn watch_page(store: ChatStore) {
-    store.local_time.set(true);
+    // Effects run once the app has hydrated.
+    Effect::new(move |_| {
+        store.local_time.set(true);
+        mark_ready();
+    });
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {
         return;
     };
@@ -37,4 +41,16 @@ pub fn watch_page(store: ChatStore) {
         };
         document.set_title(&title);
     });
+}
+
+/// Tells tests (and styles) that the app is live: `<body data-hydrated="true">`.
+fn mark_ready() {
+    if let Some(body) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.body())
+    {
+        if body.set_attribute("data-hydrated", "true").is_err() {
+            leptos::logging::warn!("cannot mark the page ready");
+        }
+    }
 }

@@ -70,6 +70,8 @@ pub struct ChatStore {
     /// browser app runs: UTC).
     pub local_time: RwSignal<bool>,
     hidden: StoredValue<bool>,
+    /// Welcomed since the last log-in: later welcomes (reconnections) are silent.
+    greeted: StoredValue<bool>,
     keys: StoredValue<Keys>,
 }
 
@@ -100,6 +102,7 @@ impl ChatStore {
             unread: RwSignal::new(0),
             local_time: RwSignal::new(false),
             hidden: StoredValue::new(false),
+            greeted: StoredValue::new(false),
             keys: StoredValue::new(keys),
         }
     }
@@ -112,6 +115,7 @@ impl ChatStore {
 
     /// You logged out, or your session ended (`reason`, when not by your choice).
     pub fn logged_out(&self, error: Option<LoginError>) {
+        self.greeted.set_value(false);
         self.me.set(None);
         self.users.update(Vec::clear);
         self.typing.update(Vec::clear);
@@ -294,6 +298,10 @@ impl ChatStore {
     /// Logged in on this connection: catch up with what was missed, then send what waited.
     fn welcomed(&self, name: String) -> Vec<Action> {
         self.login_error.set(None);
+        if !self.greeted.get_value() {
+            self.greeted.set_value(true);
+            self.notice(LineKind::Server, format!("Welcome to the chat, {name}!"));
+        }
         self.me.set(Some(name));
         let newest = self
             .lines

@@ -98,6 +98,72 @@ impl Drop for TestServer {
     }
 }
 
+/// A plain HTTP/1.1 POST; returns the status code, the `Set-Cookie` value (name=value
+/// part) if any, and the body.
+pub async fn http_post(
+    server: &TestServer,
+    path: &str,
+    content_type: &str,
+    cookie: Option<&str>,
+    body: &str,
+) -> (u16, Option<String>, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = TcpStream::connect(server.addr).await.expect("connect");
+    let cookie = cookie
+        .map(|c| format!("Cookie: {c}\r\n"))
+        .unwrap_or_default();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: {content_type}\r\n{cookie}\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        server.addr,
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.expect("read");
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status code");
+    let set_cookie = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .starts_with("set-cookie:")
+                .then(|| l[11..].trim().to_owned())
+        })
+        .and_then(|v| v.split(';').next().map(str::to_owned));
+    (status, set_cookie, body.to_owned())
+}
+
+/// A plain HTTP/1.1 GET of `path`; returns the whole response (head and body).
+pub async fn http_get(server: &TestServer, path: &str, cookie: Option<&str>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = TcpStream::connect(server.addr).await.expect("connect");
+    let cookie = cookie
+        .map(|c| format!("Cookie: {c}\r\n"))
+        .unwrap_or_default();
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {}\r\n{cookie}Connection: close\r\n\r\n",
+        server.addr
+    );
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.expect("read");
+    response
+}
+
+/// Logs in over HTTP as `name`; returns the `chat_session=...` cookie.
+pub async fn session_cookie(server: &TestServer, name: &str) -> String {
+    let body = serde_json::json!({ "name": name }).to_string();
+    let (status, cookie, body) =
+        http_post(server, "/api/session", "application/json", None, &body).await;
+    assert_eq!(status, 200, "{body}");
+    cookie.expect("a session cookie")
+}
+
 pub struct Client {
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
     pub label: String,
@@ -106,7 +172,32 @@ pub struct Client {
 impl Client {
     /// Opens a WebSocket and completes the Engine.IO and Socket.IO handshakes.
     pub async fn connect(server: &TestServer, label: &str) -> Self {
-        let mut client = Self::open(server, label).await;
+        Self::connect_with_cookie(server, label, None).await
+    }
+
+    /// Like [`Client::connect`], sending `Cookie: <cookie>` with the handshake.
+    pub async fn connect_with_cookie(
+        server: &TestServer,
+        label: &str,
+        cookie: Option<&str>,
+    ) -> Self {
+        let mut request =
+            tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
+                server.ws_url(),
+            )
+            .expect("request");
+        if let Some(cookie) = cookie {
+            request
+                .headers_mut()
+                .insert("cookie", cookie.parse().expect("header value"));
+        }
+        let (ws, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("websocket");
+        let mut client = Self {
+            ws,
+            label: label.to_owned(),
+        };
         match client.next_incoming().await {
             Incoming::Open(_) => {}
             other => panic!("{label}: expected the handshake, got {other:?}"),
@@ -217,6 +308,23 @@ impl Client {
             }
         }
         assert_eq!(got, expected, "{} received the wrong event", self.label);
+    }
+
+    /// Sends `name` with `payload`, asking for an acknowledgement, and returns its first
+    /// argument. Events arriving meanwhile are skipped.
+    pub async fn call(&mut self, name: &str, payload: serde_json::Value) -> serde_json::Value {
+        const ACK: i64 = 77;
+        self.send_raw(&format!("42{ACK}{}", serde_json::json!([name, payload])))
+            .await;
+        loop {
+            match self.next_incoming().await {
+                Incoming::Ack(ACK, json) => {
+                    return codec::ack_payload(&json).expect("an acknowledgement argument")
+                }
+                Incoming::Event(_) | Incoming::Ignored => {}
+                other => panic!("{}: expected an acknowledgement, got {other:?}", self.label),
+            }
+        }
     }
 
     /// Asserts that nothing arrives for a while.
