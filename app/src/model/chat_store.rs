@@ -362,3 +362,215 @@ impl ChatStore {
         result
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{ChatMessage, ClientEvent, RejectionReason, SessionEnd};
+
+    thread_local! {
+        /// Signals need a live reactive owner (and, on the server build, its arena).
+        static OWNER: Owner = Owner::new();
+    }
+
+    fn msg(id: u64, sender: &str, text: &str) -> ChatMessage {
+        ChatMessage {
+            sender: sender.into(),
+            message: text.into(),
+            id,
+            sent_at: 0,
+            client_id: None,
+        }
+    }
+
+    fn store_with(me: Option<&str>, history: Vec<ChatMessage>) -> ChatStore {
+        OWNER.with(Owner::set);
+        ChatStore::new(InitialState {
+            me: me.map(Into::into),
+            users: me.into_iter().map(Into::into).collect(),
+            history,
+            has_more: true,
+            login_error: None,
+        })
+    }
+
+    fn texts(store: &ChatStore) -> Vec<String> {
+        store
+            .lines
+            .get_untracked()
+            .into_iter()
+            .map(|l| l.text)
+            .collect()
+    }
+
+    fn catch_up(after: u64) -> Action {
+        Action::Send(Request::History {
+            query: HistoryRequest {
+                after: Some(after),
+                ..HistoryRequest::default()
+            },
+            purpose: HistoryPurpose::CatchUp,
+        })
+    }
+
+    #[test]
+    fn starts_from_the_server_rendered_state() {
+        let store = store_with(
+            Some("Ann"),
+            vec![msg(4, "Ann", "mine"), msg(5, "Bob", "hi")],
+        );
+        assert_eq!(texts(&store), vec!["mine", "hi"]);
+        assert!(matches!(
+            store.lines.get_untracked()[0].kind,
+            LineKind::Message { own: true, .. }
+        ));
+        assert!(store.has_more.get_untracked());
+    }
+
+    #[test]
+    fn a_welcome_catches_up_and_sends_what_waited() {
+        let store = store_with(Some("Ann"), vec![msg(5, "Bob", "hi")]);
+        let queued = store.compose("while offline", "c1".into());
+        assert!(queued.is_some());
+        let actions = store.apply(ServerEvent::Welcome("Ann".into()));
+        assert_eq!(
+            actions,
+            vec![
+                Action::Send(Request::Event(ClientEvent::OnlineUsers)),
+                catch_up(5),
+                Action::Send(Request::Chat {
+                    client_id: "c1".into(),
+                    text: "while offline".into()
+                }),
+            ]
+        );
+        assert_eq!(
+            texts(&store),
+            vec!["hi", "Welcome to the chat, Ann!", "while offline"]
+        );
+        // A reconnection is silent, and the cursor follows what arrived.
+        store.apply(ServerEvent::Chat(msg(6, "Bob", "new")));
+        store.connection_lost();
+        let actions = store.apply(ServerEvent::Welcome("Ann".into()));
+        assert_eq!(actions[1], catch_up(6));
+        assert_eq!(
+            texts(&store)
+                .iter()
+                .filter(|t| t.starts_with("Welcome"))
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn catch_up_merges_by_id_and_resync_reloads() {
+        let store = store_with(Some("Ann"), vec![msg(1, "Bob", "a")]);
+        store.apply(ServerEvent::Chat(msg(3, "Bob", "c")));
+        let reply = HistoryReply::page(vec![msg(2, "Bob", "b"), msg(3, "Bob", "c")], true, false);
+        assert!(store
+            .history_loaded(HistoryPurpose::CatchUp, reply)
+            .is_empty());
+        assert_eq!(texts(&store), vec!["a", "b", "c"]);
+
+        let resync = HistoryReply::page(Vec::new(), false, true);
+        let actions = store.history_loaded(HistoryPurpose::CatchUp, resync);
+        assert_eq!(
+            actions,
+            vec![Action::Send(Request::History {
+                query: HistoryRequest::default(),
+                purpose: HistoryPurpose::Latest
+            })]
+        );
+        let latest = HistoryReply::page(vec![msg(90, "Bob", "newest")], true, false);
+        store.history_loaded(HistoryPurpose::Latest, latest);
+        assert_eq!(texts(&store), vec!["newest"]);
+    }
+
+    #[test]
+    fn older_pages_are_asked_once_and_end_at_the_beginning() {
+        let store = store_with(Some("Ann"), vec![msg(51, "Bob", "x")]);
+        let request = store.load_older();
+        assert_eq!(
+            request,
+            Some(Request::History {
+                query: HistoryRequest {
+                    before: Some(51),
+                    ..HistoryRequest::default()
+                },
+                purpose: HistoryPurpose::Older
+            })
+        );
+        assert_eq!(store.load_older(), None, "one page at a time");
+        let page = HistoryReply::page(vec![msg(1, "Bob", "first")], false, false);
+        store.history_loaded(HistoryPurpose::Older, page);
+        assert_eq!(texts(&store), vec!["first", "x"]);
+        assert!(!store.has_more.get_untracked());
+        assert_eq!(store.load_older(), None, "nothing before the beginning");
+    }
+
+    #[test]
+    fn unread_counts_others_while_hidden() {
+        let store = store_with(Some("Ann"), Vec::new());
+        store.apply(ServerEvent::Chat(msg(1, "Bob", "seen")));
+        store.set_hidden(true);
+        store.apply(ServerEvent::Chat(msg(2, "Bob", "unseen")));
+        store.apply(ServerEvent::Chat(msg(3, "Ann", "from my other tab")));
+        store.apply(ServerEvent::Chat(msg(2, "Bob", "unseen")));
+        assert_eq!(store.unread.get_untracked(), 1);
+        store.set_hidden(false);
+        assert_eq!(store.unread.get_untracked(), 0);
+    }
+
+    #[test]
+    fn a_refused_message_is_marked_and_retried_with_its_id() {
+        let store = store_with(Some("Ann"), Vec::new());
+        store.compose("hi", "c1".into());
+        store.chat_receipt("c1", &ChatReceipt::refused(RejectionReason::StorageFailed));
+        assert!(matches!(
+            &store.lines.get_untracked()[0].kind,
+            LineKind::Message {
+                delivery: crate::model::Delivery::Failed(_),
+                ..
+            }
+        ));
+        assert_eq!(
+            store.retry("c1"),
+            Some(Request::Chat {
+                client_id: "c1".into(),
+                text: "hi".into()
+            })
+        );
+    }
+
+    #[test]
+    fn an_ended_session_goes_back_to_the_login_form() {
+        let store = store_with(Some("Ann"), Vec::new());
+        let actions = store.apply(ServerEvent::SessionEnded(SessionEnd::new(
+            SessionEndReason::NameTaken,
+        )));
+        assert_eq!(actions, vec![Action::Stop]);
+        assert_eq!(store.me.get_untracked(), None);
+        assert_eq!(
+            store.login_error.get_untracked(),
+            Some(LoginError::SessionEnded)
+        );
+        assert!(
+            store.compose("no", "c2".into()).is_none(),
+            "nobody to send as"
+        );
+    }
+
+    #[test]
+    fn typing_list_never_sticks() {
+        let store = store_with(Some("Ann"), Vec::new());
+        store.apply(ServerEvent::UserTyping("Bob".into()));
+        store.apply(ServerEvent::UserTyping("Bob".into()));
+        store.apply(ServerEvent::UserTyping("Ann".into()));
+        assert_eq!(store.typing.get_untracked(), vec!["Bob"]);
+        store.apply(ServerEvent::Chat(msg(1, "Bob", "done")));
+        assert!(store.typing.get_untracked().is_empty());
+        store.apply(ServerEvent::UserTyping("Cat".into()));
+        store.connection_lost();
+        assert!(store.typing.get_untracked().is_empty());
+    }
+}
