@@ -28,11 +28,17 @@ pub fn session_token(headers: &HeaderMap) -> Option<SessionToken> {
         .filter(|token| !token.as_str().is_empty())
 }
 
-fn set_cookie(token: &SessionToken) -> HeaderValue {
+fn set_cookie(token: &SessionToken, headers: &HeaderMap) -> HeaderValue {
+    // Behind a TLS-terminating proxy, the cookie must never travel in clear.
+    let secure = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|proto| proto.eq_ignore_ascii_case("https"));
     let cookie = format!(
-        "{SESSION_COOKIE}={}; HttpOnly; SameSite=Lax; Path=/; Max-Age={}",
+        "{SESSION_COOKIE}={}; HttpOnly; SameSite=Lax; Path=/; Max-Age={}{}",
         token.as_str(),
-        SESSION_LIFETIME.as_secs()
+        SESSION_LIFETIME.as_secs(),
+        if secure { "; Secure" } else { "" }
     );
     // A token is base64url: always a valid header value.
     HeaderValue::from_str(&cookie).unwrap_or_else(|_| clear_cookie())
@@ -114,7 +120,7 @@ pub async fn create(State(state): State<AppState>, headers: HeaderMap, body: Byt
     };
     match state.hub.create_session(name).await {
         Ok((name, token)) => {
-            let cookie = [(header::SET_COOKIE, set_cookie(&token))];
+            let cookie = [(header::SET_COOKIE, set_cookie(&token, &headers))];
             match caller {
                 Caller::Script => (cookie, Json(json!({ "name": name }))).into_response(),
                 Caller::Form => (cookie, Redirect::to("/")).into_response(),
@@ -185,6 +191,24 @@ mod tests {
         );
         assert!(session_token(&headers(&[(header::COOKIE, "chat_session=")])).is_none());
         assert!(session_token(&headers(&[(header::COOKIE, "other=1")])).is_none());
+    }
+
+    #[test]
+    fn the_cookie_is_http_only_and_secure_behind_https() {
+        let token = SessionToken::from_client("abc");
+        let plain = set_cookie(&token, &HeaderMap::new());
+        assert_eq!(
+            plain.to_str().ok(),
+            Some("chat_session=abc; HttpOnly; SameSite=Lax; Path=/; Max-Age=2592000")
+        );
+        let https = set_cookie(
+            &token,
+            &headers(&[(
+                header::HeaderName::from_static("x-forwarded-proto"),
+                "https",
+            )]),
+        );
+        assert!(https.to_str().is_ok_and(|c| c.ends_with("; Secure")));
     }
 
     #[test]

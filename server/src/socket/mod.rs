@@ -6,7 +6,8 @@
 //! events of one socket, and spawns the connect handler after the client may already have
 //! been told it is connected. Extractors, however, run synchronously as each packet is
 //! dispatched. So all the work here happens in extractors:
-//! - [`Listening`] registers this socket's handlers while the connection is being set up;
+//! - [`Listening`] registers this socket's handlers while the connection is being set up,
+//!   and queues its session cookie (if any) so the hub logs it in before anything it sends;
 //! - [`Enqueued`] puts every incoming event on the hub's queue, in arrival order;
 //! - [`Departed`] puts the disconnect on the same queue, after everything the socket sent.
 //!
