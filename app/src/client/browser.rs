@@ -1,7 +1,6 @@
 //! The WebSocket session in the browser: handshake, heartbeat, events, acknowledgements,
 //! reconnection.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use futures::channel::mpsc::{self, UnboundedReceiver};
@@ -92,7 +91,8 @@ enum Awaited {
 struct Connection {
     socket: Socket,
     next_ack: i64,
-    awaited: HashMap<i64, Awaited>,
+    /// Requests waiting for their acknowledgement (a handful at most).
+    awaited: Vec<(i64, Awaited)>,
     /// The server has welcomed us on this connection: requests can go out.
     welcomed: bool,
 }
@@ -134,7 +134,7 @@ impl Connection {
     fn expect_ack(&mut self, awaited: Awaited) -> i64 {
         let id = self.next_ack;
         self.next_ack += 1;
-        self.awaited.insert(id, awaited);
+        self.awaited.push((id, awaited));
         id
     }
 
@@ -154,7 +154,12 @@ impl Connection {
     }
 
     fn acknowledged(&mut self, store: &ChatStore, id: i64, json: &str) -> Vec<Action> {
-        match self.awaited.remove(&id) {
+        let awaited = self
+            .awaited
+            .iter()
+            .position(|(waiting, _)| *waiting == id)
+            .map(|at| self.awaited.swap_remove(at).1);
+        match awaited {
             Some(Awaited::Chat(client_id)) => match codec::ack_payload::<ChatReceipt>(json) {
                 Ok(receipt) => store.chat_receipt(&client_id, &receipt),
                 Err(error) => leptos::logging::warn!("bad chat receipt: {error}"),
@@ -211,7 +216,7 @@ async fn session(
     let mut connection = Connection {
         socket,
         next_ack: 0,
-        awaited: HashMap::new(),
+        awaited: Vec::new(),
         welcomed: false,
     };
 

@@ -1,17 +1,11 @@
 //! Engine.IO v4 / Socket.IO v5 text frames, as sent over a WebSocket.
 
-use engineioxide_core::{OpenPacket, Packet as EnginePacket, ProtocolVersion};
-use serde::de::IgnoredAny;
+use engineioxide_core::OpenPacket;
+use serde::de::{IgnoredAny, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 use serde_json::Value;
-use socketioxide_core::packet::{Packet, PacketData};
-use socketioxide_core::parser::{Parse, ParseConfig, ParserState};
-use socketioxide_core::Str;
-use socketioxide_parser_common::CommonParser;
 
 use crate::protocol::{ClientEvent, DecodeError, PayloadSource, ServerEvent};
-
-/// The namespace the chat lives in.
-const NAMESPACE: &str = "/";
 
 /// What one frame from the server means to the client.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,63 +52,95 @@ impl std::error::Error for CodecError {}
 
 /// Decodes one text frame from the server.
 pub fn decode(frame: &str) -> Result<Incoming, CodecError> {
-    // engineioxide-core parses the packets a server receives; the open packet is the one
-    // only a client receives.
-    if let Some(open) = frame.strip_prefix('0') {
-        return serde_json::from_str(open)
+    // An Engine.IO v4 text packet is its type digit and its data. (engineioxide-core's
+    // parser also handles base64 binary packets, which this client never receives; reading
+    // the digit here keeps base64 out of the browser bundle.)
+    let data = frame.get(1..).unwrap_or_default();
+    match frame.as_bytes().first() {
+        Some(b'0') => serde_json::from_str(data)
             .map(Incoming::Open)
-            .map_err(|_| CodecError::Engine("bad handshake".into()));
-    }
-    let packet = EnginePacket::parse(ProtocolVersion::V4, Str::from(frame.to_owned()))
-        .map_err(|_| CodecError::Engine("unknown packet type".into()))?;
-    match packet {
-        EnginePacket::Ping => Ok(Incoming::Ping),
-        EnginePacket::Close => Ok(Incoming::Close),
-        EnginePacket::Message(message) => decode_socket_io(message),
-        _ => Ok(Incoming::Ignored),
+            .map_err(|_| CodecError::Engine("bad handshake".into())),
+        Some(b'1') => Ok(Incoming::Close),
+        Some(b'2') => Ok(Incoming::Ping),
+        Some(b'4') => decode_socket_io(data),
+        // Pong, upgrade, noop.
+        Some(b'3' | b'5' | b'6') => Ok(Incoming::Ignored),
+        _ => Err(CodecError::Engine("unknown packet type".into())),
     }
 }
 
-fn decode_socket_io(message: Str) -> Result<Incoming, CodecError> {
-    // CONNECT_ERROR for the root namespace: a packet only clients receive, so the
-    // server-side parser does not read it.
-    if let Some(error) = message.as_str().strip_prefix('4') {
-        #[derive(serde::Deserialize)]
-        struct ConnectError {
-            message: String,
+/// A Socket.IO v5 text packet: `<type>[/<namespace>,][<ack id>][<JSON>]`. Parsed by hand:
+/// the client only needs text packets of the root namespace, and socketioxide's general
+/// parser would add a fifth to the browser bundle.
+fn decode_socket_io(packet: &str) -> Result<Incoming, CodecError> {
+    let malformed = |what: &str| CodecError::SocketIo(format!("malformed packet: {what}"));
+    let kind = *packet
+        .as_bytes()
+        .first()
+        .ok_or_else(|| malformed("empty"))?;
+    let mut rest = packet.get(1..).unwrap_or_default();
+    if let Some(namespaced) = rest.strip_prefix('/') {
+        let (namespace, after) = namespaced.split_once(',').unwrap_or((namespaced, ""));
+        if !namespace.is_empty() {
+            // Another namespace: not the chat's.
+            return Ok(Incoming::Ignored);
         }
-        let message = serde_json::from_str::<ConnectError>(error)
-            .map(|e| e.message)
-            .unwrap_or_else(|_| error.to_owned());
-        return Ok(Incoming::ConnectError(message));
+        rest = after;
     }
-    let packet = CommonParser
-        .decode_str(&ParseConfig::default(), &ParserState::default(), message)
-        .map_err(|_| CodecError::SocketIo("malformed packet".into()))?;
-    if packet.ns.as_str() != NAMESPACE {
-        return Ok(Incoming::Ignored);
-    }
-    match packet.inner {
-        PacketData::Connect(_) => Ok(Incoming::Connected),
-        PacketData::ConnectError(message) => Ok(Incoming::ConnectError(message)),
-        PacketData::Disconnect => Ok(Incoming::Disconnected),
-        PacketData::Event(value, _) => {
-            let name = CommonParser
-                .read_event(&value)
-                .map_err(|_| CodecError::SocketIo("unreadable event name".into()))?
-                .to_owned();
-            let json = value
-                .as_str()
-                .ok_or_else(|| CodecError::SocketIo("binary event".into()))?;
-            ServerEvent::decode_from(&name, FirstArgument(json.as_str()))
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let (ack, json) = rest.split_at(digits);
+    match kind {
+        b'0' => Ok(Incoming::Connected),
+        b'1' => Ok(Incoming::Disconnected),
+        b'2' => {
+            let EventName(name) =
+                serde_json::from_str(json).map_err(|_| malformed("no event name"))?;
+            ServerEvent::decode_from(&name, FirstArgument(json))
                 .map(Incoming::Event)
                 .map_err(CodecError::Event)
         }
-        PacketData::EventAck(value, id) => value
-            .as_str()
-            .map(|json| Incoming::Ack(id, json.to_string()))
-            .ok_or_else(|| CodecError::SocketIo("binary acknowledgement".into())),
-        _ => Ok(Incoming::Ignored),
+        b'3' => ack
+            .parse()
+            .map(|id| Incoming::Ack(id, json.to_owned()))
+            .map_err(|_| malformed("acknowledgement without an id")),
+        b'4' => {
+            #[derive(Deserialize)]
+            struct ConnectError {
+                message: String,
+            }
+            let message = serde_json::from_str::<ConnectError>(json)
+                .map(|e| e.message)
+                .unwrap_or_else(|_| json.to_owned());
+            Ok(Incoming::ConnectError(message))
+        }
+        // Binary events and acknowledgements: the chat never sends them.
+        b'5' | b'6' => Ok(Incoming::Ignored),
+        _ => Err(malformed("unknown type")),
+    }
+}
+
+/// The name of an event, `["name", ...]`, ignoring its arguments.
+struct EventName(String);
+
+impl<'de> Deserialize<'de> for EventName {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct First;
+        impl<'de> Visitor<'de> for First {
+            type Value = EventName;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an event array")
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<EventName, A::Error> {
+                let name: String = seq
+                    .next_element()?
+                    .ok_or_else(|| serde::de::Error::invalid_length(0, &self))?;
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(EventName(name))
+            }
+        }
+        deserializer.deserialize_seq(First)
     }
 }
 
@@ -131,36 +157,32 @@ pub fn encode_with_ack<T: serde::Serialize>(
     argument: &T,
     ack: i64,
 ) -> Result<String, CodecError> {
-    let value = CommonParser
-        .encode_value(argument, Some(name))
+    let json = serde_json::to_string(&(name, argument))
         .map_err(|_| CodecError::SocketIo("unencodable event".into()))?;
-    let mut packet = Packet::event(NAMESPACE, value);
-    if let PacketData::Event(_, id) = &mut packet.inner {
-        *id = Some(ack);
-    }
-    encode_packet(packet)
+    Ok(format!("42{ack}{json}"))
 }
 
 /// The frame that answers a ping.
 pub fn pong() -> String {
-    String::from(EnginePacket::Pong)
+    "3".to_owned()
 }
 
-/// The frame that connects to the chat's namespace.
+/// The frame that connects to the chat's namespace (the root one).
 pub fn connect() -> Result<String, CodecError> {
-    encode_packet(Packet::connect(NAMESPACE, None))
+    Ok("40".to_owned())
 }
 
 /// The frame for a chat event. Clients only ever send a string or nothing.
 pub fn encode(event: &ClientEvent) -> Result<String, CodecError> {
-    let value = match event.payload() {
-        Some(Value::String(text)) => CommonParser.encode_value(text.as_str(), Some(event.name())),
+    let json = match event.payload() {
+        Some(Value::String(text)) => serde_json::to_string(&(event.name(), text)),
         Some(_) => return Err(CodecError::SocketIo("only string payloads are sent".into())),
-        // An empty tuple: the event name alone, `["onlineUsers"]`.
-        None => CommonParser.encode_value(&[(); 0], Some(event.name())),
+        // The event name alone, `["onlineUsers"]`.
+        None => serde_json::to_string(&[event.name()]),
     }
     .map_err(|_| CodecError::SocketIo("unencodable event".into()))?;
-    encode_packet(Packet::event(NAMESPACE, value))
+    // Engine.IO message (4) carrying a Socket.IO event (2).
+    Ok(format!("42{json}"))
 }
 
 /// The first argument of a Socket.IO event (`["name", argument]`), deserialized straight
@@ -178,14 +200,6 @@ impl PayloadSource for FirstArgument<'_> {
     fn echoed(self) -> Result<Value, &'static str> {
         self.typed::<IgnoredAny>().map(|_| Value::Null)
     }
-}
-
-fn encode_packet(packet: Packet) -> Result<String, CodecError> {
-    let encoded = CommonParser.encode(packet);
-    let text = encoded
-        .as_str()
-        .ok_or_else(|| CodecError::SocketIo("binary encoding for a text packet".into()))?;
-    Ok(String::from(EnginePacket::Message(text.clone())))
 }
 
 #[cfg(test)]
@@ -215,6 +229,8 @@ mod tests {
             Ok(Incoming::ConnectError("nope".into()))
         );
         assert_eq!(decode("40/admin,"), Ok(Incoming::Ignored));
+        assert_eq!(decode("40/,{}"), Ok(Incoming::Connected));
+        assert_eq!(decode("451-[\"x\",{}]"), Ok(Incoming::Ignored), "binary");
     }
 
     #[test]
@@ -269,6 +285,9 @@ mod tests {
         assert!(decode("").is_err());
         assert!(decode("x").is_err());
         assert!(decode("42[").is_err());
+        assert!(decode("42[]").is_err());
+        assert!(decode("43[1]").is_err(), "an acknowledgement needs its id");
+        assert!(decode("49").is_err());
         assert!(matches!(
             decode(r#"42["chat","not an object"]"#),
             Err(CodecError::Event(_))

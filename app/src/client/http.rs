@@ -13,14 +13,13 @@ struct LogIn<'a> {
     name: &'a str,
 }
 
+/// `{"name"}` when logged in, `{"reason", "message"}` when refused.
 #[derive(Deserialize)]
-struct LoggedIn {
-    name: String,
-}
-
-#[derive(Deserialize)]
-struct Refused {
-    reason: String,
+struct Answer {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
 }
 
 /// Logs in as `name`; the answer is the name as the server keeps it (trimmed).
@@ -29,14 +28,11 @@ pub async fn log_in(name: &str) -> Result<String, LoginError> {
     let (status, text) = post("/api/session", Some(&body))
         .await
         .map_err(|_| LoginError::Unavailable)?;
-    if status == 200 {
-        serde_json::from_str::<LoggedIn>(&text)
-            .map(|ok| ok.name)
-            .map_err(|_| LoginError::Unavailable)
-    } else {
-        Err(serde_json::from_str::<Refused>(&text)
-            .map(|refused| LoginError::from_reason(&refused.reason))
-            .unwrap_or(LoginError::Unavailable))
+    let answer = serde_json::from_str::<Answer>(&text).map_err(|_| LoginError::Unavailable)?;
+    match (status, answer.name, answer.reason) {
+        (200, Some(name), _) => Ok(name),
+        (_, _, Some(reason)) => Err(LoginError::from_reason(&reason)),
+        _ => Err(LoginError::Unavailable),
     }
 }
 

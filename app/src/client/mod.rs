@@ -1,6 +1,6 @@
-//! The browser's Socket.IO client: a small layer over socketioxide's own protocol crates
-//! (`engineioxide-core` for Engine.IO packets, `socketioxide-parser-common` for Socket.IO
-//! packets), speaking over the browser WebSocket.
+//! The browser's Socket.IO client, speaking Engine.IO v4 / Socket.IO v5 text frames over
+//! the browser WebSocket (the handshake type comes from socketioxide's `engineioxide-core`;
+//! the few packet shapes the chat uses are read and written by hand, for bundle size).
 //!
 //! - [`codec`]: text frames ↔ typed events and acknowledgements (plain Rust, tested natively).
 //! - [`backoff`]: reconnection delays with jitter (plain Rust, tested natively).

@@ -42,26 +42,29 @@ pub fn insert_message(
         return false;
     }
     if let Some(client_id) = message.client_id.as_deref() {
-        if let Some(line) = lines.iter_mut().find(|l| pending_with(l, client_id)) {
-            mark_stored(line, message.id, message.sent_at);
-            sort(lines);
+        if let Some(at) = lines.iter().position(|l| pending_with(l, client_id)) {
+            let mut line = lines.remove(at);
+            mark_stored(&mut line, message.id, message.sent_at);
+            insert(lines, line);
             return false;
         }
     }
-    lines.push(ChatLine {
-        key: keys.fresh(),
-        kind: LineKind::Message {
-            sender: message.sender,
-            own,
-            id: Some(message.id),
-            client_id: message.client_id,
-            delivery: Delivery::Sent,
+    insert(
+        lines,
+        ChatLine {
+            key: keys.fresh(),
+            kind: LineKind::Message {
+                sender: message.sender,
+                own,
+                id: Some(message.id),
+                client_id: message.client_id,
+                delivery: Delivery::Sent,
+            },
+            text: message.message,
+            order: (message.id, 0),
+            sent_at: Some(message.sent_at),
         },
-        text: message.message,
-        order: (message.id, 0),
-        sent_at: Some(message.sent_at),
-    });
-    sort(lines);
+    );
     true
 }
 
@@ -114,10 +117,11 @@ pub fn apply_receipt(lines: &mut Vec<ChatLine>, client_id: &str, receipt: &ChatR
                 lines.retain(|l| !pending_with(l, client_id));
                 return;
             }
-            if let Some(line) = lines.iter_mut().find(|l| pending_with(l, client_id)) {
-                mark_stored(line, id, receipt.sent_at.unwrap_or_default());
+            if let Some(at) = lines.iter().position(|l| pending_with(l, client_id)) {
+                let mut line = lines.remove(at);
+                mark_stored(&mut line, id, receipt.sent_at.unwrap_or_default());
+                insert(lines, line);
             }
-            sort(lines);
         }
         _ => {
             let why = receipt
@@ -166,14 +170,16 @@ fn mark_stored(line: &mut ChatLine, stored_id: u64, stored_at: i64) {
 pub fn add_notice(lines: &mut Vec<ChatLine>, kind: LineKind, text: String, keys: &mut Keys) {
     let key = keys.fresh();
     let after = newest_id(lines);
-    lines.push(ChatLine {
-        key,
-        kind,
-        text,
-        order: (after, key),
-        sent_at: None,
-    });
-    sort(lines);
+    insert(
+        lines,
+        ChatLine {
+            key,
+            kind,
+            text,
+            order: (after, key),
+            sent_at: None,
+        },
+    );
 }
 
 /// Replaces every stored message with `messages` (a resync); your unsent ones stay.
@@ -199,9 +205,10 @@ pub fn trim(lines: &mut Vec<ChatLine>, max: usize) -> bool {
     true
 }
 
-fn sort(lines: &mut [ChatLine]) {
-    // Stable, and the list is already sorted but for the last change.
-    lines.sort_by_key(|l| l.order);
+/// Puts `line` in its place; the list is always kept in `order`.
+fn insert(lines: &mut Vec<ChatLine>, line: ChatLine) {
+    let at = lines.partition_point(|l| l.order <= line.order);
+    lines.insert(at, line);
 }
 
 #[cfg(test)]
