@@ -1,7 +1,8 @@
 //! Figures for persistence, printed (not asserted): `cargo bench -p server --bench persistence`.
 //!
-//! - messages stored per second in SQLite (the hub's pattern: one append at a time), and
-//!   end to end (one Socket.IO client sending chats and waiting for each acknowledgement);
+//! - messages stored per second in SQLite (one append per transaction, and 100 per
+//!   transaction as the hub does with a queue of chats), and end to end (one Socket.IO
+//!   client waiting for each acknowledgement; ten clients sending at once);
 //! - time to server-render the page with a session and 50 messages of history;
 //! - cost of a reconnect catch-up of 1,000 missed messages (`history {after}`).
 
@@ -71,6 +72,20 @@ async fn main() {
         elapsed.as_secs_f64(),
         elapsed.as_secs_f64() * 1e6 / STORED as f64
     );
+    let start = Instant::now();
+    for chunk in 0..STORED / 100 {
+        let batch = (0..100)
+            .map(|i| message(STORED + chunk * 100 + i))
+            .collect();
+        store
+            .append_all(store.lobby(), batch)
+            .await
+            .expect("append");
+    }
+    let elapsed = start.elapsed();
+    #[allow(clippy::cast_precision_loss)]
+    let rate = STORED as f64 / elapsed.as_secs_f64();
+    println!("SQLite append in transactions of 100 (the hub under load): {rate:.0} messages/s");
     store.close().await;
 
     let server = TestServer::start_with(Cli {
@@ -98,18 +113,54 @@ async fn main() {
     let rate = SENT as f64 / elapsed.as_secs_f64();
     println!("End to end (chat → stored → ack, one client, sequential): {rate:.0} messages/s");
 
+    // 2b. Ten clients sending at once: queued chats share a transaction.
+    const CLIENTS: usize = 10;
+    const EACH: usize = 500;
+    let mut senders = Vec::new();
+    for c in 0..CLIENTS {
+        let cookie = session_cookie(&server, &format!("Load{c}")).await;
+        senders.push(Client::connect_with_cookie(&server, "load", Some(&cookie)).await);
+    }
+    let start = Instant::now();
+    let tasks: Vec<_> = senders
+        .into_iter()
+        .enumerate()
+        .map(|(c, mut client)| {
+            tokio::spawn(async move {
+                for i in 0..EACH {
+                    let payload =
+                        json!({ "text": format!("load {c} {i}"), "clientId": format!("l{c}-{i}") });
+                    client
+                        .send_with_ack("chat", payload, i64::try_from(i).unwrap_or(0))
+                        .await;
+                }
+                for _ in 0..EACH {
+                    let (_, receipt) = client.next_ack().await;
+                    assert_eq!(receipt["ok"], json!(true));
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("sender");
+    }
+    let elapsed = start.elapsed();
+    #[allow(clippy::cast_precision_loss)]
+    let rate = (CLIENTS * EACH) as f64 / elapsed.as_secs_f64();
+    println!("End to end ({CLIENTS} clients at once, {EACH} chats each): {rate:.0} messages/s stored and broadcast");
+
     // 3. Server-rendered page with a session and the newest 50 messages.
     let mut samples = Vec::new();
     for _ in 0..200 {
         let start = Instant::now();
         let page = support::http_get(&server, "/", Some(&cookie)).await;
         samples.push(start.elapsed());
-        assert!(page.contains("live 1999"));
+        assert!(page.contains("load "));
     }
     report("GET / (session, 50 messages of history)", samples);
 
     // 4. Catch-up of 1,000 missed messages.
-    let total = (STORED + SENT) as u64;
+    let total = (2 * STORED + SENT + CLIENTS * EACH) as u64;
     let mut reader = Client::connect(&server, "reader").await;
     let mut samples = Vec::new();
     let mut bytes = 0;

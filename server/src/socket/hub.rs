@@ -1,7 +1,7 @@
 use std::time::{Duration, Instant};
 
 use app::protocol::{
-    ChatReceipt, ClientEvent, RejectionReason, ServerEvent, SessionEnd, SessionEndReason,
+    ChatReceipt, ClientEvent, Rejection, RejectionReason, ServerEvent, SessionEnd, SessionEndReason,
 };
 use serde_json::Value;
 use socketioxide::extract::AckSender;
@@ -11,6 +11,9 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::chat::{Audience, ClaimError, Lobby, NewMessage, Outgoing, Reaction, SessionId};
 use crate::storage::{Appended, SessionToken, StorageError, Store};
+
+/// The most queued chats stored in one transaction.
+const MAX_BATCH: usize = 256;
 
 /// What the socket and HTTP layers tell the hub, in the order it happened.
 #[derive(Debug)]
@@ -147,7 +150,7 @@ impl ChatHub {
             let deadline = hub.lobby.next_deadline();
             tokio::select! {
                 command = commands.recv() => match command {
-                    Some(command) => hub.apply(command).await,
+                    Some(command) => hub.apply(command, &mut commands).await,
                     None => break,
                 },
                 () = sleep_until(deadline), if deadline.is_some() => hub.expire().await,
@@ -179,30 +182,43 @@ impl Hub {
         }
     }
 
-    async fn apply(&mut self, command: HubCommand) {
-        match command {
-            HubCommand::Connect { conn, token } => {
-                if let Some(token) = token {
-                    self.connect_session(conn, &token).await;
+    /// Applies `command`, and the chats queued right behind it in the same transaction.
+    async fn apply(
+        &mut self,
+        command: HubCommand,
+        queue: &mut mpsc::UnboundedReceiver<HubCommand>,
+    ) {
+        let mut next = Some(command);
+        while let Some(command) = next.take() {
+            next = match command {
+                HubCommand::Event { conn, event, ack } => self.event(conn, event, ack, queue).await,
+                HubCommand::Connect { conn, token } => {
+                    if let Some(token) = token {
+                        self.connect_session(conn, &token).await;
+                    }
+                    None
                 }
-            }
-            HubCommand::Event { conn, event, ack } => self.event(conn, event, ack).await,
-            HubCommand::Disconnect { conn } => {
-                let out = self.lobby.disconnect(&conn, Instant::now());
-                self.deliver(out).await;
-            }
-            HubCommand::CreateSession { name, reply } => {
-                let result = self.create_session(name).await;
-                // The requester may have gone; the session then waits out its grace.
-                let _ = reply.send(result);
-            }
-            HubCommand::Logout { token, reply } => {
-                self.logout(&token).await;
-                let _ = reply.send(());
-            }
-            HubCommand::OnlineUsers { reply } => {
-                let _ = reply.send(self.lobby.online_users());
-            }
+                HubCommand::Disconnect { conn } => {
+                    let out = self.lobby.disconnect(&conn, Instant::now());
+                    self.deliver(out).await;
+                    None
+                }
+                HubCommand::CreateSession { name, reply } => {
+                    let result = self.create_session(name).await;
+                    // The requester may have gone; the session then waits out its grace.
+                    let _ = reply.send(result);
+                    None
+                }
+                HubCommand::Logout { token, reply } => {
+                    self.logout(&token).await;
+                    let _ = reply.send(());
+                    None
+                }
+                HubCommand::OnlineUsers { reply } => {
+                    let _ = reply.send(self.lobby.online_users());
+                    None
+                }
+            };
         }
     }
 
@@ -241,53 +257,105 @@ impl Hub {
         self.deliver(vec![Outgoing::only(conn, event)]).await;
     }
 
-    async fn event(&mut self, conn: Sid, event: ClientEvent, ack: Option<Ack>) {
+    /// Applies one event. A chat to store takes the chats queued right behind it along (up
+    /// to [`MAX_BATCH`]), stored in one transaction and then delivered in order; the first
+    /// other command met is returned, to be applied next.
+    async fn event(
+        &mut self,
+        conn: Sid,
+        event: ClientEvent,
+        ack: Option<Ack>,
+        queue: &mut mpsc::UnboundedReceiver<HubCommand>,
+    ) -> Option<HubCommand> {
         let is_chat = matches!(event, ClientEvent::Chat(_));
-        match self.lobby.handle(&conn, event, Instant::now()) {
+        let message = match self.lobby.handle(&conn, event, Instant::now()) {
             Reaction::Deliver(out) => {
-                if let (true, Some(ack)) = (is_chat, ack) {
-                    // A chat answered with events only was refused: say why in the ack too.
-                    let reason = out.iter().find_map(|o| match &o.event {
-                        ServerEvent::RequestRejected(r) => Some(r.reason),
-                        _ => None,
-                    });
-                    if let Some(reason) = reason {
-                        ack.send(&ChatReceipt::refused(reason));
-                    }
-                }
-                self.deliver(out).await;
+                self.deliver_refusal(is_chat, out, ack).await;
+                return None;
             }
-            Reaction::Store(message) => self.store_message(conn, message, ack).await,
+            Reaction::Store(message) => message,
+        };
+        let mut batch = vec![(conn, message, ack)];
+        let mut next = None;
+        let mut refused = None;
+        while batch.len() < MAX_BATCH {
+            let Ok(command) = queue.try_recv() else { break };
+            match command {
+                HubCommand::Event {
+                    conn,
+                    event: event @ ClientEvent::Chat(_),
+                    ack,
+                } => match self.lobby.handle(&conn, event, Instant::now()) {
+                    Reaction::Store(message) => batch.push((conn, message, ack)),
+                    Reaction::Deliver(out) => {
+                        // Answered after the batch, in the order it came.
+                        refused = Some((out, ack));
+                        break;
+                    }
+                },
+                other => {
+                    next = Some(other);
+                    break;
+                }
+            }
         }
+        self.store_messages(batch).await;
+        if let Some((out, ack)) = refused {
+            self.deliver_refusal(true, out, ack).await;
+        }
+        next
     }
 
-    async fn store_message(&mut self, conn: Sid, message: NewMessage, ack: Option<Ack>) {
-        match self.store.append(self.store.lobby(), message).await {
-            Ok(Appended::Stored(message)) => {
-                if let Some(ack) = ack {
-                    ack.send(&ChatReceipt::stored(&message, false));
-                }
-                let out = self.lobby.message_stored(&conn, message);
-                self.deliver(out).await;
+    /// Delivers what the rules answered an event with; for a chat refused, the
+    /// acknowledgement says why too.
+    async fn deliver_refusal(&self, is_chat: bool, out: Vec<Outgoing<Sid>>, ack: Option<Ack>) {
+        if let (true, Some(ack)) = (is_chat, ack) {
+            let reason = out.iter().find_map(|o| match &o.event {
+                ServerEvent::RequestRejected(r) => Some(r.reason),
+                _ => None,
+            });
+            if let Some(reason) = reason {
+                ack.send(&ChatReceipt::refused(reason));
             }
-            Ok(Appended::Duplicate(message)) => {
-                tracing::debug!(sid = %conn, id = message.id, "a resent message was stored before");
-                if let Some(ack) = ack {
-                    ack.send(&ChatReceipt::stored(&message, true));
-                }
-            }
+        }
+        self.deliver(out).await;
+    }
+
+    async fn store_messages(&mut self, batch: Vec<(Sid, NewMessage, Option<Ack>)>) {
+        let (senders, messages): (Vec<(Sid, Option<Ack>)>, Vec<NewMessage>) = batch
+            .into_iter()
+            .map(|(conn, message, ack)| ((conn, ack), message))
+            .unzip();
+        let results = match self.store.append_all(self.store.lobby(), messages).await {
+            Ok(results) => results,
             Err(error) => {
-                tracing::error!(%error, sid = %conn, "cannot store a message");
-                if let Some(ack) = ack {
-                    ack.send(&ChatReceipt::refused(RejectionReason::StorageFailed));
+                tracing::error!(%error, count = senders.len(), "cannot store messages");
+                for (conn, ack) in senders {
+                    if let Some(ack) = ack {
+                        ack.send(&ChatReceipt::refused(RejectionReason::StorageFailed));
+                    }
+                    let rejection = Rejection::new("chat", RejectionReason::StorageFailed);
+                    let refusal = Outgoing::only(conn, ServerEvent::RequestRejected(rejection));
+                    self.deliver(vec![refusal]).await;
                 }
-                let rejection =
-                    app::protocol::Rejection::new("chat", RejectionReason::StorageFailed);
-                self.deliver(vec![Outgoing::only(
-                    conn,
-                    ServerEvent::RequestRejected(rejection),
-                )])
-                .await;
+                return;
+            }
+        };
+        for ((conn, ack), appended) in senders.into_iter().zip(results) {
+            match appended {
+                Appended::Stored(message) => {
+                    if let Some(ack) = ack {
+                        ack.send(&ChatReceipt::stored(&message, false));
+                    }
+                    let out = self.lobby.message_stored(&conn, message);
+                    self.deliver(out).await;
+                }
+                Appended::Duplicate(message) => {
+                    tracing::debug!(sid = %conn, id = message.id, "a resent message was stored before");
+                    if let Some(ack) = ack {
+                        ack.send(&ChatReceipt::stored(&message, true));
+                    }
+                }
             }
         }
     }

@@ -37,51 +37,26 @@ impl Store {
         conversation: ConversationId,
         message: NewMessage,
     ) -> Result<Appended, StorageError> {
-        let sender_key = message.sender.to_lowercase();
+        let mut appended = self.append_all(conversation, vec![message]).await?;
+        appended
+            .pop()
+            .ok_or(StorageError::Database(sqlx::Error::RowNotFound))
+    }
+
+    /// Stores `messages` in order, in one transaction (one commit for a burst), each as
+    /// [`Store::append`] would.
+    pub async fn append_all(
+        &self,
+        conversation: ConversationId,
+        messages: Vec<NewMessage>,
+    ) -> Result<Vec<Appended>, StorageError> {
         let mut tx = self.pool.begin().await?;
-        if let Some(client_id) = &message.client_id {
-            let existing = sqlx::query(&format!(
-                "SELECT {COLUMNS} FROM messages \
-                 WHERE conversation_id = $1 AND sender_key = $2 AND client_id = $3"
-            ))
-            .bind(conversation.0)
-            .bind(&sender_key)
-            .bind(client_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some(row) = existing {
-                return Ok(Appended::Duplicate(decode(&row)?));
-            }
+        let mut appended = Vec::with_capacity(messages.len());
+        for message in messages {
+            appended.push(append_in(&mut tx, conversation, message).await?);
         }
-        let id: i64 = sqlx::query_scalar(
-            "UPDATE conversations SET last_message_id = last_message_id + 1 \
-             WHERE id = $1 RETURNING last_message_id",
-        )
-        .bind(conversation.0)
-        .fetch_one(&mut *tx)
-        .await?;
-        let sent_at = now_ms();
-        sqlx::query(
-            "INSERT INTO messages (conversation_id, id, sender, sender_key, body, client_id, sent_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(conversation.0)
-        .bind(id)
-        .bind(&message.sender)
-        .bind(&sender_key)
-        .bind(&message.text)
-        .bind(&message.client_id)
-        .bind(sent_at)
-        .execute(&mut *tx)
-        .await?;
         tx.commit().await?;
-        Ok(Appended::Stored(ChatMessage {
-            sender: message.sender,
-            message: message.text,
-            id: to_wire_id(id),
-            sent_at,
-            client_id: message.client_id,
-        }))
+        Ok(appended)
     }
 
     /// Up to `limit` messages older than `before` (the newest ones when `None`), oldest
@@ -153,6 +128,56 @@ impl Store {
             resync: false,
         })
     }
+}
+
+async fn append_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    conversation: ConversationId,
+    message: NewMessage,
+) -> Result<Appended, StorageError> {
+    let sender_key = message.sender.to_lowercase();
+    if let Some(client_id) = &message.client_id {
+        let existing = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM messages \
+             WHERE conversation_id = $1 AND sender_key = $2 AND client_id = $3"
+        ))
+        .bind(conversation.0)
+        .bind(&sender_key)
+        .bind(client_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let Some(row) = existing {
+            return Ok(Appended::Duplicate(decode(&row)?));
+        }
+    }
+    let id: i64 = sqlx::query_scalar(
+        "UPDATE conversations SET last_message_id = last_message_id + 1 \
+         WHERE id = $1 RETURNING last_message_id",
+    )
+    .bind(conversation.0)
+    .fetch_one(&mut **tx)
+    .await?;
+    let sent_at = now_ms();
+    sqlx::query(
+        "INSERT INTO messages (conversation_id, id, sender, sender_key, body, client_id, sent_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(conversation.0)
+    .bind(id)
+    .bind(&message.sender)
+    .bind(&sender_key)
+    .bind(&message.text)
+    .bind(&message.client_id)
+    .bind(sent_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(Appended::Stored(ChatMessage {
+        sender: message.sender,
+        message: message.text,
+        id: to_wire_id(id),
+        sent_at,
+        client_id: message.client_id,
+    }))
 }
 
 fn decode(row: &SqliteRow) -> Result<ChatMessage, StorageError> {
@@ -238,6 +263,30 @@ mod tests {
             matches!(other, Appended::Stored(ref m) if m.id == 2),
             "{other:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_batch_is_stored_in_order_and_sees_its_own_client_ids() {
+        let store = store_with(1).await;
+        let appended = store
+            .append_all(
+                store.lobby(),
+                vec![
+                    new("Ann", "a", Some("x")),
+                    new("Bob", "b", None),
+                    new("Ann", "a again", Some("x")),
+                ],
+            )
+            .await
+            .expect("append");
+        let ids: Vec<(u64, bool)> = appended
+            .iter()
+            .map(|a| match a {
+                Appended::Stored(m) => (m.id, false),
+                Appended::Duplicate(m) => (m.id, true),
+            })
+            .collect();
+        assert_eq!(ids, vec![(2, false), (3, false), (2, true)]);
     }
 
     #[tokio::test]

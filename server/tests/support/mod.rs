@@ -327,6 +327,28 @@ impl Client {
         }
     }
 
+    /// Sends `name` with `payload`, asking for acknowledgement `id`, without waiting.
+    pub async fn send_with_ack(&mut self, name: &str, payload: serde_json::Value, id: i64) {
+        self.send_raw(&format!("42{id}{}", serde_json::json!([name, payload])))
+            .await;
+    }
+
+    /// The next acknowledgement: its id and first argument. Events meanwhile are skipped.
+    pub async fn next_ack(&mut self) -> (i64, serde_json::Value) {
+        loop {
+            match self.next_incoming().await {
+                Incoming::Ack(id, json) => {
+                    return (
+                        id,
+                        codec::ack_payload(&json).expect("an acknowledgement argument"),
+                    )
+                }
+                Incoming::Event(_) | Incoming::Ignored => {}
+                other => panic!("{}: expected an acknowledgement, got {other:?}", self.label),
+            }
+        }
+    }
+
     /// Asserts that nothing arrives for a while.
     pub async fn expect_silence(&mut self) {
         if let Ok(Some(incoming)) = tokio::time::timeout(SILENCE, self.read()).await {
