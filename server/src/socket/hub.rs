@@ -226,8 +226,11 @@ impl Hub {
         let session = match self.store.find_session(token).await {
             Ok(session) => session,
             Err(error) => {
-                // The socket stays logged out; the client can reconnect and try again.
-                tracing::error!(%error, sid = %conn, "cannot look up a session");
+                // Closing the socket makes the client reconnect (with backoff) and try again.
+                tracing::error!(%error, sid = %conn, "cannot look up a session; closing the socket");
+                if let Some(Err(error)) = self.io.get_socket(conn).map(|s| s.disconnect()) {
+                    tracing::warn!(%error, sid = %conn, "cannot close the socket");
+                }
                 return;
             }
         };
