@@ -1,4 +1,5 @@
-//! Figures for persistence, printed (not asserted): `cargo bench -p server --bench persistence --target-dir target/bench`.
+//! Figures for persistence, printed (not asserted):
+//! `cargo bench -p server --bench persistence --target-dir target/bench`.
 //!
 //! - messages stored per second in SQLite (one append per transaction, and 100 per
 //!   transaction as the hub does with a queue of chats), and end to end (one Socket.IO
