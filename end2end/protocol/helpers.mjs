@@ -63,6 +63,19 @@ async function until(cond, timeoutMs, describe) {
   }
 }
 
+/** What a recorded chat shows when its id or time is missing or its id did not increase. */
+export const BAD_CHAT_ID = '<missing, or not above the previous chat id>';
+
+/**
+ * A chat as the protocol suites compare it: `id` (strictly increasing per receiver) and
+ * `sentAt` are checked here, then dropped, so tests compare sender and message exactly.
+ */
+function normalizeChat(payload, lastId) {
+  const { id, sentAt, ...rest } = payload;
+  const valid = Number.isInteger(id) && id > lastId && Number.isInteger(sentAt) && sentAt > 0;
+  return { payload: valid ? rest : { ...rest, id: BAD_CHAT_ID }, id: valid ? id : lastId };
+}
+
 function normalize(event, args) {
   if (event === 'requestRejected' && args.length >= 1 && args[0] && typeof args[0] === 'object') {
     const payload = { ...args[0] };
@@ -89,8 +102,15 @@ export class Client {
       timeout: 5_000,
       ...options,
     });
+    this.lastChatId = 0;
     this.socket.onAny((event, ...args) => {
       this.raw.push([event, ...args]);
+      if (event === 'chat' && args[0] && typeof args[0] === 'object') {
+        const { payload, id } = normalizeChat(args[0], this.lastChatId);
+        this.lastChatId = id;
+        this.events.push([event, payload, ...args.slice(1)]);
+        return;
+      }
       this.events.push(normalize(event, args));
     });
     this.socket.on('disconnect', (reason) => {

@@ -1,9 +1,12 @@
 // Starts the real chat server binary for a test run and stops it afterwards.
 //
-//   const server = await startServer();   // { url, port, child, output(), stop() }
+//   const server = await startServer();   // { url, port, child, output(), stop(), restart() }
 //   ...
+//   await server.restart();               // crash (SIGKILL) and start again: same port, same database
 //   await server.stop();
 //
+// Each server gets a fresh SQLite database in a temporary folder (removed by stop()) unless
+// extra args name a `--database`.
 // The binary comes from the environment variable CHAT_SERVER_BIN (an absolute path, or a path
 // relative to the current directory or to the repository root, e.g. target/debug/server). It is
 // started as `BIN --port 0 --address 127.0.0.1 [extraArgs]` in the binary's own folder (a
@@ -11,7 +14,8 @@
 // Set CHAT_SERVER_LOG=1 to copy the server's output to this process's stderr.
 
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -39,13 +43,60 @@ export function serverBinary() {
 }
 
 /**
- * Spawns the server and resolves once it listens.
- * @param {{ args?: string[], env?: Record<string,string>, readyTimeoutMs?: number }} [options]
- *   args: extra command-line arguments after `--port 0 --address 127.0.0.1`.
+ * Spawns the server and resolves once it listens. Unless `args` name a `--database`, the
+ * server gets a fresh database in a temporary folder, removed when it stops.
+ * @param {{ args?: string[], env?: Record<string,string>, readyTimeoutMs?: number, port?: number }} [options]
+ *   args: extra command-line arguments after `--port <port> --address 127.0.0.1`.
+ *   port: the port to listen on (default 0: any free one).
  */
-export async function startServer({ args = [], env = {}, readyTimeoutMs = 30_000 } = {}) {
+export async function startServer({ args = [], env = {}, readyTimeoutMs = 30_000, port = 0 } = {}) {
+  let tempDir = null;
+  if (!args.includes('--database')) {
+    tempDir = mkdtempSync(path.join(os.tmpdir(), 'chat-db-'));
+    args = [...args, '--database', path.join(tempDir, 'chat.db')];
+  }
+  let current = await spawnServer({ args, env, readyTimeoutMs, port });
+  const cleanUp = () => {
+    if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+  };
+  const server = {
+    get url() {
+      return current.url;
+    },
+    get port() {
+      return current.port;
+    },
+    get child() {
+      return current.child;
+    },
+    output: () => current.output(),
+    exitStatus: () => current.exitStatus(),
+    async stop(options) {
+      const status = await current.stop(options);
+      cleanUp();
+      return status;
+    },
+    /**
+     * Stops the process (SIGKILL, like a crash, unless `hard` is false) and starts a new
+     * one on the same port and database.
+     */
+    async restart({ hard = true } = {}) {
+      if (hard) {
+        current.child.kill('SIGKILL');
+        await current.exited;
+      } else {
+        await current.stop();
+      }
+      current = await spawnServer({ args, env, readyTimeoutMs, port: current.port });
+      return server;
+    },
+  };
+  return server;
+}
+
+async function spawnServer({ args, env, readyTimeoutMs, port }) {
   const bin = serverBinary();
-  const argv = ['--port', '0', '--address', '127.0.0.1', ...args];
+  const argv = ['--port', String(port), '--address', '127.0.0.1', ...args];
   const child = spawn(bin, argv, {
     cwd: path.dirname(bin),
     env: { ...process.env, ...env },
@@ -109,6 +160,8 @@ export async function startServer({ args = [], env = {}, readyTimeoutMs = 30_000
     url,
     port: Number(new URL(url).port),
     child,
+    /** Resolves with { code, signal } once the process has exited. */
+    exited,
     /** The last lines the server printed. */
     output: () => lines.join('\n'),
     /** null while it runs, else { code, signal }. */
