@@ -1,14 +1,19 @@
 """The official Python Socket.IO client (python-socketio) against the real server binary,
-over WebSocket and over the default long-polling start: login, errors, presence, chat.
+over WebSocket and over the default long-polling start: login, errors, presence, chat,
+sessions (cookie), acknowledged chats and history.
 
     CHAT_SERVER_BIN=target/release/server python -m unittest discover -s end2end/python
 """
 
+import json
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 import threading
 import unittest
+import urllib.request
 
 import socketio
 
@@ -17,15 +22,24 @@ TIMEOUT = 5
 
 
 class Server:
-    """The chat server binary on a free loopback port."""
+    """The chat server binary on a free loopback port, with its own database."""
 
     def __init__(self):
+        self.data = tempfile.mkdtemp(prefix="chat-py-")
         binary = os.environ.get("CHAT_SERVER_BIN")
         if not binary:
             raise RuntimeError("CHAT_SERVER_BIN is not set: point it at the server binary")
         env = dict(os.environ, NO_COLOR="1")
         self.process = subprocess.Popen(
-            [binary, "--address", "127.0.0.1", "--port", "0"],
+            [
+                binary,
+                "--address",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--database",
+                os.path.join(self.data, "chat.db"),
+            ],
             cwd=os.path.dirname(os.path.abspath(binary)),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -50,7 +64,9 @@ class Server:
     def stop(self):
         """SIGTERM; returns the exit code."""
         self.process.terminate()
-        return self.process.wait(15)
+        code = self.process.wait(15)
+        shutil.rmtree(self.data, ignore_errors=True)
+        return code
 
 
 class PythonClientTest:
@@ -93,9 +109,50 @@ class PythonClientTest:
         self.assertEqual(bob.receive(TIMEOUT), ["onlineUsers", [self.name("Ann")]])
 
         ann.emit("chat", "hello from Python")
-        expected = ["chat", {"sender": self.name("Ann"), "message": "hello from Python"}]
-        self.assertEqual(ann.receive(TIMEOUT), expected)
-        self.assertEqual(bob.receive(TIMEOUT), expected)
+        got_ann, got_bob = ann.receive(TIMEOUT), bob.receive(TIMEOUT)
+        self.assertEqual(got_ann, got_bob)
+        event, payload = got_ann
+        self.assertEqual(event, "chat")
+        self.assertEqual(payload["sender"], self.name("Ann"))
+        self.assertEqual(payload["message"], "hello from Python")
+        self.assertIsInstance(payload["id"], int)
+        self.assertGreater(payload["sentAt"], 0)
+
+    def test_session_acknowledged_chat_and_history(self):
+        name = self.name("Py")
+        request = urllib.request.Request(
+            self.server.url + "/api/session",
+            data=json.dumps({"name": name}).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+            cookie = response.headers["Set-Cookie"].split(";")[0]
+        client = socketio.SimpleClient()
+        client.connect(
+            self.server.url,
+            transports=self.transports,
+            headers={"Cookie": cookie},
+            wait_timeout=TIMEOUT,
+        )
+        self.clients.append(client)
+        self.assertEqual(client.receive(TIMEOUT), ["welcome", name])
+        self.assertEqual(client.receive(TIMEOUT), ["userJoined", name])
+
+        chat = {"text": "stored from Python", "clientId": "py-1"}
+        receipt = client.call("chat", chat, timeout=TIMEOUT)
+        self.assertEqual((receipt["ok"], receipt["duplicate"]), (True, False))
+        again = client.call("chat", chat, timeout=TIMEOUT)
+        self.assertEqual((again["id"], again["duplicate"]), (receipt["id"], True))
+
+        history = client.call("history", {"after": receipt["id"] - 1}, timeout=TIMEOUT)
+        self.assertTrue(history["ok"])
+        self.assertEqual(
+            [(m["id"], m["message"], m.get("clientId")) for m in history["messages"]],
+            [(receipt["id"], "stored from Python", "py-1")],
+        )
+        refused = client.call("history", {"limit": 0}, timeout=TIMEOUT)
+        self.assertEqual((refused["ok"], refused["reason"]), (False, "badRequest"))
 
     def test_login_errors(self):
         first, second = self.client(), self.client()
