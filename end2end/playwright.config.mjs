@@ -8,10 +8,8 @@ import { defineConfig } from '@playwright/test';
 export default defineConfig({
   testDir: './tests',
   testMatch: '**/*.spec.mjs',
-  // One server for the whole run, started by globalSetup; BASE_URL reaches the workers
-  // through the environment they inherit.
-  globalSetup: './tests/global-setup.mjs',
-  globalTeardown: './tests/global-teardown.mjs',
+  // Every test starts its own server with its own database (the `server` fixture in
+  // tests/fixtures.mjs).
   // 2-core machines: one browser at a time.
   workers: 1,
   fullyParallel: false,
@@ -22,7 +20,6 @@ export default defineConfig({
   reporter: [['list']],
   outputDir: 'test-results',
   use: {
-    baseURL: process.env.BASE_URL,
     browserName: 'chromium',
     headless: true,
     actionTimeout: 10_000,

@@ -6,9 +6,10 @@ test('two users log in and chat both ways', async ({ openUser }) => {
   const ann = await openUser({ name: 'Ann' });
   const bob = await openUser({ name: 'Bob' });
 
-  // The list starts with the server line.
-  for (const { page } of [ann, bob]) {
-    await expect(page.getByTestId('messages').locator('li').first()).toHaveClass(/(^|\s)server(\s|$)/);
+  // A new conversation: its beginning, then the welcome line.
+  for (const { page, name } of [ann, bob]) {
+    await expect(page.getByTestId('history-edge')).toHaveText('This is the beginning of the conversation.');
+    await expect(page.getByTestId('messages').locator('li.server')).toHaveText([`Welcome to the chat, ${name}!`]);
   }
 
   await send(ann.page, 'Hello Bob');

@@ -1,6 +1,7 @@
 // Fixtures shared by the browser specs:
-//   emptyLobby (automatic): before each test, waits until nobody is online, so every test
-//     starts alone and may use plain names (Ann, Bob, ...).
+//   server (automatic): a fresh server with its own empty database for each test, so every
+//     test starts alone, with no history, and may use plain names (Ann, Bob, ...). Session
+//     users keep their name for 2 s after their last connection closes (--session-grace-ms).
 //   openUser(): a fresh browser context + page on the app, hydrated (optionally logged in);
 //     closed after the test (closing a context = that user leaves).
 //   bot(name): a socket.io-client user logged in over WebSocket, for driving the lobby from
@@ -9,13 +10,25 @@
 import { test as base, expect } from '@playwright/test';
 import { io } from 'socket.io-client';
 
+import { startServer } from '../protocol/server.mjs';
+
+/** How long a session user keeps their name after their last connection closes. */
+export const SESSION_GRACE_MS = 2_000;
+
 /** How long the wasm app may take to load, hydrate and connect. */
 export const HYDRATION_TIMEOUT_MS = Number(process.env.CHAT_HYDRATION_TIMEOUT_MS || 30_000);
 
+/** The server of the running test. */
+let current = null;
+
 export function baseURL() {
-  const url = process.env.BASE_URL;
-  if (!url) throw new Error('BASE_URL is not set: run through `npx playwright test` (its globalSetup starts the server)');
-  return url;
+  if (!current) throw new Error('no server: use the fixtures of this file (`test` from fixtures.mjs)');
+  return current.url;
+}
+
+/** The server of the running test (to restart it). */
+export function currentServer() {
+  return current;
 }
 
 /** Loads the app in `page` and waits until it has hydrated (body[data-hydrated=true]). */
@@ -97,37 +110,6 @@ function connectSocket() {
   });
 }
 
-/** Asks onlineUsers once. */
-export async function onlineUsers() {
-  const socket = await connectSocket();
-  try {
-    return await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no onlineUsers reply')), 5_000);
-      socket.once('onlineUsers', (names) => {
-        clearTimeout(timer);
-        resolve(names);
-      });
-      socket.emit('onlineUsers');
-    });
-  } finally {
-    socket.disconnect();
-  }
-}
-
-/** Waits until onlineUsers is []. */
-export async function waitLobbyEmpty(timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  let names = null;
-  for (;;) {
-    names = await onlineUsers();
-    if (names.length === 0) return;
-    if (Date.now() > deadline) {
-      throw new Error(`users still online from an earlier test after ${timeoutMs} ms: ${JSON.stringify(names)}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** A scripted user outside the browser. */
 export class Bot {
   constructor(socket, name) {
@@ -163,10 +145,15 @@ export class Bot {
 }
 
 export const test = base.extend({
-  emptyLobby: [
+  server: [
     async ({}, use) => {
-      await waitLobbyEmpty();
-      await use();
+      current = await startServer({ args: ['--session-grace-ms', String(SESSION_GRACE_MS)] });
+      try {
+        await use(current);
+      } finally {
+        await current.stop();
+        current = null;
+      }
     },
     { auto: true },
   ],

@@ -1,6 +1,6 @@
 // The login view: errors for bad and taken names, and the server-rendered form without JavaScript.
 
-import { expect, login, test } from './fixtures.mjs';
+import { baseURL, expect, login, test } from './fixtures.mjs';
 
 test('a name of 2 characters shows "Invalid name: 3 to 10 characters"', async ({ openUser }) => {
   const { page } = await openUser();
@@ -44,7 +44,7 @@ test.describe('without JavaScript', () => {
   test.use({ javaScriptEnabled: false });
 
   test('the server-rendered page has the login form with the name input and the Join button', async ({ page }) => {
-    const response = await page.goto(process.env.BASE_URL);
+    const response = await page.goto(baseURL());
     expect(response?.status()).toBe(200);
     const form = page.locator('form[data-testid=login-form]');
     await expect(form).toBeVisible();

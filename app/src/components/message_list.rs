@@ -57,12 +57,14 @@ pub fn MessageList() -> impl IntoView {
     };
     view! {
         <ul class="messages" data-testid="messages" node_ref=list aria-live="polite" on:scroll=on_scroll>
-            <li class="history-edge" data-testid="history-edge">
-                {move || match (store.has_more.get(), store.loading_older.get()) {
-                    (_, true) => "Loading older messages…",
-                    (true, false) => "",
-                    (false, false) => "This is the beginning of the conversation.",
-                }}
+            <li class="history-edge">
+                <span data-testid="history-edge">
+                    {move || match (store.has_more.get(), store.loading_older.get()) {
+                        (_, true) => "Loading older messages…",
+                        (true, false) => "",
+                        (false, false) => "This is the beginning of the conversation.",
+                    }}
+                </span>
                 <button
                     class="older"
                     data-testid="load-older"

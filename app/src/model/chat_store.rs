@@ -303,22 +303,17 @@ impl ChatStore {
             self.notice(LineKind::Server, format!("Welcome to the chat, {name}!"));
         }
         self.me.set(Some(name));
+        // Everything after the newest message shown (from the start when none is): more
+        // than the server's catch-up limit comes back as a resync, the newest page instead.
         let newest = self
             .lines
             .with_untracked(|lines| timeline::newest_id(lines));
-        let catch_up = if newest == 0 {
-            Request::History {
-                query: HistoryRequest::default(),
-                purpose: HistoryPurpose::Latest,
-            }
-        } else {
-            Request::History {
-                query: HistoryRequest {
-                    after: Some(newest),
-                    ..HistoryRequest::default()
-                },
-                purpose: HistoryPurpose::CatchUp,
-            }
+        let catch_up = Request::History {
+            query: HistoryRequest {
+                after: Some(newest),
+                ..HistoryRequest::default()
+            },
+            purpose: HistoryPurpose::CatchUp,
         };
         let mut actions = vec![
             Action::Send(Request::Event(crate::protocol::ClientEvent::OnlineUsers)),

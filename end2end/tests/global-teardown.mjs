@@ -1,9 +1,0 @@
-// Stops the server started by global-setup.mjs.
-
-export default async function globalTeardown() {
-  const server = globalThis.__chatServer;
-  if (server) {
-    globalThis.__chatServer = undefined;
-    await server.stop();
-  }
-}
