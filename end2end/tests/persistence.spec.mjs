@@ -77,7 +77,7 @@ test('a reload in the middle of a conversation makes no noise and loses nothing'
   }
   // Past the grace period: Bob never left, as far as Ann can tell.
   await ann.page.waitForTimeout(SESSION_GRACE_MS + 500);
-  await expect(ann.page.getByTestId('messages').locator('li.notice')).toHaveText(['Bob joined']);
+  await expect(ann.page.getByTestId('messages').locator('li.notice')).toHaveText(['Ann joined', 'Bob joined']);
   expect(await userNames(ann.page)).toEqual(['Ann', 'Bob']);
 });
 
@@ -146,7 +146,7 @@ test('a server restart mid-conversation heals itself: nothing lost, nothing doub
     await expect(page.getByTestId('messages').locator('li.message[data-state="sent"]')).toHaveCount(4);
   }
   // No leave/join noise for the restart, and a reload shows the same history.
-  await expect(ann.page.getByTestId('messages').locator('li.notice')).toHaveText(['Bob joined']);
+  await expect(ann.page.getByTestId('messages').locator('li.notice')).toHaveText(['Ann joined', 'Bob joined']);
   await bob.page.reload();
   await expect(texts(bob.page)).toHaveText(all);
 });
