@@ -53,7 +53,7 @@ export function useServer(options) {
 }
 
 /** Waits until cond() is truthy, re-checking every 10 ms; the error names describe(). */
-async function until(cond, timeoutMs, describe) {
+export async function until(cond, timeoutMs, describe) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = cond();
@@ -77,7 +77,7 @@ function normalizeChat(payload, lastId) {
 }
 
 function normalize(event, args) {
-  if (event === 'requestRejected' && args.length >= 1 && args[0] && typeof args[0] === 'object') {
+  if (['requestRejected', 'sessionEnded'].includes(event) && args.length >= 1 && args[0] && typeof args[0] === 'object') {
     const payload = { ...args[0] };
     if (typeof payload.message === 'string' && payload.message.trim() !== '') payload.message = ANY_MESSAGE;
     return [event, payload, ...args.slice(1)];
@@ -85,9 +85,21 @@ function normalize(event, args) {
   return [event, ...args];
 }
 
+/** The event a socket gets when its session cookie is not (or no longer) valid, as recorded by Client. */
+export const sessionEnded = (reason) => ['sessionEnded', { reason, message: ANY_MESSAGE }];
+
+/** An acknowledgement or HTTP error body with its human-readable `message` shown as ANY_MESSAGE. */
+export function withAnyMessage(reply) {
+  if (!reply || typeof reply !== 'object' || Array.isArray(reply)) return reply;
+  const out = { ...reply };
+  if (typeof out.message === 'string' && out.message.trim() !== '') out.message = ANY_MESSAGE;
+  return out;
+}
+
 /**
  * A socket.io-client socket that records every event it receives as [event, ...args]
- * (requestRejected's message normalised to ANY_MESSAGE), in arrival order.
+ * (requestRejected's and sessionEnded's message normalised to ANY_MESSAGE), in arrival order.
+ * `raw` keeps them as received; chats keep their id and sentAt there.
  */
 export class Client {
   constructor(url, label, options = {}) {
@@ -142,6 +154,20 @@ export class Client {
   emit(event, ...args) {
     this.socket.emit(event, ...args);
     return this;
+  }
+
+  /** Emits with an acknowledgement and resolves with its payload (rejects after timeoutMs). */
+  call(event, ...args) {
+    return this.callWithin(WAIT_MS, event, ...args);
+  }
+
+  callWithin(timeoutMs, event, ...args) {
+    return this.socket.timeout(timeoutMs).emitWithAck(event, ...args);
+  }
+
+  /** The chats received so far, as sent by the server (with id, sentAt, clientId). */
+  rawChats() {
+    return this.raw.filter(([event]) => event === 'chat').map(([, payload]) => payload);
   }
 
   /** Events received and not yet taken. */
@@ -227,6 +253,95 @@ export class Clients {
     if (this.ctx.server) await waitLobbyEmpty(this.ctx.url);
   }
 }
+
+/**
+ * Runs `fn(scene)` against a server of its own (own database), started for it and stopped
+ * afterwards with every client it opened: tests using it share nothing (sessions, grace
+ * periods, history), so they may run concurrently.
+ *   test('...', () => withServer({ args: [...] }, async (scene) => { ... }));
+ * scene: { server, url, connect(label, clientOptions), create(label, clientOptions) }.
+ * @param {object} options startServer options
+ */
+export async function withServer(options, fn) {
+  const scene = {
+    server: await startServer(options),
+    open: [],
+    get url() {
+      return scene.server.url;
+    },
+    /** Opens and connects a client (socket.io-client options, e.g. transports, extraHeaders). */
+    async connect(label, clientOptions = {}) {
+      const client = scene.create(label, clientOptions);
+      await client.connected();
+      return client;
+    },
+    /** A client that is not connected yet (e.g. to watch its first connection). */
+    create(label, clientOptions = {}) {
+      const client = new Client(scene.url, label, clientOptions);
+      scene.open.push(client);
+      return client;
+    },
+  };
+  try {
+    return await fn(scene);
+  } finally {
+    for (const client of scene.open) client.close();
+    await scene.server.stop();
+  }
+}
+
+/**
+ * POST /api/session. body: an object (sent as JSON, or as a form when `form`) or a raw string.
+ * Resolves with { status, json (null unless JSON), text, setCookies, cookie, location };
+ * cookie is the `chat_session=<token>` pair of Set-Cookie, if any.
+ */
+export async function postSession(url, body, { form = false, headers = {} } = {}) {
+  const contentType = form ? 'application/x-www-form-urlencoded' : 'application/json';
+  let payload = body;
+  if (typeof body !== 'string') payload = form ? new URLSearchParams(body).toString() : JSON.stringify(body);
+  return post(new URL('/api/session', url), payload, { 'content-type': contentType, ...headers });
+}
+
+/** POST /api/logout with the session cookie (if any); same answer shape as postSession. */
+export async function postLogout(url, cookie, { form = false, headers = {} } = {}) {
+  const base = form ? { 'content-type': 'application/x-www-form-urlencoded' } : {};
+  if (cookie) base.cookie = cookie;
+  return post(new URL('/api/logout', url), form ? '' : undefined, { ...base, ...headers });
+}
+
+async function post(target, body, headers) {
+  const response = await fetch(target, { method: 'POST', redirect: 'manual', headers, body });
+  const text = await response.text();
+  let json = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = null;
+  }
+  const setCookies = response.headers.getSetCookie();
+  const session = setCookies.find((c) => c.startsWith('chat_session='));
+  return {
+    status: response.status,
+    json,
+    text,
+    contentType: response.headers.get('content-type'),
+    setCookies,
+    setCookie: session ?? null,
+    cookie: session ? session.split(';')[0] : null,
+    location: response.headers.get('location'),
+  };
+}
+
+/** Logs in over HTTP as `name` (JSON); returns the `chat_session=<token>` cookie. */
+export async function createSession(url, name) {
+  const answer = await postSession(url, { name });
+  assert.equal(answer.status, 200, `POST /api/session ${name}: ${answer.status} ${answer.text}`);
+  assert.ok(answer.cookie, `POST /api/session ${name} set no chat_session cookie: ${answer.setCookies}`);
+  return answer.cookie;
+}
+
+/** socket.io-client options that send `cookie` with the handshake (and every polling request). */
+export const withCookie = (cookie, options = {}) => ({ ...options, extraHeaders: { ...options.extraHeaders, cookie } });
 
 /** Asks onlineUsers from a fresh WebSocket client. */
 export async function onlineUsers(url) {

@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { io } from 'socket.io-client';
 
-import { TRANSPORTS, sleep } from './helpers.mjs';
+import {
+  Client, QUIET_MS, TRANSPORTS, createSession, expectEvents, onlineUsers, sleep, withCookie,
+} from './helpers.mjs';
 import { startServer } from './server.mjs';
 
 const WAIT_MS = 15_000;
@@ -39,6 +41,7 @@ class User {
     this.seen = new Map();
     this.events = [];
     this.welcomes = 0;
+    this.welcomeNames = [];
     this.socket = io(url, {
       ...options,
       forceNew: true,
@@ -48,9 +51,17 @@ class User {
     });
     this.socket.onAny((event, payload) => this.events.push([event, payload]));
     this.socket.on('chat', (message) => this.seen.set(message.id, message));
-    this.socket.on('welcome', () => {
+    // Catch up from the newest id held when the connection dropped, not at the welcome:
+    // chats can reach a new connection before its welcome (catchup.test.mjs, "welcome
+    // comes first").
+    this.heldAtCut = 0;
+    this.socket.on('disconnect', () => {
+      this.heldAtCut = this.lastId();
+    });
+    this.socket.on('welcome', (welcomed) => {
+      this.welcomeNames.push(welcomed);
       this.welcomes += 1;
-      this.catchUp().catch(() => {});
+      this.catchUp(this.heldAtCut).catch(() => {});
     });
   }
 
@@ -58,8 +69,8 @@ class User {
     return Math.max(0, ...this.seen.keys());
   }
 
-  async catchUp() {
-    const reply = await this.socket.timeout(5_000).emitWithAck('history', { after: this.lastId() });
+  async catchUp(after) {
+    const reply = await this.socket.timeout(5_000).emitWithAck('history', { after });
     assert.equal(reply.ok, true);
     for (const message of reply.messages) this.seen.set(message.id, message);
   }
@@ -107,7 +118,7 @@ for (const { label, options } of TRANSPORTS) {
           }
         }
         const lastBefore = Math.max(ann.lastId(), bob.lastId());
-        const eventsBefore = ann.events.length;
+        const eventsBefore = [ann.events.length, bob.events.length];
 
         const restarting = server.restart({ hard: true });
         // Written while the server is down: retried until the new process stores them.
@@ -116,6 +127,8 @@ for (const { label, options } of TRANSPORTS) {
         await restarting;
         const receipts = await Promise.all(during);
         await until(() => ann.welcomes === 2 && bob.welcomes === 2, 'both welcomed back');
+        assert.deepEqual(ann.welcomeNames, ['Ann', 'Ann'], 'welcomed back under the session name');
+        assert.deepEqual(bob.welcomeNames, ['Bob', 'Bob'], 'welcomed back under the session name');
         for (const user of [ann, bob]) {
           const text = `${user.name} after`;
           await user.send(text);
@@ -130,15 +143,19 @@ for (const { label, options } of TRANSPORTS) {
         const ids = [...ann.seen.keys()].sort((a, b) => a - b);
         assert.deepEqual(ids, ids.map((_, i) => i + 1), 'no gaps');
 
-        const noise = ann.events
-          .slice(eventsBefore)
-          .filter(([event]) => event === 'userJoined' || event === 'userLeft');
-        assert.deepEqual(noise, [], 'reconnecting users make no leave/join noise');
+        for (const [i, user] of [ann, bob].entries()) {
+          const noise = user.events
+            .slice(eventsBefore[i])
+            .filter(([event]) => !['chat', 'welcome'].includes(event));
+          assert.deepEqual(noise, [], `${user.name}: reconnecting users make no leave/join noise`);
+        }
 
         // A newcomer reads the whole history from the database.
         const reader = io(server.url, { ...options, forceNew: true, reconnection: false });
         try {
           const history = await reader.timeout(5_000).emitWithAck('history', { after: 0 });
+          const everything = [...ann.seen.keys()].sort((a, b) => a - b).map((id) => ann.seen.get(id));
+          assert.deepStrictEqual(history, { ok: true, messages: everything, hasMore: false, resync: false });
           assert.deepEqual(
             history.messages.map((m) => m.message),
             ann.texts(),
@@ -156,3 +173,51 @@ for (const { label, options } of TRANSPORTS) {
     });
   });
 }
+
+describe('server restart, a user who does not come back', () => {
+  test('stays listed for the grace period, holds the name, then leaves once; the session lives on', async () => {
+    const GRACE_MS = 1_500;
+    const server = await startServer({ args: ['--session-grace-ms', String(GRACE_MS)] });
+    const clients = [];
+    const client = (label, options) => {
+      const made = new Client(server.url, label, { transports: ['websocket'], ...options });
+      clients.push(made);
+      return made;
+    };
+    try {
+      const annCookie = await createSession(server.url, 'Ann');
+      const bobCookie = await createSession(server.url, 'Bob');
+      // Ann's socket will not reconnect; Bob's will, by itself.
+      const ann = await client('ann', withCookie(annCookie)).connected();
+      await ann.waitFor('welcome');
+      const bob = await client('bob', withCookie(bobCookie, { reconnection: true, reconnectionDelay: 100, reconnectionDelayMax: 200 })).connected();
+      await expectEvents([[bob, [['welcome', 'Bob'], ['userJoined', 'Bob']]]]);
+
+      const restartedAt = Date.now();
+      await server.restart({ hard: true });
+      await bob.waitFor('welcome', 5_000);
+      await expectEvents([[bob, [['welcome', 'Bob']]]]);
+      assert.deepEqual([...(await onlineUsers(server.url))].sort(), ['Ann', 'Bob'], 'Ann is listed during the grace period');
+      const tryer = await client('tryer').connected();
+      tryer.emit('login', 'ann');
+      await expectEvents([[tryer, [['loginNameExists', 'ann']]], [bob, []]]);
+
+      await bob.waitFor('userLeft', GRACE_MS + 3_000);
+      const elapsed = Date.now() - restartedAt;
+      assert.ok(elapsed >= GRACE_MS - 100, `userLeft ${elapsed} ms after the restart began (grace ${GRACE_MS} ms)`);
+      await expectEvents([[bob, [['userLeft', 'Ann']]], [tryer, [['userLeft', 'Ann']]]], { quietMs: QUIET_MS });
+      assert.deepEqual(await onlineUsers(server.url), ['Bob']);
+
+      // The session itself survived the restart.
+      const back = await client('ann back', withCookie(annCookie)).connected();
+      await expectEvents([
+        [back, [['welcome', 'Ann'], ['userJoined', 'Ann']]],
+        [bob, [['userJoined', 'Ann']]],
+        [tryer, [['userJoined', 'Ann']]],
+      ]);
+    } finally {
+      for (const made of clients) made.close();
+      await server.stop();
+    }
+  });
+});

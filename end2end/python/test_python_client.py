@@ -141,16 +141,26 @@ class PythonClientTest:
 
         chat = {"text": "stored from Python", "clientId": "py-1"}
         receipt = client.call("chat", chat, timeout=TIMEOUT)
+        self.assertEqual(set(receipt), {"ok", "id", "sentAt", "duplicate"})
         self.assertEqual((receipt["ok"], receipt["duplicate"]), (True, False))
+        self.assertIsInstance(receipt["id"], int)
+        stored = {
+            "sender": name,
+            "message": "stored from Python",
+            "id": receipt["id"],
+            "sentAt": receipt["sentAt"],
+            "clientId": "py-1",
+        }
+        self.assertEqual(client.receive(TIMEOUT), ["chat", stored])
         again = client.call("chat", chat, timeout=TIMEOUT)
-        self.assertEqual((again["id"], again["duplicate"]), (receipt["id"], True))
+        self.assertEqual(again, dict(receipt, duplicate=True))
+        # A resend is acknowledged only: no second chat.
+        with self.assertRaises(socketio.exceptions.TimeoutError):
+            client.receive(0.3)
 
         history = client.call("history", {"after": receipt["id"] - 1}, timeout=TIMEOUT)
         self.assertTrue(history["ok"])
-        self.assertEqual(
-            [(m["id"], m["message"], m.get("clientId")) for m in history["messages"]],
-            [(receipt["id"], "stored from Python", "py-1")],
-        )
+        self.assertEqual(history, {"ok": True, "messages": [stored], "hasMore": receipt["id"] > 1, "resync": False})
         refused = client.call("history", {"limit": 0}, timeout=TIMEOUT)
         self.assertEqual((refused["ok"], refused["reason"]), (False, "badRequest"))
 

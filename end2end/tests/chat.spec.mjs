@@ -1,6 +1,6 @@
-// Two people chatting in two browser contexts; Enter to submit; auto-scroll.
+// Two people chatting in two browser contexts; Enter to submit; auto-scroll; message times.
 
-import { expect, messages, send, test } from './fixtures.mjs';
+import { expect, messages, send, test, waitWelcomed } from './fixtures.mjs';
 
 test('two users log in and chat both ways', async ({ openUser }) => {
   const ann = await openUser({ name: 'Ann' });
@@ -40,6 +40,7 @@ test('Enter submits the login form and Enter sends a message', async ({ openUser
   await ann.page.getByTestId('name-input').press('Enter');
   await expect(ann.page.getByTestId('message-input')).toBeVisible();
   await expect(ann.page.getByTestId('login-form')).toHaveCount(0);
+  await waitWelcomed(ann.page, 'Ann');
 
   const input = ann.page.getByTestId('message-input');
   await input.fill('sent with Enter');
@@ -83,4 +84,24 @@ test('the message list keeps scrolled to the newest message', async ({ openUser,
   await expect(messages(ann.page).last().locator('span.text')).toHaveText('bob says 10');
   await expect.poll(distanceFromBottom).toBeLessThanOrEqual(2);
   await expect(messages(ann.page).last()).toBeInViewport();
+});
+
+test('message times show in the reader\'s time zone once the app runs', async ({ openUser, bot }) => {
+  const zone = 'Asia/Kathmandu'; // UTC+5:45: hours and minutes both differ from UTC
+  const ann = await openUser({ name: 'Ann', contextOptions: { timezoneId: zone } });
+  const bob = await bot('Bob');
+  await send(ann.page, 'mine');
+  bob.chat('theirs');
+  await expect(messages(ann.page).locator('span.text')).toHaveText(['mine', 'theirs']);
+  await expect(ann.page.getByTestId('messages').locator('li.message[data-state="sent"]')).toHaveCount(2);
+  const local = new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  await expect.poll(() => bob.chats.length).toBe(2);
+  const stored = new Map(bob.chats.map((m) => [m.message, m.sentAt]));
+  const times = messages(ann.page).locator('time.at');
+  await expect(times).toHaveCount(2);
+  for (const [index, text] of ['mine', 'theirs'].entries()) {
+    const time = times.nth(index);
+    await expect(time).toHaveAttribute('data-ms', String(stored.get(text)));
+    await expect(time).toHaveText(local.format(stored.get(text)));
+  }
 });

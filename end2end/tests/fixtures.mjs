@@ -1,22 +1,35 @@
 // Fixtures shared by the browser specs:
-//   server (automatic): a fresh server with its own empty database for each test, so every
-//     test starts alone, with no history, and may use plain names (Ann, Bob, ...). Session
-//     users keep their name for 2 s after their last connection closes (--session-grace-ms).
-//   openUser(): a fresh browser context + page on the app, hydrated (optionally logged in);
-//     closed after the test (closing a context = that user leaves).
-//   bot(name): a socket.io-client user logged in over WebSocket, for driving the lobby from
-//     outside the browser; closed after the test.
+//   server (automatic): a fresh server with its own empty database (a temporary folder of
+//     its own) for each test, so every test starts alone, with no history, and may use plain
+//     names (Ann, Bob, ...). Session users keep their name for `sessionGraceMs` (default
+//     2 s) after their last connection closes. `server.crash()` kills it hard (SIGKILL),
+//     `server.start()` starts a new process on the same port and database.
+//     Options (test.use): sessionGraceMs, serverArgs (extra command-line arguments).
+//   openUser(): a fresh browser context + page on the app, hydrated (optionally logged in,
+//     optionally with its Socket.IO WebSocket routed through Playwright, see routeSocket);
+//     closed after the test.
+//   bot(name): a socket.io-client user logged in with `login` over WebSocket (no session:
+//     it leaves at once when it disconnects), for driving the lobby from outside the
+//     browser; closed after the test.
+
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 import { test as base, expect } from '@playwright/test';
 import { io } from 'socket.io-client';
 
 import { startServer } from '../protocol/server.mjs';
 
-/** How long a session user keeps their name after their last connection closes. */
+/** How long a session user keeps their name after their last connection closes (default). */
 export const SESSION_GRACE_MS = 2_000;
 
 /** How long the wasm app may take to load, hydrate and connect. */
 export const HYDRATION_TIMEOUT_MS = Number(process.env.CHAT_HYDRATION_TIMEOUT_MS || 30_000);
+
+/** How long the app may take to reconnect by itself (its backoff reaches 10 s). */
+export const RECONNECT_TIMEOUT_MS = 20_000;
 
 /** The server of the running test. */
 let current = null;
@@ -26,9 +39,72 @@ export function baseURL() {
   return current.url;
 }
 
-/** The server of the running test (to restart it). */
+/** The server of the running test (to crash and restart it). */
 export function currentServer() {
   return current;
+}
+
+/**
+ * One test's server: a process of the binary with its own database file, which can be
+ * crashed and started again on the same port and database.
+ */
+class TestServer {
+  constructor(args) {
+    this.dir = mkdtempSync(path.join(os.tmpdir(), 'chat-e2e-'));
+    this.database = path.join(this.dir, 'chat.db');
+    this.args = ['--database', this.database, ...args];
+    this.process = null;
+    this.fixedPort = 0;
+  }
+
+  get url() {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get port() {
+    return this.fixedPort;
+  }
+
+  get running() {
+    const child = this.process?.child;
+    return !!child && child.exitCode === null && child.signalCode === null;
+  }
+
+  /** Starts a process: on a free port the first time, then on the same port again. */
+  async start() {
+    if (this.running) throw new Error('the server is already running');
+    this.process = await startServer({ args: this.args, port: this.fixedPort });
+    this.fixedPort = Number(new URL(this.process.url).port);
+    return this;
+  }
+
+  /** Kills the process without warning (SIGKILL), like a crash; resolves once it is gone. */
+  async crash() {
+    const child = this.process?.child;
+    if (!child || !this.running) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  /** A crash, then a new process on the same port and database. */
+  async restart() {
+    await this.crash();
+    return this.start();
+  }
+
+  /** What the server printed last (for failure messages). */
+  output() {
+    return this.process?.output() ?? '';
+  }
+
+  async stop() {
+    try {
+      if (this.running) await this.process.stop();
+    } finally {
+      rmSync(this.dir, { recursive: true, force: true });
+    }
+  }
 }
 
 /** Loads the app in `page` and waits until it has hydrated (body[data-hydrated=true]). */
@@ -60,7 +136,21 @@ export async function openApp(page) {
   }
 }
 
-/** Logs in through the login form; waits for the lobby. submit: 'click' or 'enter'. */
+/** Reloads the page and waits until the app has hydrated again. */
+export async function reloadApp(page) {
+  await page.reload();
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true', { timeout: HYDRATION_TIMEOUT_MS });
+}
+
+/**
+ * Waits until the page's socket has been welcomed as `name` since the page loaded: its
+ * welcome line is shown (once), the online list and the catch-up are on their way.
+ */
+export async function waitWelcomed(page, name) {
+  await expect(serverLines(page).filter({ hasText: `Welcome to the chat, ${name}!` })).toHaveCount(1);
+}
+
+/** Logs in through the login form; waits for the lobby and the welcome. submit: 'click' or 'enter'. */
 export async function login(page, name, { submit = 'click' } = {}) {
   const input = page.getByTestId('name-input');
   await input.fill(name);
@@ -68,6 +158,8 @@ export async function login(page, name, { submit = 'click' } = {}) {
   else await page.getByTestId('login-button').click();
   await expect(page.getByTestId('message-input')).toBeVisible();
   await expect(page.getByTestId('login-form')).toHaveCount(0);
+  await expect(page.getByTestId('me')).toHaveText(name.trim());
+  await waitWelcomed(page, name.trim());
 }
 
 /** Sends a chat message through the lobby form. submit: 'click' or 'enter'. */
@@ -96,9 +188,98 @@ export function notice(page, text) {
     .filter({ hasText: new RegExp(`^\\s*${escapeRegExp(text)}\\s*$`) });
 }
 
+/** Every join/leave notice (li.notice) of the message list. */
+export function notices(page) {
+  return page.getByTestId('messages').locator('li.notice');
+}
+
+/** Server lines (li.server: the welcome) of the message list. */
+export function serverLines(page) {
+  return page.getByTestId('messages').locator('li.server');
+}
+
 /** Chat entries (li.message) of the message list. */
 export function messages(page) {
   return page.getByTestId('messages').locator('li.message');
+}
+
+/** The texts of the chat entries, in the order shown. */
+export function texts(page) {
+  return messages(page).locator('span.text');
+}
+
+/** Makes the page believe it is hidden (or visible again), as when switching tabs. */
+export async function setHidden(page, hidden) {
+  await page.evaluate((isHidden) => {
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => isHidden });
+    Object.defineProperty(document, 'visibilityState', {
+      configurable: true,
+      get: () => (isHidden ? 'hidden' : 'visible'),
+    });
+    document.dispatchEvent(new Event('visibilitychange'));
+  }, hidden);
+}
+
+/** A Socket.IO event frame (`42<ack>[name, payload]`) decoded, or null. */
+export function decodeEvent(frame) {
+  if (typeof frame !== 'string') return null;
+  const match = /^42(\d*)(\[[\s\S]*\])$/.exec(frame);
+  if (!match) return null;
+  try {
+    const [event, payload] = JSON.parse(match[2]);
+    return { ack: match[1], event, payload };
+  } catch {
+    return null;
+  }
+}
+
+/** The frame for a decoded event (see decodeEvent). */
+export function encodeEvent({ ack, event, payload }) {
+  return `42${ack}${JSON.stringify([event, payload])}`;
+}
+
+/**
+ * Routes the page's Socket.IO WebSocket through Playwright; call before the page loads.
+ * - `link.cut()` drops the live connections; while `link.down` is true, new ones are refused.
+ * - `link.sent`: every frame the page sent, in order (all connections).
+ * - `link.outgoing`: when set, a function (frame) => frame | null applied to every frame the
+ *   page sends: return it (or another frame) to forward, null to hold it back (it goes to
+ *   `link.held`; `link.release()` forwards the held frames).
+ */
+export async function routeSocket(page) {
+  const link = { down: false, live: [], sent: [], held: [], outgoing: null };
+  await page.routeWebSocket(/\/socket\.io\//, (ws) => {
+    if (link.down) {
+      ws.close({ code: 1011, reason: 'test: server unreachable' });
+      return;
+    }
+    const server = ws.connectToServer();
+    ws.onMessage((frame) => {
+      link.sent.push(frame);
+      const forward = link.outgoing ? link.outgoing(frame) : frame;
+      if (forward === null) link.held.push({ server, frame });
+      else server.send(forward);
+    });
+    link.live.push(ws);
+  });
+  link.cut = async () => {
+    for (const ws of link.live.splice(0)) await ws.close({ code: 1011, reason: 'test: connection lost' });
+  };
+  link.release = () => {
+    for (const { server, frame } of link.held.splice(0)) server.send(frame);
+  };
+  /** The events the page sent (decoded), e.g. to check it never sent `login`. */
+  link.sentEvents = () => link.sent.map(decodeEvent).filter(Boolean);
+  /**
+   * How many times the page has been welcomed so far: after each `welcome` it asks for the
+   * catch-up (`history` with `after`), once.
+   */
+  link.welcomes = () => link.sentEvents().filter((e) => e.event === 'history' && e.payload?.after !== undefined).length;
+  /** Waits until the page has been welcomed more than `count` times. */
+  link.waitForWelcome = async (count) => {
+    await expect.poll(() => link.welcomes(), { timeout: RECONNECT_TIMEOUT_MS }).toBeGreaterThan(count);
+  };
+  return link;
 }
 
 /** Connects a socket.io-client over WebSocket; resolves once connected. */
@@ -116,6 +297,9 @@ export class Bot {
     this.socket = socket;
     this.name = name;
     this.typingTimer = null;
+    /** Every chat this bot has received, in order. */
+    this.chats = [];
+    socket.on('chat', (message) => this.chats.push(message));
   }
 
   /** Sends a chat; like a real client, this ends its typing (the server sends userStoppedTyping). */
@@ -123,6 +307,15 @@ export class Bot {
     clearInterval(this.typingTimer);
     this.typingTimer = null;
     this.socket.emit('chat', text);
+  }
+
+  /** Sends a chat and resolves once the server has stored it (its acknowledgement). */
+  async chatStored(text, clientId) {
+    clearInterval(this.typingTimer);
+    this.typingTimer = null;
+    const reply = await this.socket.timeout(5_000).emitWithAck('chat', { text, clientId });
+    if (!reply?.ok) throw new Error(`bot ${this.name}: chat refused: ${JSON.stringify(reply)}`);
+    return reply;
   }
 
   /** Starts typing and keeps renewing the lease every second, as a client does. */
@@ -145,14 +338,19 @@ export class Bot {
 }
 
 export const test = base.extend({
+  sessionGraceMs: [SESSION_GRACE_MS, { option: true }],
+  serverArgs: [[], { option: true }],
+
   server: [
-    async ({}, use) => {
-      current = await startServer({ args: ['--session-grace-ms', String(SESSION_GRACE_MS)] });
+    async ({ sessionGraceMs, serverArgs }, use) => {
+      const server = new TestServer(['--session-grace-ms', String(sessionGraceMs), ...serverArgs]);
+      current = server;
       try {
-        await use(current);
+        await server.start();
+        await use(server);
       } finally {
-        await current.stop();
         current = null;
+        await server.stop();
       }
     },
     { auto: true },
@@ -160,13 +358,14 @@ export const test = base.extend({
 
   openUser: async ({ browser }, use) => {
     const contexts = [];
-    await use(async ({ name, submit, contextOptions } = {}) => {
+    await use(async ({ name, submit, contextOptions, route = false } = {}) => {
       const context = await browser.newContext(contextOptions);
       contexts.push(context);
       const page = await context.newPage();
+      const link = route ? await routeSocket(page) : null;
       await openApp(page);
       if (name !== undefined) await login(page, name, { submit });
-      return { context, page, name };
+      return { context, page, name, link };
     });
     for (const context of contexts) await context.close().catch(() => {});
   },

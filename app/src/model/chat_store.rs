@@ -110,7 +110,19 @@ impl ChatStore {
     /// The server accepted a log-in (`POST /api/session`).
     pub fn logged_in(&self, name: String) {
         self.login_error.set(None);
-        self.me.set(Some(name));
+        self.with_lines(|lines, keys| timeline::mark_own(lines, &name, keys));
+        self.set_me(name);
+    }
+
+    /// Changes `me` only when the name differs: the whole lobby view depends on it, and
+    /// re-rendering it would wipe what is being typed.
+    fn set_me(&self, name: String) {
+        if self
+            .me
+            .with_untracked(|me| me.as_deref() != Some(name.as_str()))
+        {
+            self.me.set(Some(name));
+        }
     }
 
     /// You logged out, or your session ended (`reason`, when not by your choice).
@@ -216,7 +228,9 @@ impl ChatStore {
                     let mut gained = 0;
                     for message in messages {
                         let own = me.as_deref() == Some(message.sender.as_str());
-                        gained += u32::from(timeline::insert_message(lines, message, own, keys));
+                        let added = timeline::insert_message(lines, message, own, keys);
+                        // Your own messages (from another tab) are not unread.
+                        gained += u32::from(added && !own);
                     }
                     gained
                 });
@@ -302,7 +316,7 @@ impl ChatStore {
             self.greeted.set_value(true);
             self.notice(LineKind::Server, format!("Welcome to the chat, {name}!"));
         }
-        self.me.set(Some(name));
+        self.set_me(name);
         // Everything after the newest message shown (from the start when none is): more
         // than the server's catch-up limit comes back as a resync, the newest page instead.
         let newest = self
@@ -514,6 +528,36 @@ mod tests {
         assert_eq!(store.unread.get_untracked(), 1);
         store.set_hidden(false);
         assert_eq!(store.unread.get_untracked(), 0);
+    }
+
+    #[test]
+    fn a_catch_up_counts_only_others_as_unread() {
+        let store = store_with(Some("Ann"), vec![msg(1, "Bob", "seen")]);
+        store.set_hidden(true);
+        let missed = vec![
+            msg(2, "Ann", "tab"),
+            msg(3, "Bob", "new"),
+            msg(4, "Ann", "tab"),
+        ];
+        store.history_loaded(
+            HistoryPurpose::CatchUp,
+            HistoryReply::page(missed, true, false),
+        );
+        assert_eq!(store.unread.get_untracked(), 1, "only Bob's message");
+    }
+
+    #[test]
+    fn logging_in_under_another_name_changes_whose_messages_are_own() {
+        let store = store_with(None, vec![msg(1, "Ann", "a"), msg(2, "Bob", "b")]);
+        store.logged_in("Bob".into());
+        let own: Vec<bool> = store
+            .lines
+            .get_untracked()
+            .iter()
+            .map(|l| matches!(l.kind, LineKind::Message { own: true, .. }))
+            .collect();
+        assert_eq!(own, vec![false, true]);
+        assert_eq!(store.me.get_untracked().as_deref(), Some("Bob"));
     }
 
     #[test]

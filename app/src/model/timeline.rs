@@ -166,6 +166,20 @@ fn mark_stored(line: &mut ChatLine, stored_id: u64, stored_at: i64) {
     line.sent_at = Some(stored_at);
 }
 
+/// After logging in as `me`: which messages are your own. A line that changes gets a
+/// fresh key, so it is drawn again.
+pub fn mark_own(lines: &mut [ChatLine], me: &str, keys: &mut Keys) {
+    for line in lines {
+        if let LineKind::Message { sender, own, .. } = &mut line.kind {
+            let mine = sender == me;
+            if *own != mine {
+                *own = mine;
+                line.key = keys.fresh();
+            }
+        }
+    }
+}
+
 /// Adds a notice after the newest message known now.
 pub fn add_notice(lines: &mut Vec<ChatLine>, kind: LineKind, text: String, keys: &mut Keys) {
     let key = keys.fresh();

@@ -15,6 +15,11 @@ use crate::storage::{Appended, SessionToken, StorageError, Store};
 /// The most queued chats stored in one transaction.
 const MAX_BATCH: usize = 256;
 
+/// The room of the sockets the hub has admitted: broadcasts go to it, so a socket hears
+/// nothing from the hub before its `Connect` is applied (and, with a session, its
+/// `welcome` is the first event it gets).
+const ADMITTED: &str = "chat";
+
 /// What the socket and HTTP layers tell the hub, in the order it happened.
 #[derive(Debug)]
 pub enum HubCommand {
@@ -193,9 +198,7 @@ impl Hub {
             next = match command {
                 HubCommand::Event { conn, event, ack } => self.event(conn, event, ack, queue).await,
                 HubCommand::Connect { conn, token } => {
-                    if let Some(token) = token {
-                        self.connect_session(conn, &token).await;
-                    }
+                    self.admit(conn, token).await;
                     None
                 }
                 HubCommand::Disconnect { conn } => {
@@ -219,6 +222,18 @@ impl Hub {
                     None
                 }
             };
+        }
+    }
+
+    /// Lets a new socket hear broadcasts from now on, and logs it in from its session.
+    async fn admit(&mut self, conn: Sid, token: Option<SessionToken>) {
+        let Some(socket) = self.io.get_socket(conn) else {
+            // Gone before its turn: its `Disconnect` is next in the queue.
+            return tracing::debug!(sid = %conn, "a socket left before it was admitted");
+        };
+        socket.join(ADMITTED);
+        if let Some(token) = token {
+            self.connect_session(conn, &token).await;
         }
     }
 
@@ -428,13 +443,17 @@ async fn deliver(io: &SocketIo, outgoing: Vec<Outgoing<Sid>>) {
                 Some(socket) => socket.emit(name, &payload).map_err(|e| e.to_string()),
                 None => Err("socket already gone".to_owned()),
             },
-            Audience::Everyone => io.emit(name, &payload).await.map_err(|e| e.to_string()),
+            Audience::Everyone => io
+                .to(ADMITTED)
+                .emit(name, &payload)
+                .await
+                .map_err(|e| e.to_string()),
             // socketioxide does not put sockets in a room of their own id, so exclusion
-            // goes through the socket's own `broadcast()`. A socket already gone from the
-            // namespace is excluded by `io.emit` anyway.
+            // goes through the socket's own operators (which leave the socket out). A
+            // socket already gone from the namespace is out of the room anyway.
             Audience::EveryoneExcept(conn) => match io.get_socket(*conn) {
-                Some(socket) => socket.broadcast().emit(name, &payload).await,
-                None => io.emit(name, &payload).await,
+                Some(socket) => socket.to(ADMITTED).emit(name, &payload).await,
+                None => io.to(ADMITTED).emit(name, &payload).await,
             }
             .map_err(|e| e.to_string()),
         };

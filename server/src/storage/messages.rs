@@ -117,16 +117,35 @@ impl Store {
             });
         }
         let messages = rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
-        // Older messages exist unless the catch-up starts at the very first one.
-        let has_more = match messages.first() {
-            Some(first) => first.id > 1,
-            None => after > 0,
-        };
+        // Ids count up from 1: older messages exist unless the catch-up starts at the
+        // first one.
+        if let Some(first) = messages.first() {
+            let has_more = first.id > 1;
+            return Ok(HistoryPage {
+                messages,
+                has_more,
+                resync: false,
+            });
+        }
+        // Nothing newer. A cursor beyond the newest id comes from another history (the
+        // database was replaced or restored): the client must start over, or the ids it
+        // holds would hide new messages that reuse them.
+        let last = self.last_message_id(conversation).await?;
         Ok(HistoryPage {
             messages,
-            has_more,
-            resync: false,
+            has_more: after.min(last) > 0,
+            resync: after > last,
         })
+    }
+
+    /// The id of the newest message in `conversation` (0 when it has none).
+    pub async fn last_message_id(&self, conversation: ConversationId) -> Result<u64, StorageError> {
+        let last: i64 =
+            sqlx::query_scalar("SELECT last_message_id FROM conversations WHERE id = $1")
+                .bind(conversation.0)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(u64::try_from(last).unwrap_or(0))
     }
 }
 
@@ -320,5 +339,17 @@ mod tests {
         assert!(too_far.messages.is_empty());
         let up_to_date = store.page_after(store.lobby(), 10, 5).await.expect("page");
         assert!(up_to_date.messages.is_empty() && !up_to_date.resync);
+        assert!(up_to_date.has_more, "the ten messages are older");
+        let from_elsewhere = store.page_after(store.lobby(), 11, 5).await.expect("page");
+        assert!(
+            from_elsewhere.resync,
+            "a cursor past the newest id starts over"
+        );
+
+        let empty = Store::in_memory().await.expect("store");
+        let nothing = empty.page_after(empty.lobby(), 0, 5).await.expect("page");
+        assert_eq!(nothing, HistoryPage::default());
+        let stale = empty.page_after(empty.lobby(), 3, 5).await.expect("page");
+        assert!(stale.resync && !stale.has_more);
     }
 }
