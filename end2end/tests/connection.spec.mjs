@@ -5,15 +5,20 @@
 // The socket's WebSocket is routed through Playwright (routeSocket in fixtures.mjs) so the
 // test can cut it, keep it down, or hold and rewrite what the page sends.
 
+import { io } from 'socket.io-client';
+
 import {
   RECONNECT_TIMEOUT_MS,
+  baseURL,
   decodeEvent,
   encodeEvent,
   expect,
   messages,
   notices,
+  reloadApp,
   send,
   serverLines,
+  takeOffline,
   test,
   texts,
   userNames,
@@ -81,9 +86,7 @@ test('messages written while disconnected are pending, then delivered once each,
   await send(page, 'before');
   await expect(messages(page).last()).toHaveAttribute('data-state', 'sent');
 
-  link.down = true;
-  await link.cut();
-  await expect(page.getByTestId('connection')).toHaveText('reconnecting…');
+  await takeOffline(page, link);
   await send(page, 'offline 1');
   await send(page, 'offline 2');
   // Shown at once, marked pending.
@@ -110,6 +113,129 @@ test('messages written while disconnected are pending, then delivered once each,
   // Stored once: a reload shows each once, from the server.
   await page.reload();
   await expect(texts(page)).toHaveText(['before', 'offline 1', 'offline 2']);
+});
+
+// Unsent messages live in the tab's sessionStorage: a reload while the server is out of
+// reach (the page itself still loads) loses none of them.
+test.describe('unsent messages survive a reload of the page', () => {
+  const pendingLines = (page) => page.getByTestId('messages').locator('li.message[data-state="pending"]');
+
+  test('messages written while disconnected are still pending after a reload, then delivered once each', async ({ openUser, bot }) => {
+    const { page, link } = await openUser({ name: 'Ann', route: true });
+    const bob = await bot('Bob');
+    await send(page, 'before');
+    await expect(messages(page).last()).toHaveAttribute('data-state', 'sent');
+
+    await takeOffline(page, link);
+    await send(page, 'offline 1');
+    await send(page, 'offline 2');
+    await expect(pendingLines(page)).toHaveCount(2);
+
+    // The socket stays down across the reload: the page comes from the server, the two
+    // unsent messages from the tab.
+    await reloadApp(page);
+    await expect(texts(page)).toHaveText(['before', 'offline 1', 'offline 2']);
+    await expect(pendingLines(page)).toHaveText([/offline 1/, /offline 2/]);
+    await page.waitForTimeout(500);
+    expect(bob.chats.map((m) => m.message), 'nothing can arrive while the socket is down').toEqual(['before']);
+
+    link.down = false;
+    await expect.poll(() => bob.chats.map((m) => m.message), { timeout: RECONNECT_TIMEOUT_MS }).toEqual([
+      'before',
+      'offline 1',
+      'offline 2',
+    ]);
+    await expect(pendingLines(page)).toHaveCount(0);
+    await expect(texts(page)).toHaveText(['before', 'offline 1', 'offline 2']);
+    await page.waitForTimeout(500);
+    expect(bob.chats.length, 'delivered exactly once').toBe(3);
+
+    // Sent is forgotten: another reload brings nothing back to send.
+    await reloadApp(page);
+    await expect(serverLines(page)).toHaveText(['Welcome to the chat, Ann!']);
+    await expect(texts(page)).toHaveText(['before', 'offline 1', 'offline 2']);
+    await expect(pendingLines(page)).toHaveCount(0);
+  });
+
+  test('a message stored just before the reload, unknown to the page, is shown once and not sent again', async ({ openUser, bot }) => {
+    const { context, page, link } = await openUser({ name: 'Ann', route: true });
+    const bob = await bot('Bob');
+    // The page's chat never reaches the server; the link goes down with it pending.
+    link.outgoing = (frame) => (isChat(frame) ? null : frame);
+    await send(page, 'stored elsewhere');
+    await expect(pendingLines(page)).toHaveCount(1);
+    const held = decodeEvent(link.held[0].frame);
+    link.down = true;
+    await link.cut();
+    link.outgoing = null;
+    link.held.length = 0;
+
+    // Meanwhile the same message (same session, same clientId) is stored, as if its
+    // acknowledgement had been lost.
+    const cookie = (await context.cookies()).find((c) => c.name === 'chat_session');
+    const annElsewhere = io(baseURL(), {
+      transports: ['websocket'],
+      forceNew: true,
+      reconnection: false,
+      extraHeaders: { cookie: `chat_session=${cookie.value}` },
+    });
+    try {
+      await new Promise((resolve, reject) => {
+        annElsewhere.once('welcome', resolve);
+        annElsewhere.once('connect_error', reject);
+      });
+      const receipt = await annElsewhere.timeout(5_000).emitWithAck('chat', held.payload);
+      expect(receipt).toMatchObject({ ok: true, duplicate: false });
+    } finally {
+      annElsewhere.close();
+    }
+    await expect.poll(() => bob.chats.map((m) => m.message)).toEqual(['stored elsewhere']);
+
+    // The reloaded page has it from the server, once, and nothing to send.
+    await reloadApp(page);
+    await expect(texts(page)).toHaveText(['stored elsewhere']);
+    await expect(pendingLines(page)).toHaveCount(0);
+    const sentBefore = link.sent.length;
+    link.down = false;
+    await link.waitForWelcome(link.welcomes());
+    await page.waitForTimeout(500);
+    const resent = link.sent.slice(sentBefore).map(decodeEvent).filter((e) => e?.event === 'chat');
+    expect(resent, 'not sent again').toEqual([]);
+    expect(bob.chats.length).toBe(1);
+    await expect(texts(page)).toHaveText(['stored elsewhere']);
+  });
+
+  test('unsent messages are kept per tab and only for their author', async ({ openUser }) => {
+    const { context, page, link } = await openUser({ name: 'Ann', route: true });
+    await takeOffline(page, link);
+    await send(page, 'only in this tab');
+    await expect(pendingLines(page)).toHaveCount(1);
+
+    // Another tab of the same session has nothing of it to send.
+    const other = await context.newPage();
+    await other.goto(baseURL());
+    await expect(other.locator('body')).toHaveAttribute('data-hydrated', 'true');
+    await expect(other.getByTestId('me')).toHaveText('Ann');
+    await expect(serverLines(other)).toHaveText(['Welcome to the chat, Ann!'], { timeout: RECONNECT_TIMEOUT_MS });
+    await expect(texts(other)).toHaveText([]);
+    await other.close();
+
+    // Logging out and in as someone else in the same tab: Ann's message is not Bob's.
+    await page.getByTestId('logout-button').click();
+    await expect(page.getByTestId('login-form')).toBeVisible();
+    await page.getByTestId('name-input').fill('Bob');
+    await page.getByTestId('login-button').click();
+    await expect(page.getByTestId('me')).toHaveText('Bob');
+    await expect(pendingLines(page)).toHaveCount(0);
+    await reloadApp(page);
+    await expect(page.getByTestId('me')).toHaveText('Bob');
+    await expect(pendingLines(page)).toHaveCount(0);
+    link.down = false;
+    await expect(serverLines(page)).toHaveText(['Welcome to the chat, Bob!'], { timeout: RECONNECT_TIMEOUT_MS });
+    await page.waitForTimeout(500);
+    expect(link.sentEvents().filter((e) => e.event === 'chat'), 'never sent, as anyone').toEqual([]);
+    await expect(texts(page)).toHaveText([]);
+  });
 });
 
 test('an own message is pending until the server has stored it, then sent', async ({ openUser, bot }) => {
@@ -182,9 +308,7 @@ test.describe('a reconnection keeps what you are typing', () => {
   test('a half-written message is still in the input after a reconnection', async ({ openUser }) => {
     const { page, link } = await openUser({ name: 'Ann', route: true });
     const welcomes = link.welcomes();
-    link.down = true;
-    await link.cut();
-    await expect(page.getByTestId('connection')).toHaveText('reconnecting…');
+    await takeOffline(page, link);
     const input = page.getByTestId('message-input');
     await input.fill('half-written');
     link.down = false;
@@ -215,9 +339,7 @@ test.describe('a reconnection keeps what you are typing', () => {
     const { page, link } = await openUser({ name: 'Ann', route: true });
     const bob = await bot('Bob');
     const welcomes = link.welcomes();
-    link.down = true;
-    await link.cut();
-    await expect(page.getByTestId('connection')).toHaveText('reconnecting…');
+    await takeOffline(page, link);
     await page.getByTestId('message-input').fill('typed while away');
     link.down = false;
     await link.waitForWelcome(welcomes);

@@ -282,6 +282,16 @@ export async function routeSocket(page) {
   return link;
 }
 
+/**
+ * Takes the page's routed socket down (see routeSocket) and keeps it down until
+ * `link.down = false`; resolves once the page shows "reconnecting…".
+ */
+export async function takeOffline(page, link) {
+  link.down = true;
+  await link.cut();
+  await expect(page.getByTestId('connection')).toHaveText('reconnecting…');
+}
+
 /** Connects a socket.io-client over WebSocket; resolves once connected. */
 function connectSocket() {
   const socket = io(baseURL(), { transports: ['websocket'], forceNew: true, reconnection: false, timeout: 5_000 });

@@ -15,6 +15,7 @@ import {
   send,
   serverLines,
   setHidden,
+  takeOffline,
   test,
   texts,
   userNames,
@@ -367,9 +368,7 @@ test('messages from others caught up after a reconnection count as unread', asyn
   const ann = await openUser({ name: 'Ann', route: true });
   const bob = await bot('Bob');
   await setHidden(ann.page, true);
-  ann.link.down = true;
-  await ann.link.cut();
-  await expect(ann.page.getByTestId('connection')).toHaveText('reconnecting…');
+  await takeOffline(ann.page, ann.link);
   await seed(bob, 2, 'missed');
   await expect(ann.page).toHaveTitle('Chat');
 
@@ -387,9 +386,7 @@ test('your own messages from another tab, caught up after a reconnection, are no
   await openApp(tab2);
   await waitWelcomed(tab2, 'Ann');
   await setHidden(ann.page, true);
-  ann.link.down = true;
-  await ann.link.cut();
-  await expect(ann.page.getByTestId('connection')).toHaveText('reconnecting…');
+  await takeOffline(ann.page, ann.link);
   await send(tab2, 'from tab 2');
   await expect.poll(() => bob.chats.map((m) => m.message)).toEqual(['from tab 2']);
 
@@ -459,9 +456,7 @@ test.describe('with a small catch-up limit', () => {
     await send(page, 'a');
     await expect(sentLines(page)).toHaveCount(1);
 
-    link.down = true;
-    await link.cut();
-    await expect(page.getByTestId('connection')).toHaveText('reconnecting…');
+    await takeOffline(page, link);
     const missed = await seed(bob, 30, 'b');
     await send(page, 'offline');
     await expect(messages(page).last()).toHaveAttribute('data-state', 'pending');

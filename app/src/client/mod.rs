@@ -8,6 +8,7 @@
 //!   and reconnect loop.
 //! - `http` (hydrate only): log-in and log-out requests.
 //! - `page` (hydrate only): the page's visibility, title and time zone.
+//! - `unsent_storage` (hydrate only): unsent messages kept across a reload of the tab.
 
 pub mod backoff;
 pub mod codec;
@@ -18,11 +19,15 @@ mod browser;
 pub mod http;
 #[cfg(feature = "hydrate")]
 mod page;
+#[cfg(feature = "hydrate")]
+mod unsent_storage;
 
 #[cfg(feature = "hydrate")]
 pub use browser::run;
 #[cfg(feature = "hydrate")]
 pub use page::watch_page;
+#[cfg(feature = "hydrate")]
+pub use unsent_storage::keep_unsent;
 
 /// Milliseconds since the epoch (the browser's clock; 0 on the server, where nobody types).
 pub fn now_ms() -> f64 {

@@ -14,15 +14,19 @@ pub fn App() -> impl IntoView {
     let store = ChatStore::new(InitialState::current());
     let (sender, receiver) = futures::channel::mpsc::unbounded();
     let outbox = Outbox(sender);
-    provide_context(ChatContext { store, outbox });
+    provide_context(ChatContext {
+        store,
+        outbox: outbox.clone(),
+    });
 
     #[cfg(feature = "hydrate")]
     {
         crate::client::watch_page(store);
+        crate::client::keep_unsent(store, outbox);
         leptos::task::spawn_local(crate::client::run(store, receiver));
     }
     #[cfg(not(feature = "hydrate"))]
-    drop(receiver);
+    drop((outbox, receiver));
 
     view! {
         <main class="chat">

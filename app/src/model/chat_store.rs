@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use super::timeline::{self, Keys};
-use super::{Action, ChatLine, HistoryPurpose, InitialState, LineKind, Request};
+use super::{Action, ChatLine, HistoryPurpose, InitialState, LineKind, Request, SavedUnsent};
 use crate::protocol::{ChatReceipt, HistoryReply, HistoryRequest, ServerEvent, SessionEndReason};
 
 /// The most lines kept in the message list; older ones can be loaded again.
@@ -162,6 +162,35 @@ impl ChatStore {
         Some(Request::Chat {
             client_id,
             text: text.to_owned(),
+        })
+    }
+
+    /// Your unsent messages, to keep across a reload; `None` while logged out. Tracked:
+    /// an effect reading it runs again when they change.
+    pub fn unsent(&self) -> Option<SavedUnsent> {
+        let name = self.me.get()?;
+        let messages = self.lines.with(|lines| timeline::unsent(lines));
+        Some(SavedUnsent { name, messages })
+    }
+
+    /// Puts back the unsent messages kept from before a reload, pending, if they are
+    /// yours and not in the list already (stored meanwhile). Returns what to send.
+    pub fn restore_unsent(&self, saved: SavedUnsent) -> Vec<Request> {
+        let Some(me) = self.me.get_untracked() else {
+            return Vec::new();
+        };
+        if me != saved.name {
+            return Vec::new();
+        }
+        self.with_lines(|lines, keys| {
+            let mut restored = Vec::new();
+            for message in saved.messages {
+                if !timeline::has_own(lines, &message.client_id) {
+                    timeline::add_pending(lines, &me, &message.client_id, &message.text, keys);
+                    restored.push(message.into());
+                }
+            }
+            restored
         })
     }
 
@@ -334,11 +363,7 @@ impl ChatStore {
             Action::Send(catch_up),
         ];
         let unsent = self.lines.with_untracked(|lines| timeline::unsent(lines));
-        actions.extend(
-            unsent
-                .into_iter()
-                .map(|(client_id, text)| Action::Send(Request::Chat { client_id, text })),
-        );
+        actions.extend(unsent.into_iter().map(|m| Action::Send(m.into())));
         actions
     }
 
@@ -375,6 +400,7 @@ impl ChatStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::UnsentMessage;
     use crate::protocol::{ChatMessage, ClientEvent, RejectionReason, SessionEnd};
 
     thread_local! {
@@ -597,6 +623,90 @@ mod tests {
             store.compose("no", "c2".into()).is_none(),
             "nobody to send as"
         );
+    }
+
+    fn unsent(client_id: &str, text: &str) -> UnsentMessage {
+        UnsentMessage {
+            client_id: client_id.into(),
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn unsent_messages_are_kept_and_put_back_after_a_reload() {
+        let before = store_with(Some("Ann"), vec![msg(1, "Bob", "hi")]);
+        before.compose("one", "c1".into());
+        before.compose("two", "c2".into());
+        let saved = before.unsent().expect("logged in");
+        assert_eq!(
+            saved,
+            SavedUnsent {
+                name: "Ann".into(),
+                messages: vec![unsent("c1", "one"), unsent("c2", "two")]
+            }
+        );
+
+        // The page reloads; "one" was stored before it did, so it is in the history.
+        let stored = ChatMessage {
+            client_id: Some("c1".into()),
+            ..msg(2, "Ann", "one")
+        };
+        let after = store_with(Some("Ann"), vec![msg(1, "Bob", "hi"), stored]);
+        let resend = after.restore_unsent(saved.clone());
+        assert_eq!(
+            resend,
+            vec![Request::Chat {
+                client_id: "c2".into(),
+                text: "two".into()
+            }]
+        );
+        assert_eq!(texts(&after), vec!["hi", "one", "two"]);
+        assert_eq!(
+            after.unsent().map(|s| s.messages),
+            Some(vec![unsent("c2", "two")])
+        );
+        assert!(
+            after.restore_unsent(saved).is_empty(),
+            "put back once, not twice"
+        );
+        let actions = after.apply(ServerEvent::Welcome("Ann".into()));
+        assert_eq!(
+            actions.last(),
+            Some(&Action::Send(Request::Chat {
+                client_id: "c2".into(),
+                text: "two".into()
+            })),
+            "sent after the welcome"
+        );
+    }
+
+    #[test]
+    fn unsent_messages_of_another_name_are_never_sent() {
+        let saved = SavedUnsent {
+            name: "Ann".into(),
+            messages: vec![unsent("c1", "as Ann")],
+        };
+        let bob = store_with(Some("Bob"), Vec::new());
+        assert!(bob.restore_unsent(saved.clone()).is_empty());
+        assert!(texts(&bob).is_empty());
+        assert!(store_with(None, Vec::new())
+            .restore_unsent(saved)
+            .is_empty());
+        assert_eq!(store_with(None, Vec::new()).unsent(), None);
+
+        // Ann writes while offline, logs out, and Bob logs in on the same page.
+        let store = store_with(Some("Ann"), Vec::new());
+        store.compose("as Ann", "c1".into());
+        store.logged_out(None);
+        store.logged_in("Bob".into());
+        let actions = store.apply(ServerEvent::Welcome("Bob".into()));
+        assert!(
+            !actions
+                .iter()
+                .any(|a| matches!(a, Action::Send(Request::Chat { .. }))),
+            "{actions:?}"
+        );
+        assert_eq!(texts(&store), vec!["Welcome to the chat, Bob!"]);
     }
 
     #[test]

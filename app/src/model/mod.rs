@@ -4,6 +4,7 @@
 //! - [`ChatStore`]: the signals the components read, and how events change them.
 //! - [`timeline`]: the message list's merging rules (order by id, once each, pending).
 //! - [`Request`] / [`Action`]: what the store asks the connection to do.
+//! - [`SavedUnsent`]: your unsent messages as the browser tab keeps them across a reload.
 
 mod chat_line;
 mod chat_store;
@@ -12,6 +13,7 @@ mod request;
 mod time_text;
 pub mod timeline;
 mod typing_text;
+mod unsent;
 
 pub use chat_line::{ChatLine, Delivery, LineKind};
 pub use chat_store::{ChatStore, Connection, LoginError, MAX_LINES};
@@ -19,3 +21,4 @@ pub use initial_state::{InitialState, INITIAL_STATE_ID};
 pub use request::{Action, HistoryPurpose, Request};
 pub use time_text::time_text;
 pub use typing_text::typing_text;
+pub use unsent::{SavedUnsent, UnsentMessage};

@@ -1,3 +1,4 @@
+use super::UnsentMessage;
 use crate::protocol::{ClientEvent, HistoryRequest};
 
 /// Something the client sends to the server.
@@ -12,6 +13,15 @@ pub enum Request {
         query: HistoryRequest,
         purpose: HistoryPurpose,
     },
+}
+
+impl From<UnsentMessage> for Request {
+    fn from(message: UnsentMessage) -> Self {
+        Self::Chat {
+            client_id: message.client_id,
+            text: message.text,
+        }
+    }
 }
 
 /// Why the client asked for history: decides what it does with the answer.

@@ -2,7 +2,7 @@
 //! they happened; your unsent messages at the bottom. Free functions over the list the
 //! store keeps in a signal, so the merging rules are tested without any reactivity.
 
-use super::{ChatLine, Delivery, LineKind};
+use super::{ChatLine, Delivery, LineKind, UnsentMessage};
 use crate::protocol::{ChatMessage, ChatReceipt};
 
 /// Hands out line keys and notice sequence numbers.
@@ -92,20 +92,31 @@ pub fn add_pending(
     });
 }
 
-/// Your messages not stored yet, oldest first: `(client id, text)`.
-pub fn unsent(lines: &[ChatLine]) -> Vec<(String, String)> {
+/// Your messages not stored yet, oldest first.
+pub fn unsent(lines: &[ChatLine]) -> Vec<UnsentMessage> {
     lines
         .iter()
         .filter_map(|l| match &l.kind {
             LineKind::Message {
+                own: true,
                 id: None,
                 client_id: Some(client_id),
                 delivery: Delivery::Pending,
                 ..
-            } => Some((client_id.clone(), l.text.clone())),
+            } => Some(UnsentMessage {
+                client_id: client_id.clone(),
+                text: l.text.clone(),
+            }),
             _ => None,
         })
         .collect()
+}
+
+/// Whether the list has your message with this client id, stored or not.
+pub fn has_own(lines: &[ChatLine], wanted: &str) -> bool {
+    lines.iter().any(|l| {
+        matches!(&l.kind, LineKind::Message { own: true, client_id: Some(c), .. } if c == wanted)
+    })
 }
 
 /// Applies the server's answer to one of your messages.
@@ -167,8 +178,11 @@ fn mark_stored(line: &mut ChatLine, stored_id: u64, stored_at: i64) {
 }
 
 /// After logging in as `me`: which messages are your own. A line that changes gets a
-/// fresh key, so it is drawn again.
-pub fn mark_own(lines: &mut [ChatLine], me: &str, keys: &mut Keys) {
+/// fresh key, so it is drawn again. Unsent messages written under another name are
+/// dropped: they cannot be sent as `me`.
+pub fn mark_own(lines: &mut Vec<ChatLine>, me: &str, keys: &mut Keys) {
+    lines
+        .retain(|l| !matches!(&l.kind, LineKind::Message { id: None, sender, .. } if sender != me));
     for line in lines {
         if let LineKind::Message { sender, own, .. } = &mut line.kind {
             let mine = sender == me;
@@ -297,7 +311,13 @@ mod tests {
             vec!["before", "hi"],
             "pending stays at the bottom"
         );
-        assert_eq!(unsent(&lines), vec![("c1".to_owned(), "hi".to_owned())]);
+        assert_eq!(
+            unsent(&lines),
+            vec![UnsentMessage {
+                client_id: "c1".into(),
+                text: "hi".into()
+            }]
+        );
         let receipt = ChatReceipt::stored(&msg(2, "Ann", "hi", Some("c1")), false);
         apply_receipt(&mut lines, "c1", &receipt);
         assert!(!insert_message(
