@@ -260,7 +260,7 @@ describe('history', { concurrency: CONCURRENCY }, () => {
 
   test('an unknown conversation: ok:false unknownConversation', () => run(async (scene) => {
     const { ann, lurker, everyone } = await lobby(scene);
-    for (const conversation of ['general', 'nope']) {
+    for (const conversation of ['nope', 'dm:1:99']) {
       for (const payload of [{ conversation }, { conversation, after: 0 }, { conversation, before: 5 }]) {
         assert.deepStrictEqual(withAnyMessage(await lurker.call('history', payload)), refused('unknownConversation'), JSON.stringify(payload));
         assert.deepStrictEqual(withAnyMessage(await ann.call('history', payload)), refused('unknownConversation'), JSON.stringify(payload));

@@ -13,14 +13,15 @@ mod support;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use server::chat::NewMessage;
+use server::chat::{NewMessage, UserId};
 use server::config::Cli;
 use server::storage::Store;
 use support::{session_cookie, Client, TestServer};
 
-fn message(i: usize) -> NewMessage {
+fn message(sender: UserId, i: usize) -> NewMessage {
     NewMessage {
-        sender: "Bench".into(),
+        sender,
+        sender_name: "Writer".into(),
         text: format!("benchmark message number {i}, of a typical chat length"),
         client_id: Some(format!("bench-{i}")),
     }
@@ -58,10 +59,11 @@ async fn main() {
     // 1. Store throughput.
     const STORED: usize = 20_000;
     let store = Store::open(&path).await.expect("database");
+    let writer = store.create_user("Writer").await.expect("user");
     let start = Instant::now();
     for i in 0..STORED {
         store
-            .append(store.lobby(), message(i))
+            .append(store.general(), message(writer, i))
             .await
             .expect("append");
     }
@@ -76,12 +78,9 @@ async fn main() {
     let start = Instant::now();
     for chunk in 0..STORED / 100 {
         let batch = (0..100)
-            .map(|i| message(STORED + chunk * 100 + i))
+            .map(|i| (store.general(), message(writer, STORED + chunk * 100 + i)))
             .collect();
-        store
-            .append_all(store.lobby(), batch)
-            .await
-            .expect("append");
+        store.append_all(batch).await.expect("append");
     }
     let elapsed = start.elapsed();
     #[allow(clippy::cast_precision_loss)]

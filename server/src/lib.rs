@@ -2,14 +2,17 @@
 //! the Socket.IO chat, on one port.
 //!
 //! - [`chat`]: the rules, free of sockets, HTTP and storage.
-//! - [`socket`]: Socket.IO transport in front of the rules.
-//! - [`storage`]: messages and sessions in SQLite.
-//! - [`http`]: the axum router: page, session endpoints, files, Socket.IO.
+//! - [`hub`]: the application core: one ordered queue that applies the rules, stores and
+//!   delivers; both transports talk to it.
+//! - [`socket`]: the Socket.IO transport in front of the hub.
+//! - [`http`]: the axum router: pages, forms, session endpoints, files, Socket.IO.
+//! - [`storage`]: users, sessions, conversations and messages in SQLite.
 //! - [`config`]: layered settings (`Leptos.toml`, file, environment, flags).
 
 pub mod chat;
 pub mod config;
 pub mod http;
+pub mod hub;
 pub mod socket;
 pub mod storage;
 
@@ -22,8 +25,11 @@ use socketioxide::SocketIo;
 use tokio::net::TcpListener;
 
 use crate::config::Settings;
-use crate::socket::{ChatHub, HistoryReader, HubSettings};
+use crate::hub::{ChatHub, HubSettings};
 use crate::storage::Store;
+
+/// History reads one socket may have in flight.
+const READS_PER_SOCKET: usize = 4;
 
 /// Serves the chat from `store` on `listener` until `shutdown` completes, then closes every
 /// socket and waits up to the configured timeout for open requests.
@@ -34,10 +40,6 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (hub, commands) = ChatHub::new();
-    let reader = HistoryReader {
-        store: store.clone(),
-        catch_up_max: settings.chat.catch_up_max,
-    };
     let (socket_layer, io) = SocketIo::builder()
         .ping_interval(Duration::from_millis(settings.socket.ping_interval_ms))
         .ping_timeout(Duration::from_millis(settings.socket.ping_timeout_ms))
@@ -47,16 +49,17 @@ pub async fn serve(
             usize::try_from(settings.socket.max_payload_bytes).unwrap_or(usize::MAX),
         )
         .with_state(hub.clone())
-        .with_state(reader)
         .build_layer();
     socket::attach(&io);
-    let hub_task = tokio::spawn(ChatHub::run(
+    let hub_task = tokio::spawn(hub::run(
         io.clone(),
         store.clone(),
         commands,
         HubSettings {
             typing_lease: settings.typing_lease(),
             session_grace: settings.session_grace(),
+            catch_up_max: settings.chat.catch_up_max,
+            reads_per_socket: READS_PER_SOCKET,
         },
     ));
 

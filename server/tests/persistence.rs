@@ -32,14 +32,25 @@ async fn pagination_reaches_the_first_of_10000_messages_without_gaps_or_repeats(
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("chat.db");
     let store = Store::open(&path).await.expect("database");
-    for i in 1..=TOTAL {
-        let message = NewMessage {
-            sender: if i % 2 == 0 { "Ann" } else { "Bob" }.into(),
-            text: format!("message {i}"),
-            client_id: None,
-        };
-        store.append(store.lobby(), message).await.expect("append");
-    }
+    let ann = store.create_user("Ann").await.expect("user");
+    let bob = store.create_user("Bob").await.expect("user");
+    let batch: Vec<_> = (1..=TOTAL)
+        .map(|i| {
+            let (sender, sender_name) = if i % 2 == 0 {
+                (ann, "Ann")
+            } else {
+                (bob, "Bob")
+            };
+            let message = NewMessage {
+                sender,
+                sender_name: sender_name.into(),
+                text: format!("message {i}"),
+                client_id: None,
+            };
+            (store.general(), message)
+        })
+        .collect();
+    store.append_all(batch).await.expect("append");
     store.close().await;
 
     let server = TestServer::start_with(on_database(&path)).await;

@@ -201,9 +201,9 @@ async fn typing_is_a_lease_shown_to_the_others() {
     let mut bob = Client::logged_in(&server, "Bob").await;
     ann.expect(ServerEvent::UserJoined("Bob".into())).await;
 
-    ann.emit(ClientEvent::Typing).await;
+    ann.emit(ClientEvent::Typing(serde_json::Value::Null)).await;
     bob.expect(ServerEvent::UserTyping("Ann".into())).await;
-    ann.emit(ClientEvent::Typing).await;
+    ann.emit(ClientEvent::Typing(serde_json::Value::Null)).await;
     bob.expect_silence().await;
     ann.expect_silence().await;
 
@@ -212,7 +212,7 @@ async fn typing_is_a_lease_shown_to_the_others() {
         .await;
 
     // A chat ends the lease before the message goes out.
-    ann.emit(ClientEvent::Typing).await;
+    ann.emit(ClientEvent::Typing(serde_json::Value::Null)).await;
     bob.expect(ServerEvent::UserTyping("Ann".into())).await;
     ann.emit(ClientEvent::chat("done")).await;
     bob.expect(ServerEvent::UserStoppedTyping("Ann".into()))
@@ -221,7 +221,7 @@ async fn typing_is_a_lease_shown_to_the_others() {
     ann.expect(chat("Ann", "done")).await;
 
     // A disconnect ends it before the user leaves.
-    bob.emit(ClientEvent::Typing).await;
+    bob.emit(ClientEvent::Typing(serde_json::Value::Null)).await;
     ann.expect(ServerEvent::UserTyping("Bob".into())).await;
     bob.close().await;
     ann.expect(ServerEvent::UserStoppedTyping("Bob".into()))
@@ -240,7 +240,7 @@ async fn typing_lease_runs_out() {
     let mut bob = Client::logged_in(&server, "Bob").await;
     ann.expect(ServerEvent::UserJoined("Bob".into())).await;
     let started = std::time::Instant::now();
-    ann.emit(ClientEvent::Typing).await;
+    ann.emit(ClientEvent::Typing(serde_json::Value::Null)).await;
     bob.expect(ServerEvent::UserTyping("Ann".into())).await;
     bob.expect(ServerEvent::UserStoppedTyping("Ann".into()))
         .await;
@@ -256,7 +256,9 @@ async fn typing_lease_runs_out() {
 async fn typing_needs_a_login() {
     let server = TestServer::start().await;
     let mut anonymous = Client::connect(&server, "anonymous").await;
-    anonymous.emit(ClientEvent::Typing).await;
+    anonymous
+        .emit(ClientEvent::Typing(serde_json::Value::Null))
+        .await;
     anonymous
         .expect(rejected("typing", RejectionReason::NotLoggedIn))
         .await;

@@ -197,6 +197,14 @@ impl PayloadSource for FirstArgument<'_> {
             .map_err(|_| "the payload does not fit the event")
     }
 
+    fn typed_pair<T: serde::de::DeserializeOwned, U: serde::de::DeserializeOwned>(
+        self,
+    ) -> Result<(T, U), &'static str> {
+        serde_json::from_str::<(IgnoredAny, T, U)>(self.0)
+            .map(|(_, first, second)| (first, second))
+            .map_err(|_| "the arguments do not fit the event")
+    }
+
     fn echoed(self) -> Result<Value, &'static str> {
         self.typed::<IgnoredAny>().map(|_| Value::Null)
     }
@@ -310,7 +318,10 @@ mod tests {
             encode(&ClientEvent::OnlineUsers),
             Ok(r#"42["onlineUsers"]"#.into())
         );
-        assert_eq!(encode(&ClientEvent::Typing), Ok(r#"42["typing"]"#.into()));
+        assert_eq!(
+            encode(&ClientEvent::Typing(Value::Null)),
+            Ok(r#"42["typing"]"#.into())
+        );
         assert!(
             encode(&ClientEvent::Chat(json!(1))).is_err(),
             "clients send strings only"

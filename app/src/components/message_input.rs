@@ -45,7 +45,7 @@ pub fn MessageInput() -> impl IntoView {
                 _ if empty => return,
                 _ => {
                     typing_since.set_value(Some(now));
-                    ClientEvent::Typing
+                    ClientEvent::Typing(serde_json::Value::Null)
                 }
             };
             outbox.send(Request::Event(event));

@@ -334,6 +334,7 @@ impl ChatStore {
                     rejection.message
                 );
             }
+            _ => {}
         }
         Vec::new()
     }

@@ -53,13 +53,15 @@ impl ChatReceipt {
     }
 }
 
-/// The acknowledgement of a `history` request.
+/// The acknowledgement of a `history` request. `M` is the shape of its messages: the
+/// lobby's [`ChatMessage`], a room's [`RoomMessage`](super::RoomMessage) or a direct
+/// conversation's [`DirectMessage`](super::DirectMessage).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HistoryReply {
+pub struct HistoryReply<M = ChatMessage> {
     pub ok: bool,
     /// Oldest first.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub messages: Option<Vec<ChatMessage>>,
+    #[serde(default = "Option::default", skip_serializing_if = "Option::is_none")]
+    pub messages: Option<Vec<M>>,
     /// Older messages exist before the first one.
     #[serde(rename = "hasMore", default, skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
@@ -72,8 +74,8 @@ pub struct HistoryReply {
     pub message: Option<String>,
 }
 
-impl HistoryReply {
-    pub fn page(messages: Vec<ChatMessage>, has_more: bool, resync: bool) -> Self {
+impl<M> HistoryReply<M> {
+    pub fn page(messages: Vec<M>, has_more: bool, resync: bool) -> Self {
         Self {
             ok: true,
             messages: Some(messages),
@@ -101,12 +103,193 @@ impl HistoryReply {
 pub struct HistoryRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conversation: Option<String>,
+    /// A room's history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room: Option<String>,
+    /// The history of your direct conversation with this user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub with: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub before: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
+}
+
+/// A refusal, the acknowledgement of any request of the rooms protocol that was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refused {
+    pub ok: bool,
+    pub reason: RejectionReason,
+    pub message: String,
+}
+
+impl Refused {
+    pub fn new(reason: RejectionReason) -> Self {
+        Self {
+            ok: false,
+            reason,
+            message: reason.describe().to_owned(),
+        }
+    }
+}
+
+/// The acknowledgement of `send_message` and `private_message`, as the client reads it:
+/// stored (with its id) or refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendReceipt {
+    pub ok: bool,
+    /// `"delivered"` when stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// The guide's name for `id`.
+    #[serde(rename = "messageId", default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<u64>,
+    /// ISO-8601, when it was stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<RejectionReason>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+impl SendReceipt {
+    pub fn stored(id: u64, time: String, duplicate: bool) -> Self {
+        Self {
+            ok: true,
+            status: Some("delivered".to_owned()),
+            message_id: Some(id),
+            id: Some(id),
+            time: Some(time),
+            duplicate: Some(duplicate),
+            reason: None,
+            message: None,
+        }
+    }
+
+    pub fn refused(reason: RejectionReason) -> Self {
+        Self {
+            ok: false,
+            status: None,
+            message_id: None,
+            id: None,
+            time: None,
+            duplicate: None,
+            reason: Some(reason),
+            message: Some(reason.describe().to_owned()),
+        }
+    }
+}
+
+/// One room in the answer to `list_rooms`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomInfo {
+    pub room: String,
+    /// Members of the room.
+    pub members: u64,
+    /// Members online or away.
+    pub online: u64,
+    /// Whether you are a member.
+    pub member: bool,
+    /// Your unread messages (0 when not a member).
+    pub unread: u64,
+    #[serde(rename = "lastId")]
+    pub last_id: u64,
+}
+
+/// The acknowledgement of `list_rooms`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomList {
+    pub ok: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rooms: Option<Vec<RoomInfo>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<RejectionReason>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// One of your rooms in the answer to `my_conversations`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomSummary {
+    pub room: String,
+    pub unread: u64,
+    #[serde(rename = "lastId")]
+    pub last_id: u64,
+    #[serde(rename = "readUpTo")]
+    pub read_up_to: u64,
+}
+
+/// One of your direct conversations in the answer to `my_conversations`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DmSummary {
+    /// The other party's name.
+    pub with: String,
+    /// The other party's user id.
+    #[serde(rename = "userId")]
+    pub user_id: u64,
+    pub status: super::PresenceStatus,
+    pub unread: u64,
+    #[serde(rename = "lastId")]
+    pub last_id: u64,
+    #[serde(rename = "readUpTo")]
+    pub read_up_to: u64,
+    /// How far the other party has read.
+    #[serde(rename = "theirReadUpTo")]
+    pub their_read_up_to: u64,
+}
+
+/// The acknowledgement of `my_conversations`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conversations {
+    pub ok: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rooms: Option<Vec<RoomSummary>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dms: Option<Vec<DmSummary>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<RejectionReason>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// The acknowledgement of `join_room`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinReply {
+    pub ok: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(rename = "userId", default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<u64>,
+    /// Newly a member.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub joined: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<RejectionReason>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// The acknowledgement of `mark_read`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadReply {
+    pub ok: bool,
+    #[serde(rename = "readUpTo", default, skip_serializing_if = "Option::is_none")]
+    pub read_up_to: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unread: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<RejectionReason>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 #[cfg(test)]

@@ -2,6 +2,10 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::rooms::{
+    DirectMessage, ErrorEvent, MemberEvent, MessagesRead, Presence, ReadMarker, RoomJoined,
+    RoomMessage, RoomRef, UserTyping,
+};
 use super::server;
 
 /// A stored chat message, as broadcast by the server and returned by `history`.
@@ -34,6 +38,16 @@ pub enum RejectionReason {
     BadRequest,
     UnknownConversation,
     UnknownEvent,
+    InvalidName,
+    NameTaken,
+    NameMismatch,
+    BadRoomName,
+    NotMember,
+    CannotLeave,
+    UnknownUser,
+    SelfMessage,
+    NotAllowed,
+    RateLimited,
 }
 
 impl RejectionReason {
@@ -53,6 +67,16 @@ impl RejectionReason {
             Self::BadRequest => "The request is malformed.",
             Self::UnknownConversation => "There is no such conversation.",
             Self::UnknownEvent => "There is no such event.",
+            Self::InvalidName => "A name has 3 to 10 characters, without control characters.",
+            Self::NameTaken => "Someone online has this name.",
+            Self::NameMismatch => "This connection is logged in under another name.",
+            Self::BadRoomName => "A room name has 1 to 30 characters from a-z, 0-9, '-' and '_'.",
+            Self::NotMember => "Join the room first.",
+            Self::CannotLeave => "Nobody can leave general.",
+            Self::UnknownUser => "There is nobody of that name.",
+            Self::SelfMessage => "A direct message goes to someone else.",
+            Self::NotAllowed => "This conversation is not yours to read.",
+            Self::RateLimited => "Too many requests at once; wait for the answers.",
         }
     }
 }
@@ -130,9 +154,25 @@ pub enum ServerEvent {
     UserStoppedTyping(String),
     RequestRejected(Rejection),
     SessionEnded(SessionEnd),
+    // The rooms protocol.
+    RoomJoined(RoomJoined),
+    MemberJoined(MemberEvent),
+    MemberLeft(MemberEvent),
+    /// The names of the room's members who are in it, and the room.
+    RoomUsers(Vec<String>, RoomRef),
+    ReceiveMessage(RoomMessage),
+    PrivateMessage(DirectMessage),
+    /// `user_typing` (the lobby's `userTyping` is [`ServerEvent::UserTyping`]).
+    TypingIn(UserTyping),
+    ReadMarker(ReadMarker),
+    MessagesRead(MessagesRead),
+    PresenceUpdate(Vec<Presence>),
+    PresenceChanged(Presence),
+    Error(ErrorEvent),
 }
 
-/// The single argument of a server event, borrowed for serialization.
+/// The argument(s) of a server event, borrowed for serialization: one value, or a tuple
+/// (serialized as an array) for the events that have several arguments.
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
 pub enum Payload<'a> {
@@ -142,6 +182,18 @@ pub enum Payload<'a> {
     Chat(&'a ChatMessage),
     Rejection(&'a Rejection),
     SessionEnd(&'a SessionEnd),
+    RoomJoined(&'a RoomJoined),
+    Member(&'a MemberEvent),
+    /// Two arguments.
+    RoomUsers(&'a [String], &'a RoomRef),
+    RoomMessage(&'a RoomMessage),
+    DirectMessage(&'a DirectMessage),
+    Typing(&'a UserTyping),
+    ReadMarker(&'a ReadMarker),
+    MessagesRead(&'a MessagesRead),
+    Presences(&'a [Presence]),
+    Presence(&'a Presence),
+    Error(&'a ErrorEvent),
 }
 
 /// A server event that could not be understood.
@@ -177,6 +229,18 @@ impl ServerEvent {
             Self::UserStoppedTyping(_) => server::USER_STOPPED_TYPING,
             Self::RequestRejected(_) => server::REQUEST_REJECTED,
             Self::SessionEnded(_) => server::SESSION_ENDED,
+            Self::RoomJoined(_) => server::ROOM_JOINED,
+            Self::MemberJoined(_) => server::USER_JOINED_ROOM,
+            Self::MemberLeft(_) => server::USER_LEFT_ROOM,
+            Self::RoomUsers(..) => server::ROOM_USERS,
+            Self::ReceiveMessage(_) => server::RECEIVE_MESSAGE,
+            Self::PrivateMessage(_) => server::PRIVATE_MESSAGE,
+            Self::TypingIn(_) => server::USER_TYPING_IN,
+            Self::ReadMarker(_) => server::READ_MARKER,
+            Self::MessagesRead(_) => server::MESSAGES_READ,
+            Self::PresenceUpdate(_) => server::PRESENCE_UPDATE,
+            Self::PresenceChanged(_) => server::PRESENCE_CHANGED,
+            Self::Error(_) => server::ERROR,
         }
     }
 
@@ -194,6 +258,17 @@ impl ServerEvent {
             Self::Chat(message) => Payload::Chat(message),
             Self::RequestRejected(rejection) => Payload::Rejection(rejection),
             Self::SessionEnded(end) => Payload::SessionEnd(end),
+            Self::RoomJoined(joined) => Payload::RoomJoined(joined),
+            Self::MemberJoined(change) | Self::MemberLeft(change) => Payload::Member(change),
+            Self::RoomUsers(names, room) => Payload::RoomUsers(names, room),
+            Self::ReceiveMessage(message) => Payload::RoomMessage(message),
+            Self::PrivateMessage(message) => Payload::DirectMessage(message),
+            Self::TypingIn(typing) => Payload::Typing(typing),
+            Self::ReadMarker(marker) => Payload::ReadMarker(marker),
+            Self::MessagesRead(read) => Payload::MessagesRead(read),
+            Self::PresenceUpdate(list) => Payload::Presences(list),
+            Self::PresenceChanged(presence) => Payload::Presence(presence),
+            Self::Error(error) => Payload::Error(error),
         }
     }
 
@@ -221,6 +296,21 @@ impl ServerEvent {
             server::USER_STOPPED_TYPING => Self::UserStoppedTyping(payload.typed().map_err(bad)?),
             server::REQUEST_REJECTED => Self::RequestRejected(payload.typed().map_err(bad)?),
             server::SESSION_ENDED => Self::SessionEnded(payload.typed().map_err(bad)?),
+            server::ROOM_JOINED => Self::RoomJoined(payload.typed().map_err(bad)?),
+            server::USER_JOINED_ROOM => Self::MemberJoined(payload.typed().map_err(bad)?),
+            server::USER_LEFT_ROOM => Self::MemberLeft(payload.typed().map_err(bad)?),
+            server::ROOM_USERS => {
+                let (names, room) = payload.typed_pair().map_err(bad)?;
+                Self::RoomUsers(names, room)
+            }
+            server::RECEIVE_MESSAGE => Self::ReceiveMessage(payload.typed().map_err(bad)?),
+            server::PRIVATE_MESSAGE => Self::PrivateMessage(payload.typed().map_err(bad)?),
+            server::USER_TYPING_IN => Self::TypingIn(payload.typed().map_err(bad)?),
+            server::READ_MARKER => Self::ReadMarker(payload.typed().map_err(bad)?),
+            server::MESSAGES_READ => Self::MessagesRead(payload.typed().map_err(bad)?),
+            server::PRESENCE_UPDATE => Self::PresenceUpdate(payload.typed().map_err(bad)?),
+            server::PRESENCE_CHANGED => Self::PresenceChanged(payload.typed().map_err(bad)?),
+            server::ERROR => Self::Error(payload.typed().map_err(bad)?),
             other => return Err(DecodeError::UnknownEvent(other.to_owned())),
         })
     }
@@ -231,14 +321,23 @@ impl ServerEvent {
 pub trait PayloadSource {
     fn typed<T: DeserializeOwned>(self) -> Result<T, &'static str>;
 
+    /// The first two arguments (`room_users`).
+    fn typed_pair<T: DeserializeOwned, U: DeserializeOwned>(self) -> Result<(T, U), &'static str>;
+
     /// The payload of `loginNameBad`, which echoes any JSON value. A source may return
     /// `null` instead when it has no use for the value (the browser does not show it).
     fn echoed(self) -> Result<Value, &'static str>;
 }
 
+/// A JSON value as the source of an event's arguments: the first one, or an array of the
+/// arguments for events that have several ([`PayloadSource::typed_pair`]).
 impl PayloadSource for Value {
     fn typed<T: DeserializeOwned>(self) -> Result<T, &'static str> {
         serde_json::from_value(self).map_err(|_| "the payload does not fit the event")
+    }
+
+    fn typed_pair<T: DeserializeOwned, U: DeserializeOwned>(self) -> Result<(T, U), &'static str> {
+        serde_json::from_value(self).map_err(|_| "the arguments do not fit the event")
     }
 
     fn echoed(self) -> Result<Value, &'static str> {

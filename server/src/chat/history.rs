@@ -1,12 +1,27 @@
 use app::protocol::limits::{HISTORY_PAGE, HISTORY_PAGE_MAX};
-use app::protocol::{RejectionReason, LOBBY};
+use app::protocol::{RejectionReason, GENERAL, LOBBY};
 use serde_json::Value;
+
+use super::RoomName;
 
 /// A valid `history` request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HistoryQuery {
-    pub conversation: String,
+    pub target: HistoryTarget,
     pub range: HistoryRange,
+}
+
+/// Whose history, and so the shape of its messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HistoryTarget {
+    /// The lobby (`general`) in the lobby protocol's shape (`chat` payloads).
+    Lobby,
+    /// A room, in `receive_message` payloads.
+    Room(RoomName),
+    /// Your direct conversation with this user, in `private_message` payloads.
+    With(String),
+    /// A conversation by its stored name (`conversation`), other than the lobby.
+    Named(String),
 }
 
 /// Which messages a `history` request wants.
@@ -27,16 +42,28 @@ pub fn validate_history(raw: &Value) -> Result<HistoryQuery, RejectionReason> {
         Value::Object(fields) => fields,
         _ => return Err(RejectionReason::BadRequest),
     };
-    if fields
-        .keys()
-        .any(|k| !matches!(k.as_str(), "conversation" | "before" | "after" | "limit"))
-    {
+    if fields.keys().any(|k| {
+        !matches!(
+            k.as_str(),
+            "conversation" | "room" | "with" | "before" | "after" | "limit"
+        )
+    }) {
         return Err(RejectionReason::BadRequest);
     }
-    let conversation = match fields.get("conversation") {
-        None | Some(Value::Null) => LOBBY.to_owned(),
-        Some(Value::String(name)) => name.clone(),
-        Some(_) => return Err(RejectionReason::BadRequest),
+    let text = |key: &str| match fields.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text.as_str())),
+        Some(_) => Err(RejectionReason::BadRequest),
+    };
+    let target = match (text("conversation")?, text("room")?, text("with")?) {
+        (None, None, None) => HistoryTarget::Lobby,
+        (Some(LOBBY | GENERAL), None, None) => HistoryTarget::Lobby,
+        (Some(name), None, None) => HistoryTarget::Named(name.to_owned()),
+        (None, Some(room), None) => {
+            HistoryTarget::Room(RoomName::parse(room).ok_or(RejectionReason::BadRoomName)?)
+        }
+        (None, None, Some(with)) => HistoryTarget::With(with.trim().to_owned()),
+        _ => return Err(RejectionReason::BadRequest),
     };
     let id = |key: &str| match fields.get(key) {
         None | Some(Value::Null) => Ok(None),
@@ -56,10 +83,7 @@ pub fn validate_history(raw: &Value) -> Result<HistoryQuery, RejectionReason> {
         (_, Some(after)) => HistoryRange::After(after),
         (before, None) => HistoryRange::Before { before, limit },
     };
-    Ok(HistoryQuery {
-        conversation,
-        range,
-    })
+    Ok(HistoryQuery { target, range })
 }
 
 #[cfg(test)]
@@ -74,7 +98,11 @@ mod tests {
     #[test]
     fn defaults_to_the_newest_page_of_the_lobby() {
         let query = validate_history(&Value::Null).expect("valid");
-        assert_eq!(query.conversation, "lobby");
+        assert_eq!(query.target, HistoryTarget::Lobby);
+        assert_eq!(
+            validate_history(&json!({"conversation": "general"})).map(|q| q.target),
+            Ok(HistoryTarget::Lobby)
+        );
         assert_eq!(
             query.range,
             HistoryRange::Before {
@@ -97,6 +125,22 @@ mod tests {
     }
 
     #[test]
+    fn rooms_and_direct_conversations() {
+        assert_eq!(
+            validate_history(&json!({"room": " Rust ", "before": 9})).map(|q| q.target),
+            Ok(HistoryTarget::Room(RoomName::parse("rust").expect("valid")))
+        );
+        assert_eq!(
+            validate_history(&json!({"with": "Bob", "after": 0})).map(|q| q.target),
+            Ok(HistoryTarget::With("Bob".into()))
+        );
+        assert_eq!(
+            validate_history(&json!({"room": "no such"})).map(|q| q.target),
+            Err(RejectionReason::BadRoomName)
+        );
+    }
+
+    #[test]
     fn malformed_requests_are_refused() {
         for bad in [
             json!("x"),
@@ -109,6 +153,9 @@ mod tests {
             json!({"before": 3, "after": 1}),
             json!({"conversation": 1}),
             json!({"befor": 3}),
+            json!({"room": "rust", "with": "Bob"}),
+            json!({"conversation": "lobby", "room": "rust"}),
+            json!({"with": 3}),
         ] {
             assert_eq!(
                 range(bad.clone()),

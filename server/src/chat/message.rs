@@ -1,14 +1,71 @@
 use app::protocol::limits::{CLIENT_ID_MAX_CHARS, MESSAGE_MAX_CHARS};
-use app::protocol::RejectionReason;
+use app::protocol::time::iso_from_ms;
+use app::protocol::{ChatMessage, DirectMessage, RejectionReason, RoomMessage};
 use serde_json::Value;
+
+use super::UserId;
 
 /// A message to store, validated, with its sender.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewMessage {
-    pub sender: String,
+    pub sender: UserId,
+    /// The sender's name when sending (kept with the message).
+    pub sender_name: String,
     pub text: String,
     /// The sending client's id for the message, if it gave one.
     pub client_id: Option<String>,
+}
+
+/// A stored message, in any conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMessage {
+    pub id: u64,
+    pub sender: UserId,
+    pub sender_name: String,
+    pub text: String,
+    /// Milliseconds since the Unix epoch, server clock.
+    pub sent_at: i64,
+    pub client_id: Option<String>,
+}
+
+impl StoredMessage {
+    /// The lobby protocol's `chat` payload.
+    pub fn to_chat(&self) -> ChatMessage {
+        ChatMessage {
+            sender: self.sender_name.clone(),
+            message: self.text.clone(),
+            id: self.id,
+            sent_at: self.sent_at,
+            client_id: self.client_id.clone(),
+        }
+    }
+
+    /// The rooms protocol's `receive_message` payload.
+    pub fn to_room_message(&self, room: &str) -> RoomMessage {
+        RoomMessage {
+            id: self.id,
+            username: self.sender_name.clone(),
+            message: self.text.clone(),
+            time: iso_from_ms(self.sent_at),
+            room: room.to_owned(),
+            user_id: self.sender.wire(),
+            client_id: self.client_id.clone(),
+        }
+    }
+
+    /// The rooms protocol's `private_message` payload, `to` being the recipient's name.
+    pub fn to_direct_message(&self, to: &str, is_self: bool) -> DirectMessage {
+        DirectMessage {
+            id: self.id,
+            from: self.sender_name.clone(),
+            to: to.to_owned(),
+            message: self.text.clone(),
+            time: iso_from_ms(self.sent_at),
+            user_id: self.sender.wire(),
+            client_id: self.client_id.clone(),
+            is_self,
+        }
+    }
 }
 
 /// A valid `chat` payload.
@@ -64,7 +121,8 @@ pub fn validate_chat(raw: &Value) -> Result<ChatInput<'_>, MessageError> {
     }
 }
 
-fn is_client_id(id: &str) -> bool {
+/// Whether `id` is a valid `clientId`: 1 to 64 characters from `A-Z a-z 0-9 - _`.
+pub fn is_client_id(id: &str) -> bool {
     (1..=CLIENT_ID_MAX_CHARS).contains(&id.len())
         && id
             .bytes()

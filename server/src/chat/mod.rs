@@ -1,17 +1,36 @@
-//! The chat itself, free of sockets, HTTP and storage: who is online (with or without a
-//! session), what a valid name, message or history request is, who is typing, and which
-//! events go to whom. The socket layer feeds it
-//! [`ClientEvent`](app::protocol::ClientEvent)s and delivers the [`Outgoing`] events it
-//! returns, so every rule here is unit-tested without a network or a database.
+//! The chat itself, free of sockets, HTTP and storage: what a valid name, room, message or
+//! request is, who is online where (with or without a session), who is typing, and which
+//! events go to whom. The hub feeds the [`Chat`] rules what happened (and what storage
+//! answered) and delivers the [`Outgoing`] events they return, so every rule here is
+//! unit-tested without a network or a database.
+//!
+//! - [`ids`]: users, sessions, conversations;
+//! - validation: [`name`], [`room_name`], [`message`], [`history`], [`requests`];
+//! - state: [`presence`] (users, sockets, names, grace periods, away) and
+//!   [`conversations`] (who is in which room, typing leases, `room_users` due);
+//! - [`rules`]: [`Chat`], which changes that state and says who is told what.
 
+mod conversations;
 mod history;
-mod lobby;
+mod ids;
 mod message;
 mod name;
 mod outgoing;
+mod presence;
+pub mod requests;
+mod room_name;
+mod rules;
 
-pub use history::{validate_history, HistoryQuery, HistoryRange};
-pub use lobby::{ClaimError, Lobby, Reaction, SessionId, SESSION_GRACE, TYPING_LEASE};
-pub use message::{validate_chat, validate_message, ChatInput, MessageError, NewMessage};
+pub use history::{validate_history, HistoryQuery, HistoryRange, HistoryTarget};
+pub use ids::{ConversationId, DirectPair, SessionId, UserId};
+pub use message::{
+    validate_chat, validate_message, ChatInput, MessageError, NewMessage, StoredMessage,
+};
 pub use name::{validate_name, NameError};
 pub use outgoing::{Audience, Outgoing};
+pub use presence::{name_key, ClaimError, Family};
+pub use room_name::RoomName;
+pub use rules::{
+    Chat, DirectPost, Events, JoinPlan, JoinRefusal, LoginRefusal, Now, ReadTarget, RoomPost,
+    TypingWhere, SESSION_GRACE, TYPING_LEASE,
+};

@@ -16,7 +16,7 @@ use socketioxide::layer::SocketIoLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::socket::ChatHub;
+use crate::hub::ChatHub;
 use crate::storage::Store;
 
 /// What the HTTP handlers share.

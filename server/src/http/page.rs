@@ -11,6 +11,7 @@ use axum::response::Response;
 use leptos::prelude::provide_context;
 
 use super::{session_token, AppState};
+use crate::hub::PageRequest;
 
 pub async fn render(State(state): State<AppState>, request: Request<Body>) -> Response {
     let initial = initial_state(&state, request.headers().clone(), request.uri().query()).await;
@@ -31,7 +32,7 @@ async fn initial_state(state: &AppState, headers: HeaderMap, query: Option<&str>
             .map(|(_, reason)| reason.to_owned())
     });
     let me = match session_token(&headers) {
-        Some(token) => match state.store.find_session(&token).await {
+        Some(token) => match state.store.live_session(&token).await {
             Ok(session) => session.map(|s| s.name),
             Err(error) => {
                 tracing::error!(%error, "cannot look up the reader's session");
@@ -42,10 +43,13 @@ async fn initial_state(state: &AppState, headers: HeaderMap, query: Option<&str>
     };
     let (history, has_more) = match state
         .store
-        .page_before(state.store.lobby(), None, HISTORY_PAGE)
+        .page_before(state.store.general(), None, HISTORY_PAGE)
         .await
     {
-        Ok(page) => (page.messages, page.has_more),
+        Ok(page) => (
+            page.messages.iter().map(|m| m.to_chat()).collect(),
+            page.has_more,
+        ),
         Err(error) => {
             tracing::error!(%error, "cannot read the history for the page");
             (Vec::new(), false)
@@ -53,7 +57,7 @@ async fn initial_state(state: &AppState, headers: HeaderMap, query: Option<&str>
     };
     InitialState {
         me,
-        users: state.hub.online_users().await,
+        users: state.hub.page(PageRequest::default()).await.online,
         history,
         has_more,
         login_error,

@@ -9,7 +9,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::AppState;
-use crate::socket::CreateSessionError;
+use crate::hub::CreateSessionError;
 use crate::storage::{SessionToken, SESSION_LIFETIME};
 
 /// The cookie holding the session token.
@@ -119,7 +119,7 @@ pub async fn create(State(state): State<AppState>, headers: HeaderMap, body: Byt
         );
     };
     match state.hub.create_session(name).await {
-        Ok((name, token)) => {
+        Ok((name, _, token)) => {
             let cookie = [(header::SET_COOKIE, set_cookie(&token, &headers))];
             match caller {
                 Caller::Script => (cookie, Json(json!({ "name": name }))).into_response(),

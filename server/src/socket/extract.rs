@@ -1,66 +1,83 @@
 use std::convert::Infallible;
+use std::marker::PhantomData;
 use std::sync::Arc;
 
-use app::protocol::{client, ClientEvent, HistoryReply, Rejection, RejectionReason, ServerEvent};
+use app::protocol::{ClientEvent, ROOMS_PROTOCOL};
 use serde_json::Value;
-use socketioxide::adapter::{Adapter, LocalAdapter};
+use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, Event, State, TryData};
 use socketioxide::handler::{FromConnectParts, FromDisconnectParts, FromMessageParts};
 use socketioxide::socket::{DisconnectReason, Socket};
 use socketioxide_core::Value as SocketValue;
 
-use super::history::{self, HistoryReader};
-use super::hub::{Ack, ChatHub, HubCommand};
+use crate::chat::Family;
 use crate::http::session_token;
+use crate::hub::{Ack, ChatHub, HubCommand};
 
 /// Connect extractor: registers the socket's handlers synchronously, before any of its
-/// events can be dispatched.
-pub struct Listening;
+/// events can be dispatched, and queues its connect.
+pub struct Listening<A>(PhantomData<A>);
 
-impl FromConnectParts<LocalAdapter> for Listening {
+impl<A: Adapter> FromConnectParts<A> for Listening<A> {
     type Error = Infallible;
 
     fn from_connect_parts(
-        s: &Arc<Socket<LocalAdapter>>,
-        _auth: &Option<SocketValue>,
+        s: &Arc<Socket<A>>,
+        auth: &Option<SocketValue>,
     ) -> Result<Self, Infallible> {
-        s.on_fallback(on_event);
-        s.on_disconnect(on_disconnect);
+        s.on_fallback(on_event::<A>);
+        s.on_disconnect(on_disconnect::<A>);
         tracing::debug!(sid = %s.id, "socket connected");
         // Before any event of this socket: a session cookie logs it in first.
         if let Some(hub) = state::<ChatHub, _>(s) {
             hub.send(HubCommand::Connect {
                 conn: s.id,
+                family: family(auth),
                 token: session_token(&s.req_parts().headers),
             });
         }
-        Ok(Listening)
+        Ok(Listening(PhantomData))
     }
 }
 
-async fn on_event(_: Enqueued) {}
+/// `{"protocol": "rooms"}` in the connect payload: the rooms protocol from the start.
+fn family(auth: &Option<SocketValue>) -> Family {
+    let rooms = auth
+        .as_ref()
+        .and_then(|auth| auth.as_str())
+        .and_then(|json| serde_json::from_str::<Value>(json).ok())
+        .is_some_and(|auth| auth.get("protocol").and_then(Value::as_str) == Some(ROOMS_PROTOCOL));
+    if rooms {
+        Family::Rooms
+    } else {
+        Family::Lobby
+    }
+}
 
-async fn on_disconnect(_: Departed) {}
+async fn on_event<A: Adapter>(_: Enqueued<A>) {}
+
+async fn on_disconnect<A: Adapter>(_: Departed<A>) {}
 
 /// Message extractor: queues the event for the hub, in arrival order.
-pub struct Enqueued;
+pub struct Enqueued<A>(PhantomData<A>);
 
-impl FromMessageParts<LocalAdapter> for Enqueued {
+impl<A: Adapter> FromMessageParts<A> for Enqueued<A> {
     type Error = Infallible;
 
     fn from_message_parts(
-        s: &Arc<Socket<LocalAdapter>>,
+        s: &Arc<Socket<A>>,
         v: &mut SocketValue,
         ack_id: &Option<i64>,
     ) -> Result<Self, Infallible> {
+        let done = Enqueued(PhantomData);
         let Some(hub) = state::<ChatHub, _>(s) else {
-            return Ok(Enqueued);
+            return Ok(done);
         };
         let name = match Event::from_message_parts(s, v, ack_id) {
             Ok(Event(name)) => name,
             Err(error) => {
                 tracing::warn!(sid = %s.id, %error, "dropping an event without a readable name");
-                return Ok(Enqueued);
+                return Ok(done);
             }
         };
         // A missing or undecodable first argument becomes `None`: the rules answer it.
@@ -69,29 +86,22 @@ impl FromMessageParts<LocalAdapter> for Enqueued {
             Err(never) => match never {},
         };
         let ack = ack_id.map(|_| match AckSender::from_message_parts(s, v, ack_id) {
-            Ok(ack) => Ack(ack),
+            Ok(ack) => Ack::new(ack),
             Err(never) => match never {},
         });
-        if name == client::HISTORY {
-            // A read: answered from storage beside the hub, which keeps storing and
-            // broadcasting meanwhile. Every message stored before this request is in the
-            // answer, every later one reaches this socket live.
-            answer_history(s, payload, ack);
-            return Ok(Enqueued);
-        }
         hub.send(HubCommand::Event {
             conn: s.id,
             event: ClientEvent::from_wire(&name, payload),
             ack,
         });
-        Ok(Enqueued)
+        Ok(done)
     }
 }
 
 /// Disconnect extractor: queues the departure behind everything the socket sent.
-pub struct Departed;
+pub struct Departed<A>(PhantomData<A>);
 
-impl<A: Adapter> FromDisconnectParts<A> for Departed {
+impl<A: Adapter> FromDisconnectParts<A> for Departed<A> {
     type Error = Infallible;
 
     fn from_disconnect_parts(
@@ -102,27 +112,8 @@ impl<A: Adapter> FromDisconnectParts<A> for Departed {
         if let Some(hub) = state::<ChatHub, _>(s) {
             hub.send(HubCommand::Disconnect { conn: s.id });
         }
-        Ok(Departed)
+        Ok(Departed(PhantomData))
     }
-}
-
-fn answer_history(s: &Arc<Socket<LocalAdapter>>, payload: Option<Value>, ack: Option<Ack>) {
-    let Some(ack) = ack else {
-        let rejection = Rejection::new(client::HISTORY, RejectionReason::AckRequired);
-        let event = ServerEvent::RequestRejected(rejection);
-        if let Err(error) = s.emit(event.name(), &event.payload()) {
-            tracing::warn!(sid = %s.id, %error, "could not refuse a history request");
-        }
-        return;
-    };
-    let Some(reader) = state::<HistoryReader, _>(s) else {
-        ack.send(&HistoryReply::refused(RejectionReason::StorageFailed));
-        return;
-    };
-    tokio::spawn(async move {
-        let reply = history::answer(&reader, &payload.unwrap_or(Value::Null)).await;
-        ack.send(&reply);
-    });
 }
 
 /// A value given to `SocketIo::builder().with_state`.

@@ -1,43 +1,43 @@
-//! Messages: append (idempotent per client id) and keyset-paginated reads.
+//! Messages: append (idempotent per sender and client id) and keyset-paginated reads, in
+//! any conversation.
 
-use app::protocol::ChatMessage;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
-use super::{now_ms, ConversationId, StorageError, Store};
-use crate::chat::NewMessage;
+use super::{now_ms, StorageError, Store};
+use crate::chat::{ConversationId, NewMessage, StoredMessage, UserId};
 
 /// What appending did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Appended {
     /// Stored now, under a new id.
-    Stored(ChatMessage),
-    /// The same sender had already stored a message with this client id: that one.
-    Duplicate(ChatMessage),
+    Stored(StoredMessage),
+    /// The same sender had already stored a message with this client id there: that one.
+    Duplicate(StoredMessage),
 }
 
 /// A slice of a conversation, oldest first.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct HistoryPage {
-    pub messages: Vec<ChatMessage>,
+    pub messages: Vec<StoredMessage>,
     /// Older messages exist before the first one (pages going back).
     pub has_more: bool,
     /// Catch-up only: too many newer messages; the client should reload the newest page.
     pub resync: bool,
 }
 
-const COLUMNS: &str = "id, sender, body, client_id, sent_at";
+const COLUMNS: &str = "id, sender, sender_id, body, client_id, sent_at";
 
 impl Store {
     /// Stores `message` in `conversation` under the next id, unless its sender already
-    /// stored one with the same client id. One transaction: the id counter and the row
-    /// move together.
+    /// stored one there with the same client id. One transaction: the id counter and the
+    /// row move together.
     pub async fn append(
         &self,
         conversation: ConversationId,
         message: NewMessage,
     ) -> Result<Appended, StorageError> {
-        let mut appended = self.append_all(conversation, vec![message]).await?;
+        let mut appended = self.append_all(vec![(conversation, message)]).await?;
         appended
             .pop()
             .ok_or(StorageError::Database(sqlx::Error::RowNotFound))
@@ -47,12 +47,11 @@ impl Store {
     /// [`Store::append`] would.
     pub async fn append_all(
         &self,
-        conversation: ConversationId,
-        messages: Vec<NewMessage>,
+        messages: Vec<(ConversationId, NewMessage)>,
     ) -> Result<Vec<Appended>, StorageError> {
         let mut tx = self.pool.begin().await?;
         let mut appended = Vec::with_capacity(messages.len());
-        for message in messages {
+        for (conversation, message) in messages {
             appended.push(append_in(&mut tx, conversation, message).await?);
         }
         tx.commit().await?;
@@ -145,7 +144,7 @@ impl Store {
                 .bind(conversation.0)
                 .fetch_one(&self.pool)
                 .await?;
-        Ok(u64::try_from(last).unwrap_or(0))
+        Ok(to_wire_id(last))
     }
 }
 
@@ -154,14 +153,13 @@ async fn append_in(
     conversation: ConversationId,
     message: NewMessage,
 ) -> Result<Appended, StorageError> {
-    let sender_key = message.sender.to_lowercase();
     if let Some(client_id) = &message.client_id {
         let existing = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM messages \
-             WHERE conversation_id = $1 AND sender_key = $2 AND client_id = $3"
+             WHERE conversation_id = $1 AND sender_id = $2 AND client_id = $3"
         ))
         .bind(conversation.0)
-        .bind(&sender_key)
+        .bind(message.sender.0)
         .bind(client_id)
         .fetch_optional(&mut **tx)
         .await?;
@@ -178,43 +176,48 @@ async fn append_in(
     .await?;
     let sent_at = now_ms();
     sqlx::query(
-        "INSERT INTO messages (conversation_id, id, sender, sender_key, body, client_id, sent_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO messages \
+         (conversation_id, id, sender, sender_key, sender_id, body, client_id, sent_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(conversation.0)
     .bind(id)
-    .bind(&message.sender)
-    .bind(&sender_key)
+    .bind(&message.sender_name)
+    .bind(message.sender_name.to_lowercase())
+    .bind(message.sender.0)
     .bind(&message.text)
     .bind(&message.client_id)
     .bind(sent_at)
     .execute(&mut **tx)
     .await?;
-    Ok(Appended::Stored(ChatMessage {
-        sender: message.sender,
-        message: message.text,
+    Ok(Appended::Stored(StoredMessage {
         id: to_wire_id(id),
+        sender: message.sender,
+        sender_name: message.sender_name,
+        text: message.text,
         sent_at,
         client_id: message.client_id,
     }))
 }
 
-fn decode(row: &SqliteRow) -> Result<ChatMessage, StorageError> {
-    Ok(ChatMessage {
+fn decode(row: &SqliteRow) -> Result<StoredMessage, StorageError> {
+    Ok(StoredMessage {
         id: to_wire_id(row.try_get("id")?),
-        sender: row.try_get("sender")?,
-        message: row.try_get("body")?,
+        // Messages from before users had ids belong to nobody.
+        sender: UserId(row.try_get::<Option<i64>, _>("sender_id")?.unwrap_or(0)),
+        sender_name: row.try_get("sender")?,
+        text: row.try_get("body")?,
         client_id: row.try_get("client_id")?,
         sent_at: row.try_get("sent_at")?,
     })
 }
 
 /// Ids are positive in the database; the wire uses unsigned numbers.
-fn to_wire_id(id: i64) -> u64 {
+pub(super) fn to_wire_id(id: i64) -> u64 {
     u64::try_from(id).unwrap_or(0)
 }
 
-fn from_wire_id(id: u64) -> i64 {
+pub(super) fn from_wire_id(id: u64) -> i64 {
     i64::try_from(id).unwrap_or(i64::MAX)
 }
 
@@ -222,9 +225,13 @@ fn from_wire_id(id: u64) -> i64 {
 mod tests {
     use super::*;
 
-    fn new(sender: &str, text: &str, client_id: Option<&str>) -> NewMessage {
+    const ANN: UserId = UserId(1);
+    const BOB: UserId = UserId(2);
+
+    fn new(sender: UserId, text: &str, client_id: Option<&str>) -> NewMessage {
         NewMessage {
-            sender: sender.into(),
+            sender,
+            sender_name: if sender == ANN { "Ann" } else { "Bob" }.into(),
             text: text.into(),
             client_id: client_id.map(Into::into),
         }
@@ -232,9 +239,11 @@ mod tests {
 
     async fn store_with(count: usize) -> Store {
         let store = Store::in_memory().await.expect("database");
+        assert_eq!(store.create_user("Ann").await.expect("user"), ANN);
+        assert_eq!(store.create_user("Bob").await.expect("user"), BOB);
         for i in 1..=count {
             store
-                .append(store.lobby(), new("Ann", &format!("m{i}"), None))
+                .append(store.general(), new(ANN, &format!("m{i}"), None))
                 .await
                 .expect("append");
         }
@@ -249,24 +258,24 @@ mod tests {
     async fn ids_increase_from_one() {
         let store = store_with(3).await;
         let page = store
-            .page_before(store.lobby(), None, 50)
+            .page_before(store.general(), None, 50)
             .await
             .expect("page");
         assert_eq!(ids(&page), vec![1, 2, 3]);
-        assert_eq!(page.messages[2].message, "m3");
+        assert_eq!(page.messages[2].text, "m3");
         assert!(!page.has_more);
     }
 
     #[tokio::test]
     async fn a_client_id_is_stored_once_per_sender() {
         let store = store_with(0).await;
-        let lobby = store.lobby();
+        let lobby = store.general();
         let first = store
-            .append(lobby, new("Ann", "hi", Some("c1")))
+            .append(lobby, new(ANN, "hi", Some("c1")))
             .await
             .expect("append");
         let again = store
-            .append(lobby, new("ann", "hi again", Some("c1")))
+            .append(lobby, new(ANN, "hi again", Some("c1")))
             .await
             .expect("append");
         let Appended::Stored(stored) = first else {
@@ -275,7 +284,7 @@ mod tests {
         assert_eq!(again, Appended::Duplicate(stored.clone()));
         // Another sender may use the same client id.
         let other = store
-            .append(lobby, new("Bob", "yo", Some("c1")))
+            .append(lobby, new(BOB, "yo", Some("c1")))
             .await
             .expect("append");
         assert!(
@@ -288,14 +297,11 @@ mod tests {
     async fn a_batch_is_stored_in_order_and_sees_its_own_client_ids() {
         let store = store_with(1).await;
         let appended = store
-            .append_all(
-                store.lobby(),
-                vec![
-                    new("Ann", "a", Some("x")),
-                    new("Bob", "b", None),
-                    new("Ann", "a again", Some("x")),
-                ],
-            )
+            .append_all(vec![
+                (store.general(), new(ANN, "a", Some("x"))),
+                (store.general(), new(BOB, "b", None)),
+                (store.general(), new(ANN, "a again", Some("x"))),
+            ])
             .await
             .expect("append");
         let ids: Vec<(u64, bool)> = appended
@@ -315,7 +321,7 @@ mod tests {
         let mut before = None;
         loop {
             let page = store
-                .page_before(store.lobby(), before, 10)
+                .page_before(store.general(), before, 10)
                 .await
                 .expect("page");
             seen.splice(0..0, ids(&page));
@@ -330,26 +336,32 @@ mod tests {
     #[tokio::test]
     async fn catch_up_or_resync() {
         let store = store_with(10).await;
-        let page = store.page_after(store.lobby(), 7, 5).await.expect("page");
+        let page = store.page_after(store.general(), 7, 5).await.expect("page");
         assert_eq!(ids(&page), vec![8, 9, 10]);
         assert!(!page.resync);
         assert!(page.has_more);
-        let too_far = store.page_after(store.lobby(), 2, 5).await.expect("page");
+        let too_far = store.page_after(store.general(), 2, 5).await.expect("page");
         assert!(too_far.resync);
         assert!(too_far.messages.is_empty());
-        let up_to_date = store.page_after(store.lobby(), 10, 5).await.expect("page");
+        let up_to_date = store
+            .page_after(store.general(), 10, 5)
+            .await
+            .expect("page");
         assert!(up_to_date.messages.is_empty() && !up_to_date.resync);
         assert!(up_to_date.has_more, "the ten messages are older");
-        let from_elsewhere = store.page_after(store.lobby(), 11, 5).await.expect("page");
+        let from_elsewhere = store
+            .page_after(store.general(), 11, 5)
+            .await
+            .expect("page");
         assert!(
             from_elsewhere.resync,
             "a cursor past the newest id starts over"
         );
 
-        let empty = Store::in_memory().await.expect("store");
-        let nothing = empty.page_after(empty.lobby(), 0, 5).await.expect("page");
+        let empty = store_with(0).await;
+        let nothing = empty.page_after(empty.general(), 0, 5).await.expect("page");
         assert_eq!(nothing, HistoryPage::default());
-        let stale = empty.page_after(empty.lobby(), 3, 5).await.expect("page");
+        let stale = empty.page_after(empty.general(), 3, 5).await.expect("page");
         assert!(stale.resync && !stale.has_more);
     }
 }

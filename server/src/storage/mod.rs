@@ -1,16 +1,25 @@
-//! Storage: messages and sessions in SQLite (sqlx), behind a small interface.
+//! Storage: users, sessions, conversations (rooms and direct ones), memberships with read
+//! markers, and messages, in SQLite (sqlx), behind a small interface.
 //!
-//! The chat rules never see SQL: the hub asks this module to append a message, read a page
-//! of history, create or find a session. Everything here speaks domain types
-//! ([`ChatMessage`](app::protocol::ChatMessage), [`SessionRecord`]); the queries are plain
-//! SQL that PostgreSQL also accepts (sqlx supports both), so a multi-server deployment can
-//! swap the pool without touching the rules.
+//! The chat rules never see SQL: the hub asks this module to create a user, join a room,
+//! append messages, read a page of history. Everything here speaks domain types
+//! ([`UserId`], [`ConversationId`], [`StoredMessage`](crate::chat::StoredMessage),
+//! [`SessionRecord`]); the queries are plain SQL that PostgreSQL also accepts.
+//!
+//! - [`users`]: users and their names (retired when they let go of them);
+//! - [`sessions`]: log-in sessions (hashed tokens);
+//! - [`conversations`]: rooms, direct conversations, memberships, read markers, listings;
+//! - [`messages`]: appends (idempotent per client id) and keyset pages.
 
+mod conversations;
 mod messages;
 mod sessions;
+mod users;
 
+pub use conversations::{DirectRow, ReadOutcome, RoomListRow, RoomRow};
 pub use messages::{Appended, HistoryPage};
-pub use sessions::{SessionRecord, SessionToken, SESSION_LIFETIME};
+pub use sessions::{SessionLookup, SessionRecord, SessionToken, SESSION_LIFETIME};
+pub use users::UserRecord;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -19,9 +28,7 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
-/// A conversation's row id (the lobby for now; rooms and direct messages later).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ConversationId(i64);
+use crate::chat::ConversationId;
 
 /// Why storage failed. Callers log it and answer `storageFailed`; nothing is half-done
 /// (every write is one transaction).
@@ -39,7 +46,7 @@ pub enum StorageError {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: SqlitePool,
-    lobby: ConversationId,
+    general: ConversationId,
 }
 
 impl Store {
@@ -84,22 +91,13 @@ impl Store {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        let lobby = conversation_named(&pool, "lobby").await?;
-        Ok(Self { pool, lobby })
+        let general = conversation_named(&pool, app::protocol::GENERAL).await?;
+        Ok(Self { pool, general })
     }
 
-    /// The lobby, where everyone online talks.
-    pub fn lobby(&self) -> ConversationId {
-        self.lobby
-    }
-
-    /// The conversation called `name`, if there is one.
-    pub async fn conversation(&self, name: &str) -> Result<Option<ConversationId>, StorageError> {
-        match conversation_named(&self.pool, name).await {
-            Ok(id) => Ok(Some(id)),
-            Err(StorageError::MissingConversation(_)) => Ok(None),
-            Err(error) => Err(error),
-        }
+    /// `general`, the lobby: every user is a member.
+    pub fn general(&self) -> ConversationId {
+        self.general
     }
 
     /// Closes every connection (after the last write).

@@ -6,10 +6,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
+use super::users::lifetime_ms;
 use super::{now_ms, StorageError, Store};
-use crate::chat::SessionId;
+use crate::chat::{SessionId, UserId};
 
-/// A session unused (not present in the lobby) for this long is gone.
+/// A session unused (not holding its name) for this long is gone.
 pub const SESSION_LIFETIME: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 
 /// The secret a client holds (in an `HttpOnly` cookie): 32 random bytes, base64url.
@@ -45,66 +46,95 @@ impl std::fmt::Debug for SessionToken {
     }
 }
 
-/// A stored session.
+/// What a token leads to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionLookup {
+    Live(SessionRecord),
+    /// No such session, or it expired.
+    Unknown,
+    /// Someone else took the session's name after it let go of it: the session is over.
+    Replaced,
+}
+
+/// A stored session: whose it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRecord {
     pub id: SessionId,
+    pub user: UserId,
     pub name: String,
 }
 
 impl Store {
-    /// Creates a session for `name`, holding its name (`present`).
+    /// Creates a session for `user`, holding their name (`present`).
     pub async fn create_session(
         &self,
-        name: &str,
+        user: UserId,
     ) -> Result<(SessionRecord, SessionToken), StorageError> {
         let token = SessionToken::generate()
             .map_err(|e| StorageError::Database(sqlx::Error::Protocol(e.to_string())))?;
         let now = now_ms();
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO sessions (token_hash, name, created_at, last_seen_at, present) \
-             VALUES ($1, $2, $3, $3, 1) RETURNING id",
+        let (id, name): (i64, String) = sqlx::query_as(
+            "INSERT INTO sessions (token_hash, name, created_at, last_seen_at, present, user_id) \
+             SELECT $1, name, $2, $2, TRUE, id FROM users WHERE id = $3 \
+             RETURNING id, name",
         )
         .bind(token.hash())
-        .bind(name)
         .bind(now)
+        .bind(user.0)
         .fetch_one(&self.pool)
         .await?;
         Ok((
             SessionRecord {
                 id: SessionId(id),
-                name: name.to_owned(),
+                user,
+                name,
             },
             token,
         ))
     }
 
-    /// The live session `token` belongs to. A session that expired is deleted.
-    pub async fn find_session(
-        &self,
-        token: &SessionToken,
-    ) -> Result<Option<SessionRecord>, StorageError> {
-        let row: Option<(i64, String, i64, bool)> = sqlx::query_as(
-            "SELECT id, name, last_seen_at, present FROM sessions WHERE token_hash = $1",
+    /// The session `token` belongs to. A session that expired is deleted (its user
+    /// retired), and so is one whose name was taken by a new user.
+    pub async fn find_session(&self, token: &SessionToken) -> Result<SessionLookup, StorageError> {
+        let row: Option<(i64, i64, String, i64, bool, Option<i64>)> = sqlx::query_as(
+            "SELECT sessions.id, users.id, users.name, sessions.last_seen_at, sessions.present, \
+                 users.retired_at \
+             FROM sessions JOIN users ON users.id = sessions.user_id \
+             WHERE sessions.token_hash = $1",
         )
         .bind(token.hash())
         .fetch_optional(&self.pool)
         .await?;
-        let Some((id, name, last_seen_at, present)) = row else {
-            return Ok(None);
+        let Some((id, user, name, last_seen_at, present, retired_at)) = row else {
+            return Ok(SessionLookup::Unknown);
         };
-        let lifetime = i64::try_from(SESSION_LIFETIME.as_millis()).unwrap_or(i64::MAX);
-        if !present && now_ms().saturating_sub(last_seen_at) > lifetime {
+        if retired_at.is_some() {
             self.delete_session(SessionId(id)).await?;
-            return Ok(None);
+            return Ok(SessionLookup::Replaced);
         }
-        Ok(Some(SessionRecord {
+        if !present && now_ms().saturating_sub(last_seen_at) > lifetime_ms() {
+            self.retire_user(UserId(user)).await?;
+            return Ok(SessionLookup::Unknown);
+        }
+        Ok(SessionLookup::Live(SessionRecord {
             id: SessionId(id),
+            user: UserId(user),
             name,
         }))
     }
 
-    /// Records whether the session holds its name in the lobby now.
+    /// The live session of `token`, if it is one.
+    pub async fn live_session(
+        &self,
+        token: &SessionToken,
+    ) -> Result<Option<SessionRecord>, StorageError> {
+        Ok(match self.find_session(token).await? {
+            SessionLookup::Live(session) => Some(session),
+            SessionLookup::Unknown | SessionLookup::Replaced => None,
+        })
+    }
+
+    /// Records whether the session holds its name now.
     pub async fn set_present(&self, id: SessionId, present: bool) -> Result<(), StorageError> {
         sqlx::query("UPDATE sessions SET present = $1, last_seen_at = $2 WHERE id = $3")
             .bind(present)
@@ -117,14 +147,19 @@ impl Store {
 
     /// Sessions that held their name when the server stopped.
     pub async fn present_sessions(&self) -> Result<Vec<SessionRecord>, StorageError> {
-        let rows: Vec<(i64, String)> =
-            sqlx::query_as("SELECT id, name FROM sessions WHERE present = 1 ORDER BY last_seen_at")
-                .fetch_all(&self.pool)
-                .await?;
+        let rows: Vec<(i64, i64, String)> = sqlx::query_as(
+            "SELECT sessions.id, users.id, users.name \
+             FROM sessions JOIN users ON users.id = sessions.user_id \
+             WHERE sessions.present = TRUE AND users.retired_at IS NULL \
+             ORDER BY sessions.last_seen_at",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, name)| SessionRecord {
+            .map(|(id, user, name)| SessionRecord {
                 id: SessionId(id),
+                user: UserId(user),
                 name,
             })
             .collect())
@@ -146,14 +181,20 @@ mod tests {
     #[tokio::test]
     async fn a_token_finds_its_session_and_nothing_else_does() {
         let store = Store::in_memory().await.expect("database");
-        let (ann, token) = store.create_session("Ann").await.expect("create");
+        let user = store.create_user("Ann").await.expect("user");
+        let (ann, token) = store.create_session(user).await.expect("create");
+        assert_eq!(ann.user, user);
+        assert_eq!(ann.name, "Ann");
         assert_eq!(token.as_str().len(), 43, "32 bytes, base64url");
         assert_eq!(
-            store.find_session(&token).await.expect("find"),
+            store.live_session(&token).await.expect("find"),
             Some(ann.clone())
         );
         let forged = SessionToken::from_client("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
-        assert_eq!(store.find_session(&forged).await.expect("find"), None);
+        assert_eq!(
+            store.find_session(&forged).await.expect("find"),
+            SessionLookup::Unknown
+        );
         assert_eq!(
             store.present_sessions().await.expect("list"),
             vec![ann.clone()]
@@ -161,14 +202,15 @@ mod tests {
         store.set_present(ann.id, false).await.expect("update");
         assert!(store.present_sessions().await.expect("list").is_empty());
         store.delete_session(ann.id).await.expect("delete");
-        assert_eq!(store.find_session(&token).await.expect("find"), None);
+        assert_eq!(store.live_session(&token).await.expect("find"), None);
     }
 
     #[tokio::test]
     async fn tokens_are_random() {
         let store = Store::in_memory().await.expect("database");
-        let (_, a) = store.create_session("Ann").await.expect("create");
-        let (_, b) = store.create_session("Bob").await.expect("create");
+        let user = store.create_user("Ann").await.expect("user");
+        let (_, a) = store.create_session(user).await.expect("create");
+        let (_, b) = store.create_session(user).await.expect("create");
         assert_ne!(a, b);
         assert_eq!(format!("{a:?}"), "SessionToken(..)", "never logged");
     }

@@ -181,6 +181,20 @@ impl Client {
         label: &str,
         cookie: Option<&str>,
     ) -> Self {
+        Self::connect_as(server, label, cookie, "40").await
+    }
+
+    /// Connects speaking the rooms protocol from the start (`auth: {protocol: "rooms"}`).
+    pub async fn connect_rooms(server: &TestServer, label: &str, cookie: Option<&str>) -> Self {
+        Self::connect_as(server, label, cookie, r#"40{"protocol":"rooms"}"#).await
+    }
+
+    async fn connect_as(
+        server: &TestServer,
+        label: &str,
+        cookie: Option<&str>,
+        connect_frame: &str,
+    ) -> Self {
         let mut request =
             tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
                 server.ws_url(),
@@ -202,7 +216,7 @@ impl Client {
             Incoming::Open(_) => {}
             other => panic!("{label}: expected the handshake, got {other:?}"),
         }
-        client.send_raw(&codec::connect().expect("encodable")).await;
+        client.send_raw(connect_frame).await;
         match client.next_incoming().await {
             Incoming::Connected => {}
             other => panic!("{label}: expected to be connected, got {other:?}"),
@@ -288,6 +302,45 @@ impl Client {
                 Incoming::Event(event) => return event,
                 Incoming::Ignored => {}
                 other => panic!("{}: expected an event, got {other:?}", self.label),
+            }
+        }
+    }
+
+    /// The next event if one arrives within `limit`.
+    pub async fn next_event_within(&mut self, limit: Duration) -> Option<ServerEvent> {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            match tokio::time::timeout_at(deadline, self.read()).await {
+                Ok(Some(Incoming::Event(event))) => return Some(event),
+                Ok(Some(Incoming::Ignored)) => {}
+                Ok(Some(other)) => panic!("{}: expected an event, got {other:?}", self.label),
+                Ok(None) => panic!("{}: connection closed", self.label),
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// Skips events until one matches `wanted`, and returns it.
+    pub async fn until(&mut self, mut wanted: impl FnMut(&ServerEvent) -> bool) -> ServerEvent {
+        loop {
+            let event = self.next_event().await;
+            if wanted(&event) {
+                return event;
+            }
+        }
+    }
+
+    /// Reads every frame until the connection ends (closed, or disconnected by the
+    /// server); returns the events received meanwhile.
+    pub async fn drain_until_closed(&mut self, limit: Duration) -> Vec<ServerEvent> {
+        let mut events = Vec::new();
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            match tokio::time::timeout_at(deadline, self.read()).await {
+                Ok(Some(Incoming::Event(event))) => events.push(event),
+                Ok(Some(Incoming::Disconnected | Incoming::Close) | None) => return events,
+                Ok(Some(_)) => {}
+                Err(_) => panic!("{}: still connected after {limit:?}", self.label),
             }
         }
     }
@@ -380,6 +433,11 @@ fn decode_event(json: &str, label: &str) -> ServerEvent {
         Some(serde_json::Value::String(name)) => name,
         other => panic!("{label}: event without a name: {other:?}"),
     };
-    ServerEvent::decode(&name, args.next().unwrap_or_default())
-        .unwrap_or_else(|e| panic!("{label}: {e}"))
+    // Events with several arguments are decoded from all of them.
+    let payload = if name == app::protocol::server::ROOM_USERS {
+        serde_json::Value::Array(args.collect())
+    } else {
+        args.next().unwrap_or_default()
+    };
+    ServerEvent::decode(&name, payload).unwrap_or_else(|e| panic!("{label}: {e}"))
 }

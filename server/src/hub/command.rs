@@ -1,0 +1,116 @@
+//! What the socket and HTTP layers tell the hub, in the order it happened.
+
+use app::protocol::{ClientEvent, Presence, RejectionReason};
+use serde_json::Value;
+use socketioxide::socket::Sid;
+use tokio::sync::oneshot;
+
+use super::Ack;
+use crate::chat::{Family, RoomName, UserId};
+use crate::storage::{SessionToken, StorageError};
+
+#[derive(Debug)]
+pub enum HubCommand {
+    /// A socket connected, speaking `family`, with the session token of its cookie if it
+    /// had one.
+    Connect {
+        conn: Sid,
+        family: Family,
+        token: Option<SessionToken>,
+    },
+    Event {
+        conn: Sid,
+        event: ClientEvent,
+        /// Answers the event, when the client asked for an acknowledgement.
+        ack: Option<Ack>,
+    },
+    Disconnect {
+        conn: Sid,
+    },
+    /// `POST /api/session`.
+    CreateSession {
+        name: Value,
+        reply: oneshot::Sender<Result<(String, UserId, SessionToken), CreateSessionError>>,
+    },
+    /// `POST /api/logout`.
+    Logout {
+        token: SessionToken,
+        reply: oneshot::Sender<()>,
+    },
+    /// For a server-rendered page.
+    Page {
+        request: PageRequest,
+        reply: oneshot::Sender<PageSnapshot>,
+    },
+    /// A message from a page's form.
+    PagePost {
+        user: UserId,
+        target: PageTarget,
+        text: String,
+        reply: oneshot::Sender<Result<(), PostError>>,
+    },
+    /// Joining or leaving a room from a page's form.
+    PageMembership {
+        user: UserId,
+        room: RoomName,
+        join: bool,
+        reply: oneshot::Sender<Result<(), PostError>>,
+    },
+    /// A page showed `target` up to `id` to its reader.
+    PageRead {
+        user: UserId,
+        target: PageTarget,
+        id: u64,
+    },
+}
+
+/// A conversation a page names: `/r/<room>` or `/dm/<name>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageTarget {
+    Room(RoomName),
+    With(String),
+}
+
+/// What a page asks of the hub's state.
+#[derive(Debug, Clone, Default)]
+pub struct PageRequest {
+    /// The room shown, for its `room_users`.
+    pub room: Option<RoomName>,
+    /// Users whose presence the page shows (its direct conversations).
+    pub users: Vec<UserId>,
+}
+
+/// Who is online, as a page shows it.
+#[derive(Debug, Clone, Default)]
+pub struct PageSnapshot {
+    /// Everyone online, in order of log-in (the lobby's list).
+    pub online: Vec<String>,
+    /// Everyone online or away.
+    pub presence: Vec<Presence>,
+    /// The members in the room shown.
+    pub room_users: Vec<String>,
+    /// The presence of each of `PageRequest::users`, in that order.
+    pub statuses: Vec<app::protocol::PresenceStatus>,
+}
+
+/// Why a session could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateSessionError {
+    #[error("invalid name")]
+    InvalidName,
+    #[error("name taken")]
+    NameTaken,
+    #[error("storage: {0}")]
+    Storage(#[from] StorageError),
+    #[error("the chat hub has stopped")]
+    HubGone,
+}
+
+/// Why a form's request was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum PostError {
+    #[error("{}", .0.describe())]
+    Refused(RejectionReason),
+    #[error("the chat hub has stopped")]
+    HubGone,
+}

@@ -1,0 +1,339 @@
+//! The hub task: its state, the loop that applies commands in order and runs the timers
+//! (typing leases, grace periods, held-back `room_users`), connects and disconnects, and
+//! sessions (create, restore, log out).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use app::protocol::{ServerEvent, SessionEnd, SessionEndReason};
+use serde_json::Value;
+use socketioxide::adapter::Adapter;
+use socketioxide::socket::Sid;
+use socketioxide::SocketIo;
+use tokio::sync::{mpsc, Semaphore};
+
+use super::delivery::Delivery;
+use super::{CreateSessionError, HubCommand};
+use crate::chat::{
+    Chat, ClaimError, ConversationId, DirectPair, Family, Now, Outgoing, SessionId, UserId,
+};
+use crate::storage::{now_ms, SessionLookup, SessionToken, Store};
+
+/// Timings and limits of the hub.
+#[derive(Debug, Clone, Copy)]
+pub struct HubSettings {
+    pub typing_lease: Duration,
+    pub session_grace: Duration,
+    /// The most messages a catch-up (`history {after}`) returns before asking to resync.
+    pub catch_up_max: u32,
+    /// History reads one socket may have in flight.
+    pub reads_per_socket: usize,
+}
+
+/// The hub task's state.
+pub(super) struct Hub<A: Adapter> {
+    pub(super) chat: Chat<Sid>,
+    pub(super) store: Store,
+    pub(super) out: Delivery<A>,
+    pub(super) settings: HubSettings,
+    /// Direct conversations already begun.
+    pub(super) directs: HashMap<DirectPair, ConversationId>,
+    /// Reads in flight, per socket.
+    pub(super) reads: HashMap<Sid, Arc<Semaphore>>,
+}
+
+/// Applies commands until every [`ChatHub`](super::ChatHub) is dropped, and ends typing
+/// leases and grace periods as they run out.
+pub async fn run<A: Adapter>(
+    io: SocketIo<A>,
+    store: Store,
+    mut commands: mpsc::UnboundedReceiver<HubCommand>,
+    settings: HubSettings,
+) {
+    let mut hub = Hub {
+        chat: Chat::new(
+            store.general(),
+            settings.typing_lease,
+            settings.session_grace,
+        ),
+        store,
+        out: Delivery::new(io),
+        settings,
+        directs: HashMap::new(),
+        reads: HashMap::new(),
+    };
+    hub.restore_sessions().await;
+    loop {
+        let deadline = hub.chat.next_deadline();
+        tokio::select! {
+            command = commands.recv() => match command {
+                Some(command) => hub.apply(command, &mut commands).await,
+                None => break,
+            },
+            () = sleep_until(deadline), if deadline.is_some() => hub.expire().await,
+        }
+    }
+    tracing::debug!("chat hub stopped");
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    if let Some(deadline) = deadline {
+        tokio::time::sleep_until(deadline.into()).await;
+    }
+}
+
+/// The time now, as the rules take it.
+pub(super) fn now() -> Now {
+    Now {
+        at: Instant::now(),
+        ms: now_ms(),
+    }
+}
+
+impl<A: Adapter> Hub<A> {
+    /// Applies `command` (and the messages queued right behind it, stored in the same
+    /// transaction), then sends what became due: `room_users` lists that changed, and
+    /// `presence_update` to sockets that have just logged in.
+    async fn apply(
+        &mut self,
+        command: HubCommand,
+        queue: &mut mpsc::UnboundedReceiver<HubCommand>,
+    ) {
+        let mut next = Some(command);
+        while let Some(command) = next.take() {
+            let conn = match &command {
+                HubCommand::Connect { conn, .. } | HubCommand::Event { conn, .. } => Some(*conn),
+                _ => None,
+            };
+            next = match command {
+                HubCommand::Event { conn, event, ack } => self.event(conn, event, ack, queue).await,
+                HubCommand::Connect {
+                    conn,
+                    family,
+                    token,
+                } => {
+                    self.admit(conn, family, token).await;
+                    None
+                }
+                HubCommand::Disconnect { conn } => {
+                    self.disconnect(conn).await;
+                    None
+                }
+                HubCommand::CreateSession { name, reply } => {
+                    let result = self.create_session(name).await;
+                    // The requester may have gone; the session then waits out its grace.
+                    let _ = reply.send(result);
+                    None
+                }
+                HubCommand::Logout { token, reply } => {
+                    self.logout(&token).await;
+                    let _ = reply.send(());
+                    None
+                }
+                HubCommand::Page { request, reply } => {
+                    let _ = reply.send(self.page_snapshot(&request));
+                    None
+                }
+                HubCommand::PagePost {
+                    user,
+                    target,
+                    text,
+                    reply,
+                } => {
+                    self.page_post(user, target, text, reply).await;
+                    None
+                }
+                HubCommand::PageMembership {
+                    user,
+                    room,
+                    join,
+                    reply,
+                } => {
+                    let _ = reply.send(self.page_membership(user, room, join).await);
+                    None
+                }
+                HubCommand::PageRead { user, target, id } => {
+                    self.page_read(user, target, id).await;
+                    None
+                }
+            };
+            self.flush(conn);
+        }
+    }
+
+    /// Sends what became due after a command.
+    pub(super) fn flush(&mut self, conn: Option<Sid>) {
+        let mut out = self.chat.room_users_due(now());
+        if let Some(update) = conn.and_then(|conn| self.chat.presence_update_due(&conn)) {
+            out.push(update);
+        }
+        self.deliver(out);
+    }
+
+    pub(super) fn deliver(&mut self, out: Vec<Outgoing<Sid>>) {
+        self.out.deliver(&self.chat, out);
+    }
+
+    /// Users online when the server stopped stay listed for the grace period.
+    async fn restore_sessions(&mut self) {
+        let sessions = match self.store.present_sessions().await {
+            Ok(sessions) => sessions,
+            Err(error) => return tracing::error!(%error, "cannot restore the online sessions"),
+        };
+        let now = now();
+        for session in &sessions {
+            match self.store.rooms_of(session.user).await {
+                Ok(rooms) => {
+                    self.chat
+                        .restore(session.user, session.id, &session.name, &rooms, now)
+                }
+                Err(error) => tracing::error!(%error, "cannot restore a user's rooms"),
+            }
+        }
+        tracing::info!(count = sessions.len(), "restored online sessions");
+    }
+
+    /// Lets a new socket hear broadcasts from now on, and logs it in from its session.
+    async fn admit(&mut self, conn: Sid, family: Family, token: Option<SessionToken>) {
+        if !self.out.admit(conn) {
+            // Gone before its turn: its `Disconnect` is next in the queue.
+            return tracing::debug!(sid = %conn, "a socket left before it was admitted");
+        }
+        self.chat.connect(&conn, family);
+        self.reads.insert(
+            conn,
+            Arc::new(Semaphore::new(self.settings.reads_per_socket)),
+        );
+        if let Some(token) = token {
+            self.connect_session(conn, &token).await;
+        }
+    }
+
+    async fn connect_session(&mut self, conn: Sid, token: &SessionToken) {
+        let session = match self.store.find_session(token).await {
+            Ok(SessionLookup::Live(session)) => session,
+            Ok(SessionLookup::Unknown) => {
+                tracing::info!(sid = %conn, "refused an unknown session");
+                return self.end_session_on(conn, SessionEndReason::UnknownSession);
+            }
+            Ok(SessionLookup::Replaced) => {
+                tracing::info!(sid = %conn, "a session's name was taken meanwhile");
+                return self.end_session_on(conn, SessionEndReason::NameTaken);
+            }
+            Err(error) => {
+                // Closing the socket makes the client reconnect (with backoff) and try again.
+                tracing::error!(%error, sid = %conn, "cannot look up a session; closing the socket");
+                return self.out.close(conn);
+            }
+        };
+        let rooms = match self.rooms_for(session.user).await {
+            Ok(rooms) => rooms,
+            Err(error) => {
+                tracing::error!(%error, sid = %conn, "cannot read a user's rooms; closing the socket");
+                return self.out.close(conn);
+            }
+        };
+        let result = self.chat.log_in(
+            &conn,
+            session.user,
+            &session.name,
+            Some(session.id),
+            &rooms,
+            now(),
+        );
+        match result {
+            Ok(out) => {
+                self.persist_presence(session.id, true).await;
+                self.deliver(out);
+            }
+            Err(ClaimError::NameTaken | ClaimError::InvalidName) => {
+                tracing::info!(sid = %conn, name = %session.name, "a session's name is held by someone else");
+                if let Err(error) = self.store.retire_user(session.user).await {
+                    tracing::error!(%error, "cannot retire a user");
+                }
+                self.end_session_on(conn, SessionEndReason::NameTaken);
+            }
+        }
+    }
+
+    /// The rooms of a user coming online (none needed if they are online already).
+    pub(super) async fn rooms_for(
+        &self,
+        user: UserId,
+    ) -> Result<Vec<(ConversationId, crate::chat::RoomName)>, crate::storage::StorageError> {
+        if self.chat.is_present(user) {
+            return Ok(Vec::new());
+        }
+        self.store.rooms_of(user).await
+    }
+
+    fn end_session_on(&mut self, conn: Sid, reason: SessionEndReason) {
+        let event = ServerEvent::SessionEnded(SessionEnd::new(reason));
+        self.deliver(vec![Outgoing::only(conn, event)]);
+    }
+
+    async fn disconnect(&mut self, conn: Sid) {
+        let (out, gone) = self.chat.disconnect(&conn, now());
+        self.deliver(out);
+        self.out.forget(conn);
+        self.reads.remove(&conn);
+        if let Some(user) = gone {
+            self.retire(user).await;
+        }
+    }
+
+    pub(super) async fn retire(&mut self, user: UserId) {
+        self.directs.retain(|pair, _| !pair.contains(user));
+        if let Err(error) = self.store.retire_user(user).await {
+            tracing::error!(%error, ?user, "cannot retire a user");
+        }
+    }
+
+    async fn create_session(
+        &mut self,
+        name: Value,
+    ) -> Result<(String, UserId, SessionToken), CreateSessionError> {
+        let name = self.chat.check_claim(&name).map_err(|error| match error {
+            ClaimError::InvalidName => CreateSessionError::InvalidName,
+            ClaimError::NameTaken => CreateSessionError::NameTaken,
+        })?;
+        let user = self.store.create_user(&name).await?;
+        let (session, token) = self.store.create_session(user).await?;
+        self.chat.claim(user, session.id, &session.name, now());
+        tracing::info!(name = %session.name, "session created");
+        Ok((session.name, user, token))
+    }
+
+    async fn logout(&mut self, token: &SessionToken) {
+        let session = match self.store.find_session(token).await {
+            Ok(SessionLookup::Live(session)) => session,
+            Ok(_) => return,
+            Err(error) => return tracing::error!(%error, "cannot look up a session to log out"),
+        };
+        if let Some((_, conns, out)) = self.chat.end_session(session.id, now()) {
+            for conn in conns {
+                self.end_session_on(conn, SessionEndReason::LoggedOut);
+            }
+            self.deliver(out);
+        }
+        self.retire(session.user).await;
+        tracing::info!(name = %session.name, "logged out");
+    }
+
+    async fn expire(&mut self) {
+        let now = now();
+        let (out, sessions) = self.chat.expire(now);
+        self.deliver(out);
+        for session in sessions {
+            self.persist_presence(session, false).await;
+        }
+        self.flush(None);
+    }
+
+    async fn persist_presence(&self, session: SessionId, present: bool) {
+        if let Err(error) = self.store.set_present(session, present).await {
+            tracing::error!(%error, ?session, present, "cannot record a session's presence");
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! Delivers the rules' events to sockets: each event is serialized once, then sent to every
+//! socket its audience names (resolved by the rules' state), in the order produced.
+//!
+//! A socket whose outgoing queue is full has missed a packet. It is never kept: it gets
+//! nothing more and is disconnected as soon as its queue takes the disconnect packet (or
+//! closed by the heartbeat, which cannot ping it either), so its client reconnects and
+//! catches up by id. No socket stays connected with a hole in what it received.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use app::protocol::ServerEvent;
+use serde_json::value::{to_raw_value, RawValue};
+use socketioxide::adapter::Adapter;
+use socketioxide::extract::SocketRef;
+use socketioxide::socket::Sid;
+use socketioxide::{SendError, SocketError, SocketIo};
+
+use crate::chat::{Chat, Outgoing};
+
+/// How often a lagging socket's disconnect is tried again.
+const DISCONNECT_RETRY: Duration = Duration::from_millis(50);
+
+/// An event's arguments, serialized once for all its recipients.
+enum Arguments {
+    One(Box<RawValue>),
+    Two(Box<RawValue>, Box<RawValue>),
+}
+
+impl Arguments {
+    fn of(event: &ServerEvent) -> Result<Self, serde_json::Error> {
+        Ok(match event {
+            ServerEvent::RoomUsers(names, room) => {
+                Self::Two(to_raw_value(names)?, to_raw_value(room)?)
+            }
+            other => Self::One(to_raw_value(&other.payload())?),
+        })
+    }
+}
+
+pub struct Delivery<A: Adapter> {
+    io: SocketIo<A>,
+    /// Sockets admitted by the hub (this node's).
+    sockets: HashMap<Sid, SocketRef<A>>,
+    /// Sockets that missed a packet: sent nothing more, being disconnected.
+    lagging: HashSet<Sid>,
+}
+
+impl<A: Adapter> Delivery<A> {
+    pub fn new(io: SocketIo<A>) -> Self {
+        Self {
+            io,
+            sockets: HashMap::new(),
+            lagging: HashSet::new(),
+        }
+    }
+
+    /// Starts delivering to `sid`; false if the socket has gone already.
+    pub fn admit(&mut self, sid: Sid) -> bool {
+        match self.io.get_socket(sid) {
+            Some(socket) => {
+                self.sockets.insert(sid, socket);
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn forget(&mut self, sid: Sid) {
+        self.sockets.remove(&sid);
+        self.lagging.remove(&sid);
+    }
+
+    /// Disconnects a socket (so that its client reconnects).
+    pub fn close(&mut self, sid: Sid) {
+        if let Some(socket) = self.sockets.get(&sid).cloned() {
+            self.lagging.insert(sid);
+            spawn_disconnect(socket);
+        }
+    }
+
+    /// Delivers `outgoing` in order; audiences are resolved against `chat` as it is now.
+    pub fn deliver(&mut self, chat: &Chat<Sid>, outgoing: Vec<Outgoing<Sid>>) {
+        for Outgoing { to, event } in outgoing {
+            let name = event.name();
+            let arguments = match Arguments::of(&event) {
+                Ok(arguments) => arguments,
+                Err(error) => {
+                    tracing::error!(event = name, %error, "unserializable event");
+                    continue;
+                }
+            };
+            let mut overflowed = Vec::new();
+            chat.for_each_recipient(&to, |sid| {
+                if self.lagging.contains(sid) {
+                    return;
+                }
+                let Some(socket) = self.sockets.get(sid) else {
+                    return;
+                };
+                let sent = match &arguments {
+                    Arguments::One(one) => socket.emit(name, one),
+                    Arguments::Two(one, two) => socket.emit(name, &(one, two)),
+                };
+                match sent {
+                    Ok(()) => {}
+                    Err(SendError::Socket(SocketError::InternalChannelFull)) => {
+                        overflowed.push(*sid)
+                    }
+                    // Closing: its disconnect is on its way to the hub.
+                    Err(SendError::Socket(SocketError::Closed)) => {}
+                    Err(error) => {
+                        tracing::warn!(event = name, %sid, %error, "could not deliver an event")
+                    }
+                }
+            });
+            for sid in overflowed {
+                tracing::warn!(
+                    %sid,
+                    event = name,
+                    "a socket's outgoing queue is full: it missed an event and is disconnected"
+                );
+                self.close(sid);
+            }
+        }
+    }
+}
+
+/// Disconnects `socket` as soon as its queue takes the disconnect packet.
+fn spawn_disconnect<A: Adapter>(socket: SocketRef<A>) {
+    tokio::spawn(async move {
+        loop {
+            match socket.clone().disconnect() {
+                Ok(()) | Err(SocketError::Closed) => return,
+                Err(SocketError::InternalChannelFull) => tokio::time::sleep(DISCONNECT_RETRY).await,
+            }
+        }
+    });
+}

@@ -1,0 +1,163 @@
+//! Socket events: each is dispatched to its handler, and a refusal is answered the way its
+//! protocol answers it (`requestRejected` for the lobby's events; for the rooms protocol's,
+//! the acknowledgement when there is one, the `error` event otherwise).
+
+use app::protocol::{
+    client, ClientEvent, ErrorEvent, Refused, Rejection, RejectionReason, ServerEvent,
+};
+use serde::Serialize;
+use serde_json::Value;
+use socketioxide::adapter::Adapter;
+use socketioxide::socket::Sid;
+use tokio::sync::mpsc;
+
+use super::core::{now, Hub};
+use super::{Ack, HubCommand};
+use crate::chat::{LoginRefusal, Outgoing};
+
+/// The acknowledgement of a log-in (`register`, `login`).
+#[derive(Debug, Serialize)]
+struct LoggedIn<'a> {
+    ok: bool,
+    username: &'a str,
+    #[serde(rename = "userId")]
+    user_id: u64,
+}
+
+impl<A: Adapter> Hub<A> {
+    /// Applies one socket event. A message to store takes the messages queued right behind
+    /// it along (see `posting`); the first other command met is returned, to be applied
+    /// next.
+    pub(super) async fn event(
+        &mut self,
+        conn: Sid,
+        event: ClientEvent,
+        ack: Option<Ack>,
+        queue: &mut mpsc::UnboundedReceiver<HubCommand>,
+    ) -> Option<HubCommand> {
+        if !self.chat.is_connected(&conn) {
+            return None;
+        }
+        if event.is_rooms_protocol() {
+            self.chat.switch_to_rooms(&conn);
+        }
+        match event {
+            ClientEvent::Login(raw) => self.log_in(conn, &raw, client::LOGIN, ack).await,
+            ClientEvent::Register(raw) => self.log_in(conn, &raw, client::REGISTER, ack).await,
+            ClientEvent::OnlineUsers => {
+                let names = self.chat.online_names();
+                self.deliver(vec![Outgoing::only(conn, ServerEvent::OnlineUsers(names))]);
+            }
+            event @ (ClientEvent::Chat(_)
+            | ClientEvent::SendMessage(_)
+            | ClientEvent::PrivateMessage(_)) => return self.post(conn, event, ack, queue).await,
+            ClientEvent::Typing(raw @ Value::Object(_)) => self.typing(conn, &raw, ack).await,
+            ClientEvent::Typing(_) => {
+                let out = self.chat.lobby_typing(&conn, now());
+                self.deliver(out);
+            }
+            ClientEvent::StopTyping => {
+                let out = self.chat.lobby_stop_typing(&conn);
+                self.deliver(out);
+            }
+            ClientEvent::JoinRoom(raw) => self.join(conn, &raw, ack).await,
+            ClientEvent::LeaveRoom(raw) => self.leave(conn, &raw, ack).await,
+            ClientEvent::MarkRead(raw) => self.mark_read(conn, &raw, ack).await,
+            ClientEvent::SetPresence(raw) => self.set_presence(conn, &raw, ack),
+            ClientEvent::History(raw) => self.history(conn, raw, ack),
+            ClientEvent::ListRooms => self.list_rooms(conn, ack),
+            ClientEvent::MyConversations => self.my_conversations(conn, ack),
+            ClientEvent::Unknown(name) => {
+                self.refuse_lobby(conn, &name, RejectionReason::UnknownEvent);
+            }
+        }
+        None
+    }
+
+    /// `login` / `register`: a new user under a free name.
+    async fn log_in(&mut self, conn: Sid, raw: &Value, event: &str, ack: Option<Ack>) {
+        let name = match self.chat.check_login(&conn, raw) {
+            Ok(name) => name,
+            Err(refusal) => return self.refuse_login(conn, event, refusal, ack),
+        };
+        if let Some((user, out)) = self.new_user_on(conn, &name).await {
+            self.deliver(out);
+            if let Some(ack) = ack {
+                ack.send(&LoggedIn {
+                    ok: true,
+                    username: &name,
+                    user_id: user.wire(),
+                });
+            }
+        } else {
+            if let Some(ack) = ack {
+                ack.send(&Refused::new(RejectionReason::StorageFailed));
+            }
+            self.refuse_lobby(conn, event, RejectionReason::StorageFailed);
+        }
+    }
+
+    /// Creates a user of `name` (checked free) and logs `conn` in as them.
+    pub(super) async fn new_user_on(
+        &mut self,
+        conn: Sid,
+        name: &str,
+    ) -> Option<(crate::chat::UserId, Vec<Outgoing<Sid>>)> {
+        let user = match self.store.create_user(name).await {
+            Ok(user) => user,
+            Err(error) => {
+                tracing::error!(%error, "cannot create a user");
+                return None;
+            }
+        };
+        match self.chat.log_in(&conn, user, name, None, &[], now()) {
+            Ok(out) => Some((user, out)),
+            Err(_) => {
+                tracing::error!(name, "a free name was taken meanwhile");
+                None
+            }
+        }
+    }
+
+    /// A refused log-in: `login` and `register` answer as the lobby protocol does (or in
+    /// the acknowledgement).
+    pub(super) fn refuse_login(
+        &mut self,
+        conn: Sid,
+        event: &str,
+        refusal: LoginRefusal,
+        ack: Option<Ack>,
+    ) {
+        match ack {
+            Some(ack) => ack.send(&Refused::new(refusal.reason())),
+            None => {
+                let out = vec![Outgoing::only(conn, refusal.lobby_event(event))];
+                self.deliver(out);
+            }
+        }
+    }
+
+    /// Refuses a request of the rooms protocol: in the acknowledgement if asked for, with
+    /// the `error` event otherwise.
+    pub(super) fn refuse(
+        &mut self,
+        conn: Sid,
+        event: &str,
+        reason: RejectionReason,
+        ack: Option<Ack>,
+    ) {
+        match ack {
+            Some(ack) => ack.send(&Refused::new(reason)),
+            None => {
+                let error = ServerEvent::Error(ErrorEvent::new(event, reason));
+                self.deliver(vec![Outgoing::only(conn, error)]);
+            }
+        }
+    }
+
+    /// Refuses a request of the lobby protocol: `requestRejected`.
+    pub(super) fn refuse_lobby(&mut self, conn: Sid, event: &str, reason: RejectionReason) {
+        let rejection = ServerEvent::RequestRejected(Rejection::new(event, reason));
+        self.deliver(vec![Outgoing::only(conn, rejection)]);
+    }
+}

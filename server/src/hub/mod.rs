@@ -1,0 +1,134 @@
+//! The application core: one task (the hub) that owns the chat's state and applies, in
+//! order, everything that happens — socket events, connects and disconnects from the
+//! socket layer, log-ins, log-outs and form posts from HTTP — storing what must be stored
+//! and delivering the events the rules return. Both transports talk to it through
+//! [`ChatHub`]; neither knows the other.
+//!
+//! Because it is one queue: every socket sees every broadcast in one order, a socket's
+//! disconnect is applied after everything it sent (no ghost users), and messages are
+//! stored (numbered) in the order they are delivered. Reads (history pages, listings) are
+//! authorised in the queue and answered beside it, so a slow read never holds anyone up.
+//!
+//! - [`command`]: what can be asked of the hub;
+//! - `core`: the task, its state, connects, disconnects, sessions and timers;
+//! - `events`: socket events, dispatched to `posting` (messages, batched per
+//!   transaction), `rooms` (joins, leaves, typing, read markers, presence) and `reads`;
+//! - `page`: what the server-rendered pages and their forms ask;
+//! - `delivery`: events to sockets, once each, and what happens to a socket that cannot
+//!   keep up.
+
+mod ack;
+pub mod command;
+mod core;
+mod delivery;
+mod events;
+mod page;
+mod posting;
+mod reads;
+mod rooms;
+
+pub use ack::Ack;
+pub use command::{
+    CreateSessionError, HubCommand, PageRequest, PageSnapshot, PageTarget, PostError,
+};
+pub use core::{run, HubSettings};
+
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::chat::UserId;
+use crate::storage::SessionToken;
+
+/// The queue into the hub. Cheap to clone; every clone feeds the same task.
+#[derive(Debug, Clone)]
+pub struct ChatHub {
+    commands: mpsc::UnboundedSender<HubCommand>,
+}
+
+impl ChatHub {
+    /// Creates the queue; the hub runs once [`run`]'s future is spawned with the receiver.
+    pub fn new() -> (Self, mpsc::UnboundedReceiver<HubCommand>) {
+        let (commands, receiver) = mpsc::unbounded_channel();
+        (Self { commands }, receiver)
+    }
+
+    pub fn send(&self, command: HubCommand) {
+        if let Err(error) = self.commands.send(command) {
+            tracing::error!(command = ?error.0, "the chat hub has stopped; command dropped");
+        }
+    }
+
+    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> HubCommand) -> Option<T> {
+        let (reply, answer) = oneshot::channel();
+        self.send(make(reply));
+        match answer.await {
+            Ok(value) => Some(value),
+            Err(_) => {
+                tracing::error!("the chat hub stopped before answering");
+                None
+            }
+        }
+    }
+
+    /// Creates a session holding `name`, if it is valid and free: its user's name and id,
+    /// and the token.
+    pub async fn create_session(
+        &self,
+        name: Value,
+    ) -> Result<(String, UserId, SessionToken), CreateSessionError> {
+        self.ask(|reply| HubCommand::CreateSession { name, reply })
+            .await
+            .unwrap_or(Err(CreateSessionError::HubGone))
+    }
+
+    /// Ends the session of `token` (if it is one): its name is free at once.
+    pub async fn logout(&self, token: SessionToken) {
+        self.ask(|reply| HubCommand::Logout { token, reply }).await;
+    }
+
+    /// What a server-rendered page shows of who is online.
+    pub async fn page(&self, request: PageRequest) -> PageSnapshot {
+        self.ask(|reply| HubCommand::Page { request, reply })
+            .await
+            .unwrap_or_default()
+    }
+
+    /// A message posted with a page's form (no socket): stored and delivered like any.
+    pub async fn post_from_page(
+        &self,
+        user: UserId,
+        target: PageTarget,
+        text: String,
+    ) -> Result<(), PostError> {
+        self.ask(|reply| HubCommand::PagePost {
+            user,
+            target,
+            text,
+            reply,
+        })
+        .await
+        .unwrap_or(Err(PostError::HubGone))
+    }
+
+    /// Joins (`join = true`) or leaves a room from a page's form.
+    pub async fn membership_from_page(
+        &self,
+        user: UserId,
+        room: crate::chat::RoomName,
+        join: bool,
+    ) -> Result<(), PostError> {
+        self.ask(|reply| HubCommand::PageMembership {
+            user,
+            room,
+            join,
+            reply,
+        })
+        .await
+        .unwrap_or(Err(PostError::HubGone))
+    }
+
+    /// The reader of a page has seen `target` up to `id`.
+    pub fn read_from_page(&self, user: UserId, target: PageTarget, id: u64) {
+        self.send(HubCommand::PageRead { user, target, id });
+    }
+}

@@ -1,0 +1,373 @@
+//! Reads: `history`, `list_rooms`, `my_conversations`. Each is authorised in the hub's
+//! order (who is asking, what they may read) and answered from storage beside it: every
+//! message stored before the request is in the answer, every later one reaches the
+//! socket live. A socket may have [`HubSettings::reads_per_socket`] reads in flight.
+//!
+//! [`HubSettings::reads_per_socket`]: super::HubSettings::reads_per_socket
+
+use std::collections::HashMap;
+
+use app::protocol::{
+    client, Conversations, DmSummary, HistoryReply, PresenceStatus, RejectionReason, RoomInfo,
+    RoomList, RoomSummary,
+};
+use serde_json::Value;
+use socketioxide::adapter::Adapter;
+use socketioxide::socket::Sid;
+use tokio::sync::OwnedSemaphorePermit;
+
+use super::core::Hub;
+use super::Ack;
+use crate::chat::{
+    validate_history, ConversationId, DirectPair, HistoryRange, HistoryTarget, RoomName,
+    StoredMessage, UserId,
+};
+use crate::storage::{HistoryPage, StorageError, Store};
+
+/// Whose history is read, resolved, and how its messages are shaped.
+enum Shape {
+    Lobby,
+    Room(RoomName),
+    /// A direct conversation, read by `reader` (`reader_name`) with `other_name`.
+    Direct {
+        reader: UserId,
+        reader_name: String,
+        other_name: String,
+    },
+}
+
+impl<A: Adapter> Hub<A> {
+    /// A read permit for `conn`, or the refusal (`rateLimited`).
+    fn permit(&self, conn: Sid) -> Option<OwnedSemaphorePermit> {
+        self.reads.get(&conn)?.clone().try_acquire_owned().ok()
+    }
+
+    /// `history`.
+    pub(super) fn history(&mut self, conn: Sid, raw: Value, ack: Option<Ack>) {
+        let Some(ack) = ack else {
+            return self.refuse_read(conn, client::HISTORY, &raw);
+        };
+        let query = match validate_history(&raw) {
+            Ok(query) => query,
+            Err(reason) => return ack.send(&HistoryReply::<Value>::refused(reason)),
+        };
+        let Some(permit) = self.permit(conn) else {
+            return ack.send(&HistoryReply::<Value>::refused(
+                RejectionReason::RateLimited,
+            ));
+        };
+        let reader = self
+            .chat
+            .user_of(&conn)
+            .map(|user| (user, self.chat.name_of(user).unwrap_or_default().to_owned()));
+        let store = self.store.clone();
+        let general = self.chat.general();
+        let catch_up_max = self.settings.catch_up_max;
+        let directs = self.directs.clone();
+        tokio::spawn(async move {
+            let reply = match resolve(&store, general, query.target, reader, &directs).await {
+                Ok(Some((id, shape))) => {
+                    match read_page(&store, id, query.range, catch_up_max).await {
+                        Ok(page) => Reply::page(page, &shape),
+                        Err(error) => {
+                            tracing::error!(%error, "cannot read history");
+                            Reply::Refused(RejectionReason::StorageFailed)
+                        }
+                    }
+                }
+                // A direct conversation that has not begun.
+                Ok(None) => Reply::Empty,
+                Err(reason) => Reply::Refused(reason),
+            };
+            reply.send(ack);
+            drop(permit);
+        });
+    }
+
+    /// A read that must carry an acknowledgement but has none.
+    fn refuse_read(&mut self, conn: Sid, event: &str, raw: &Value) {
+        let rooms_protocol = raw
+            .as_object()
+            .is_some_and(|fields| fields.contains_key("room") || fields.contains_key("with"));
+        if event == client::HISTORY && !rooms_protocol {
+            self.refuse_lobby(conn, event, RejectionReason::AckRequired);
+        } else {
+            self.refuse(conn, event, RejectionReason::AckRequired, None);
+        }
+    }
+
+    /// `list_rooms`.
+    pub(super) fn list_rooms(&mut self, conn: Sid, ack: Option<Ack>) {
+        let Some(ack) = ack else {
+            return self.refuse_read(conn, client::LIST_ROOMS, &Value::Null);
+        };
+        let Some(user) = self.chat.user_of(&conn) else {
+            return ack.send(&refused_rooms(RejectionReason::NotLoggedIn));
+        };
+        let Some(permit) = self.permit(conn) else {
+            return ack.send(&refused_rooms(RejectionReason::RateLimited));
+        };
+        let online: HashMap<ConversationId, usize> =
+            self.chat.present_counts().into_iter().collect();
+        let store = self.store.clone();
+        tokio::spawn(async move {
+            match store.list_rooms(user).await {
+                Ok(rows) => ack.send(&RoomList {
+                    ok: true,
+                    rooms: Some(
+                        rows.into_iter()
+                            .map(|row| RoomInfo {
+                                online: online.get(&row.id).copied().unwrap_or(0) as u64,
+                                member: row.unread.is_some(),
+                                unread: row.unread.unwrap_or(0),
+                                room: row.name,
+                                members: row.members,
+                                last_id: row.last_id,
+                            })
+                            .collect(),
+                    ),
+                    reason: None,
+                    message: None,
+                }),
+                Err(error) => {
+                    tracing::error!(%error, "cannot list the rooms");
+                    ack.send(&refused_rooms(RejectionReason::StorageFailed));
+                }
+            }
+            drop(permit);
+        });
+    }
+
+    /// `my_conversations`.
+    pub(super) fn my_conversations(&mut self, conn: Sid, ack: Option<Ack>) {
+        let Some(ack) = ack else {
+            return self.refuse_read(conn, client::MY_CONVERSATIONS, &Value::Null);
+        };
+        let Some(user) = self.chat.user_of(&conn) else {
+            return ack.send(&refused_conversations(RejectionReason::NotLoggedIn));
+        };
+        let Some(permit) = self.permit(conn) else {
+            return ack.send(&refused_conversations(RejectionReason::RateLimited));
+        };
+        let statuses = self.chat.statuses();
+        let store = self.store.clone();
+        tokio::spawn(async move {
+            match conversations_of(&store, user, &statuses).await {
+                Ok(answer) => ack.send(&answer),
+                Err(error) => {
+                    tracing::error!(%error, "cannot list a user's conversations");
+                    ack.send(&refused_conversations(RejectionReason::StorageFailed));
+                }
+            }
+            drop(permit);
+        });
+    }
+}
+
+/// `user`'s rooms and direct conversations, with `statuses` of the users online.
+pub async fn conversations_of(
+    store: &Store,
+    user: UserId,
+    statuses: &HashMap<UserId, PresenceStatus>,
+) -> Result<Conversations, StorageError> {
+    let (rooms, directs) = store.my_conversations(user).await?;
+    Ok(Conversations {
+        ok: true,
+        rooms: Some(
+            rooms
+                .into_iter()
+                .map(|row| RoomSummary {
+                    room: row.name,
+                    unread: row.unread,
+                    last_id: row.last_id,
+                    read_up_to: row.read_up_to,
+                })
+                .collect(),
+        ),
+        dms: Some(
+            directs
+                .into_iter()
+                .filter(|row| !row.other_retired)
+                .map(|row| DmSummary {
+                    status: statuses
+                        .get(&row.other)
+                        .copied()
+                        .unwrap_or(PresenceStatus::Offline),
+                    with: row.other_name,
+                    user_id: row.other.wire(),
+                    unread: row.unread,
+                    last_id: row.last_id,
+                    read_up_to: row.read_up_to,
+                    their_read_up_to: row.their_read_up_to,
+                })
+                .collect(),
+        ),
+        reason: None,
+        message: None,
+    })
+}
+
+fn refused_rooms(reason: RejectionReason) -> RoomList {
+    RoomList {
+        ok: false,
+        rooms: None,
+        reason: Some(reason),
+        message: Some(reason.describe().to_owned()),
+    }
+}
+
+fn refused_conversations(reason: RejectionReason) -> Conversations {
+    Conversations {
+        ok: false,
+        rooms: None,
+        dms: None,
+        reason: Some(reason),
+        message: Some(reason.describe().to_owned()),
+    }
+}
+
+/// Which conversation a history request reads, if the reader may: `Ok(None)` for a direct
+/// conversation that has not begun.
+async fn resolve(
+    store: &Store,
+    general: ConversationId,
+    target: HistoryTarget,
+    reader: Option<(UserId, String)>,
+    directs: &HashMap<DirectPair, ConversationId>,
+) -> Result<Option<(ConversationId, Shape)>, RejectionReason> {
+    let failed = |error: StorageError| {
+        tracing::error!(%error, "cannot look up a conversation");
+        RejectionReason::StorageFailed
+    };
+    match target {
+        HistoryTarget::Lobby => Ok(Some((general, Shape::Lobby))),
+        HistoryTarget::Room(name) => match store.room(&name).await.map_err(failed)? {
+            Some(id) => Ok(Some((id, Shape::Room(name)))),
+            None => Err(RejectionReason::UnknownConversation),
+        },
+        HistoryTarget::With(name) => {
+            let (reader, reader_name) = reader.ok_or(RejectionReason::NotLoggedIn)?;
+            let other = store
+                .active_user(&name)
+                .await
+                .map_err(failed)?
+                .ok_or(RejectionReason::UnknownUser)?;
+            let pair = DirectPair::new(reader, other.id).ok_or(RejectionReason::SelfMessage)?;
+            let id = match directs.get(&pair) {
+                Some(id) => Some(*id),
+                None => store.direct(pair).await.map_err(failed)?,
+            };
+            Ok(id.map(|id| {
+                (
+                    id,
+                    Shape::Direct {
+                        reader,
+                        reader_name,
+                        other_name: other.name,
+                    },
+                )
+            }))
+        }
+        HistoryTarget::Named(name) => {
+            let (id, pair) = store
+                .conversation_named(&name)
+                .await
+                .map_err(failed)?
+                .ok_or(RejectionReason::UnknownConversation)?;
+            let Some(pair) = pair else {
+                let room = RoomName::parse(&name).ok_or(RejectionReason::UnknownConversation)?;
+                return Ok(Some((id, Shape::Room(room))));
+            };
+            let (reader, reader_name) = reader.ok_or(RejectionReason::NotAllowed)?;
+            if !pair.contains(reader) {
+                return Err(RejectionReason::NotAllowed);
+            }
+            let other_name = store
+                .user_name(pair.other(reader))
+                .await
+                .map_err(failed)?
+                .map(|(name, _)| name)
+                .unwrap_or_default();
+            Ok(Some((
+                id,
+                Shape::Direct {
+                    reader,
+                    reader_name,
+                    other_name,
+                },
+            )))
+        }
+    }
+}
+
+async fn read_page(
+    store: &Store,
+    id: ConversationId,
+    range: HistoryRange,
+    catch_up_max: u32,
+) -> Result<HistoryPage, StorageError> {
+    match range {
+        HistoryRange::Before { before, limit } => store.page_before(id, before, limit).await,
+        HistoryRange::After(after) => store.page_after(id, after, catch_up_max).await,
+    }
+}
+
+/// A history answer, in the shape of the conversation's live events.
+enum Reply {
+    Lobby(HistoryReply),
+    Room(HistoryReply<app::protocol::RoomMessage>),
+    Direct(HistoryReply<app::protocol::DirectMessage>),
+    Empty,
+    Refused(RejectionReason),
+}
+
+impl Reply {
+    fn page(page: HistoryPage, shape: &Shape) -> Self {
+        let HistoryPage {
+            messages,
+            has_more,
+            resync,
+        } = page;
+        match shape {
+            Shape::Lobby => Self::Lobby(HistoryReply::page(
+                messages.iter().map(StoredMessage::to_chat).collect(),
+                has_more,
+                resync,
+            )),
+            Shape::Room(name) => Self::Room(HistoryReply::page(
+                messages
+                    .iter()
+                    .map(|m| m.to_room_message(name.as_str()))
+                    .collect(),
+                has_more,
+                resync,
+            )),
+            Shape::Direct {
+                reader,
+                reader_name,
+                other_name,
+            } => Self::Direct(HistoryReply::page(
+                messages
+                    .iter()
+                    .map(|m| {
+                        let mine = m.sender == *reader;
+                        let to = if mine { other_name } else { reader_name };
+                        m.to_direct_message(to, mine)
+                    })
+                    .collect(),
+                has_more,
+                resync,
+            )),
+        }
+    }
+
+    fn send(self, ack: Ack) {
+        match self {
+            Self::Lobby(reply) => ack.send(&reply),
+            Self::Room(reply) => ack.send(&reply),
+            Self::Direct(reply) => ack.send(&reply),
+            Self::Empty => ack.send(&HistoryReply::<Value>::page(Vec::new(), false, false)),
+            Self::Refused(reason) => ack.send(&HistoryReply::<Value>::refused(reason)),
+        }
+    }
+}

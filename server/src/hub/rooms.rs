@@ -1,0 +1,316 @@
+//! Joining and leaving rooms, typing in a conversation, read markers and presence: each
+//! checked by the rules, stored when it must be, then delivered.
+
+use app::protocol::{client, JoinReply, PresenceStatus, ReadReply, RejectionReason};
+use serde::Serialize;
+use serde_json::Value;
+use socketioxide::adapter::Adapter;
+use socketioxide::socket::Sid;
+
+use super::core::{now, Hub};
+use super::Ack;
+use crate::chat::requests::{self, Target};
+use crate::chat::{DirectPair, JoinPlan, JoinRefusal, ReadTarget, RoomName, TypingWhere, UserId};
+
+/// The acknowledgement of `leave_room`.
+#[derive(Debug, Serialize)]
+struct LeftReply<'a> {
+    ok: bool,
+    room: &'a str,
+}
+
+/// The acknowledgement of `typing`.
+#[derive(Debug, Serialize)]
+struct Done {
+    ok: bool,
+}
+
+/// The acknowledgement of `set_presence`.
+#[derive(Debug, Serialize)]
+struct PresenceReply {
+    ok: bool,
+    status: PresenceStatus,
+}
+
+impl<A: Adapter> Hub<A> {
+    /// `join_room {username?, room}`.
+    pub(super) async fn join(&mut self, conn: Sid, raw: &Value, ack: Option<Ack>) {
+        let (user, room) = match self.chat.check_join(&conn, raw) {
+            Ok(JoinPlan::Join { user, room }) => (user, room),
+            Ok(JoinPlan::LogInFirst { name, room }) => match self.new_user_on(conn, &name).await {
+                Some((user, out)) => {
+                    self.deliver(out);
+                    (user, room)
+                }
+                None => {
+                    return self.refuse(
+                        conn,
+                        client::JOIN_ROOM,
+                        RejectionReason::StorageFailed,
+                        ack,
+                    )
+                }
+            },
+            Err(JoinRefusal::Invalid(reason)) => {
+                return self.refuse(conn, client::JOIN_ROOM, reason, ack)
+            }
+            Err(JoinRefusal::LogIn(refusal)) => {
+                return self.refuse(conn, client::JOIN_ROOM, refusal.reason(), ack)
+            }
+        };
+        let joined = if room.is_general() {
+            Ok((self.chat.general(), false))
+        } else {
+            self.store.join_room(user, &room).await
+        };
+        let (id, newly) = match joined {
+            Ok(joined) => joined,
+            Err(error) => {
+                tracing::error!(%error, "cannot join a room");
+                return self.refuse(conn, client::JOIN_ROOM, RejectionReason::StorageFailed, ack);
+            }
+        };
+        let out = self.chat.joined(Some(&conn), user, id, &room, newly, now());
+        self.deliver(out);
+        if let Some(ack) = ack {
+            ack.send(&JoinReply {
+                ok: true,
+                room: Some(room.to_string()),
+                username: self.chat.name_of(user).map(str::to_owned),
+                user_id: Some(user.wire()),
+                joined: Some(newly),
+                reason: None,
+                message: None,
+            });
+        }
+    }
+
+    /// `leave_room {room}`.
+    pub(super) async fn leave(&mut self, conn: Sid, raw: &Value, ack: Option<Ack>) {
+        let (user, id, room) = match self.chat.check_leave(&conn, raw) {
+            Ok(checked) => checked,
+            Err(reason) => return self.refuse(conn, client::LEAVE_ROOM, reason, ack),
+        };
+        if let Err(error) = self.store.leave_room(user, id).await {
+            tracing::error!(%error, "cannot leave a room");
+            return self.refuse(
+                conn,
+                client::LEAVE_ROOM,
+                RejectionReason::StorageFailed,
+                ack,
+            );
+        }
+        let out = self.chat.left(user, id, &room, now());
+        self.deliver(out);
+        if let Some(ack) = ack {
+            ack.send(&LeftReply {
+                ok: true,
+                room: room.as_str(),
+            });
+        }
+    }
+
+    /// `typing {room | to, isTyping}`.
+    pub(super) async fn typing(&mut self, conn: Sid, raw: &Value, ack: Option<Ack>) {
+        let request = match requests::parse_typing(raw) {
+            Ok(request) => request,
+            Err(reason) => return self.refuse(conn, client::TYPING, reason, ack),
+        };
+        let place = match request.target {
+            Target::Room(room) => TypingWhere::Room(room),
+            Target::With(name) => match self.resolve_user(&name).await {
+                Ok((user, _)) => TypingWhere::With(user),
+                Err(reason) => return self.refuse(conn, client::TYPING, reason, ack),
+            },
+        };
+        match self.chat.typing(&conn, place, request.is_typing, now()) {
+            Ok(out) => {
+                self.deliver(out);
+                if let Some(ack) = ack {
+                    ack.send(&Done { ok: true });
+                }
+            }
+            Err(reason) => self.refuse(conn, client::TYPING, reason, ack),
+        }
+    }
+
+    /// `mark_read {room | with, id}`.
+    pub(super) async fn mark_read(&mut self, conn: Sid, raw: &Value, ack: Option<Ack>) {
+        let request = match requests::parse_mark_read(raw) {
+            Ok(request) => request,
+            Err(reason) => return self.refuse(conn, client::MARK_READ, reason, ack),
+        };
+        let Some(user) = self.chat.user_of(&conn) else {
+            return self.refuse(conn, client::MARK_READ, RejectionReason::NotLoggedIn, ack);
+        };
+        let target = match request.target {
+            Target::Room(room) => self
+                .chat
+                .check_read_room(user, &room)
+                .map(|id| (id, ReadTarget::Room(id, room))),
+            Target::With(name) => self.direct_target(user, &name).await,
+        };
+        match target {
+            Ok((id, target)) => match self.read(Some(conn), user, id, &target, request.id).await {
+                Ok(reply) => {
+                    if let Some(ack) = ack {
+                        ack.send(&reply);
+                    }
+                }
+                Err(reason) => self.refuse(conn, client::MARK_READ, reason, ack),
+            },
+            Err(RejectionReason::UnknownConversation) => {
+                // No message between the two yet: nothing to mark.
+                if let Some(ack) = ack {
+                    ack.send(&ReadReply {
+                        ok: true,
+                        read_up_to: Some(0),
+                        unread: Some(0),
+                        reason: None,
+                        message: None,
+                    });
+                }
+            }
+            Err(reason) => self.refuse(conn, client::MARK_READ, reason, ack),
+        }
+    }
+
+    /// Your direct conversation with `name`: `unknownConversation` if it has not begun.
+    async fn direct_target(
+        &mut self,
+        user: UserId,
+        name: &str,
+    ) -> Result<(crate::chat::ConversationId, ReadTarget), RejectionReason> {
+        let (other, other_name) = self.resolve_user(name).await?;
+        let pair = DirectPair::new(user, other).ok_or(RejectionReason::SelfMessage)?;
+        let id = match self.directs.get(&pair) {
+            Some(id) => *id,
+            None => match self.store.direct(pair).await {
+                Ok(Some(id)) => {
+                    self.directs.insert(pair, id);
+                    id
+                }
+                Ok(None) => return Err(RejectionReason::UnknownConversation),
+                Err(error) => {
+                    tracing::error!(%error, "cannot look up a direct conversation");
+                    return Err(RejectionReason::StorageFailed);
+                }
+            },
+        };
+        Ok((id, ReadTarget::With(other, other_name)))
+    }
+
+    /// Moves `user`'s marker (stored), and tells their other sockets (and the other party
+    /// of a DM) when it moved.
+    async fn read(
+        &mut self,
+        conn: Option<Sid>,
+        user: UserId,
+        id: crate::chat::ConversationId,
+        target: &ReadTarget,
+        up_to: u64,
+    ) -> Result<ReadReply, RejectionReason> {
+        let outcome = match self.store.mark_read(user, id, up_to).await {
+            Ok(Some(outcome)) => outcome,
+            Ok(None) => return Err(RejectionReason::NotMember),
+            Err(error) => {
+                tracing::error!(%error, "cannot store a read marker");
+                return Err(RejectionReason::StorageFailed);
+            }
+        };
+        if outcome.moved {
+            let out = self
+                .chat
+                .read_marked(conn.as_ref(), user, target, outcome.read_up_to);
+            self.deliver(out);
+        }
+        Ok(ReadReply {
+            ok: true,
+            read_up_to: Some(outcome.read_up_to),
+            unread: Some(outcome.unread),
+            reason: None,
+            message: None,
+        })
+    }
+
+    /// `set_presence {status}`.
+    pub(super) fn set_presence(&mut self, conn: Sid, raw: &Value, ack: Option<Ack>) {
+        let result =
+            requests::parse_presence(raw).and_then(|status| self.chat.set_presence(&conn, status));
+        match result {
+            Ok((status, out)) => {
+                self.deliver(out);
+                if let Some(ack) = ack {
+                    ack.send(&PresenceReply { ok: true, status });
+                }
+            }
+            Err(reason) => self.refuse(conn, client::SET_PRESENCE, reason, ack),
+        }
+    }
+
+    /// Joining or leaving a room from a page's form.
+    pub(super) async fn page_membership(
+        &mut self,
+        user: UserId,
+        room: RoomName,
+        join: bool,
+    ) -> Result<(), super::PostError> {
+        use super::PostError::Refused;
+        if room.is_general() {
+            return if join {
+                Ok(())
+            } else {
+                Err(Refused(RejectionReason::CannotLeave))
+            };
+        }
+        if join {
+            let (id, newly) = self.store.join_room(user, &room).await.map_err(|error| {
+                tracing::error!(%error, "cannot join a room");
+                Refused(RejectionReason::StorageFailed)
+            })?;
+            let out = self.chat.joined(None, user, id, &room, newly, now());
+            self.deliver(out);
+            return Ok(());
+        }
+        let id = match self.store.room(&room).await {
+            Ok(Some(id)) => id,
+            Ok(None) => return Err(Refused(RejectionReason::NotMember)),
+            Err(error) => {
+                tracing::error!(%error, "cannot look up a room");
+                return Err(Refused(RejectionReason::StorageFailed));
+            }
+        };
+        match self.store.leave_room(user, id).await {
+            Ok(true) => {
+                let out = self.chat.left(user, id, &room, now());
+                self.deliver(out);
+                Ok(())
+            }
+            Ok(false) => Err(Refused(RejectionReason::NotMember)),
+            Err(error) => {
+                tracing::error!(%error, "cannot leave a room");
+                Err(Refused(RejectionReason::StorageFailed))
+            }
+        }
+    }
+
+    /// A page showed `target` up to `id` to `user`.
+    pub(super) async fn page_read(&mut self, user: UserId, target: super::PageTarget, id: u64) {
+        let resolved = match target {
+            super::PageTarget::Room(room) => match self.store.room(&room).await {
+                Ok(Some(conversation)) => Ok((conversation, ReadTarget::Room(conversation, room))),
+                Ok(None) => Err(RejectionReason::UnknownConversation),
+                Err(error) => {
+                    tracing::error!(%error, "cannot look up a room");
+                    Err(RejectionReason::StorageFailed)
+                }
+            },
+            super::PageTarget::With(name) => self.direct_target(user, &name).await,
+        };
+        if let Ok((conversation, target)) = resolved {
+            if let Err(reason) = self.read(None, user, conversation, &target, id).await {
+                tracing::debug!(?reason, "a page's read marker was not stored");
+            }
+        }
+    }
+}

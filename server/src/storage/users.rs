@@ -1,0 +1,162 @@
+//! Users: created when someone logs in under a free name, retired when they let go of it for
+//! good. At most one active user holds a name (ignoring case).
+
+use super::{now_ms, StorageError, Store, SESSION_LIFETIME};
+use crate::chat::{name_key, UserId};
+
+/// An active user, found by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    pub id: UserId,
+    pub name: String,
+    /// Has a session that has not expired (may come back under this name).
+    pub has_live_session: bool,
+}
+
+impl Store {
+    /// Creates a user holding `name`, member of `general`. An earlier user still holding
+    /// the name (offline, with a session that nobody uses) is retired first: the name is
+    /// the new user's now.
+    pub async fn create_user(&self, name: &str) -> Result<UserId, StorageError> {
+        let key = name_key(name);
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        let previous: Vec<i64> =
+            sqlx::query_scalar("SELECT id FROM users WHERE name_key = $1 AND retired_at IS NULL")
+                .bind(&key)
+                .fetch_all(&mut *tx)
+                .await?;
+        for id in previous {
+            // Their sessions stay, to be told the name was taken when they come back.
+            retire_in(&mut tx, UserId(id), now, false).await?;
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO users (name, name_key, created_at) VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind(name)
+        .bind(&key)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO memberships (user_id, conversation_id, joined_at, read_up_to) \
+             SELECT $1, id, $2, last_message_id FROM conversations WHERE id = $3",
+        )
+        .bind(id)
+        .bind(now)
+        .bind(self.general.0)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(UserId(id))
+    }
+
+    /// The user lets go of their name for good: their sessions end and they leave their
+    /// rooms. Their direct conversations stay readable by the other party.
+    pub async fn retire_user(&self, user: UserId) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await?;
+        retire_in(&mut tx, user, now_ms(), true).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The active user holding `name` (ignoring case), if any.
+    pub async fn active_user(&self, name: &str) -> Result<Option<UserRecord>, StorageError> {
+        let alive_since = now_ms().saturating_sub(lifetime_ms());
+        let row: Option<(i64, String, bool)> = sqlx::query_as(
+            "SELECT users.id, users.name, EXISTS (\
+                 SELECT 1 FROM sessions WHERE sessions.user_id = users.id \
+                 AND (sessions.present = TRUE OR sessions.last_seen_at > $2)) \
+             FROM users WHERE users.name_key = $1 AND users.retired_at IS NULL",
+        )
+        .bind(name_key(name))
+        .bind(alive_since)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(id, name, has_live_session)| UserRecord {
+            id: UserId(id),
+            name,
+            has_live_session,
+        }))
+    }
+
+    /// A user's current name, and whether they are retired.
+    pub async fn user_name(&self, user: UserId) -> Result<Option<(String, bool)>, StorageError> {
+        let row: Option<(String, Option<i64>)> =
+            sqlx::query_as("SELECT name, retired_at FROM users WHERE id = $1")
+                .bind(user.0)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(name, retired)| (name, retired.is_some())))
+    }
+}
+
+/// How long an unused session lives, in milliseconds.
+pub(super) fn lifetime_ms() -> i64 {
+    i64::try_from(SESSION_LIFETIME.as_millis()).unwrap_or(i64::MAX)
+}
+
+async fn retire_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    user: UserId,
+    now: i64,
+    end_sessions: bool,
+) -> Result<(), StorageError> {
+    sqlx::query("UPDATE users SET retired_at = $2 WHERE id = $1 AND retired_at IS NULL")
+        .bind(user.0)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    if end_sessions {
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user.0)
+            .execute(&mut **tx)
+            .await?;
+    }
+    sqlx::query(
+        "DELETE FROM memberships WHERE user_id = $1 AND conversation_id IN \
+         (SELECT id FROM conversations WHERE kind = 'room')",
+    )
+    .bind(user.0)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_name_taken_again_is_a_new_user() {
+        let store = Store::in_memory().await.expect("database");
+        let first = store.create_user("Ann").await.expect("create");
+        let (_, token) = store.create_session(first).await.expect("session");
+        assert_eq!(
+            store.active_user("ANN").await.expect("find"),
+            Some(UserRecord {
+                id: first,
+                name: "Ann".into(),
+                has_live_session: true
+            })
+        );
+        let second = store.create_user("ann").await.expect("create");
+        assert_ne!(first, second);
+        assert_eq!(
+            store.find_session(&token).await.expect("find"),
+            super::super::SessionLookup::Replaced,
+            "the first Ann's session ended"
+        );
+        let found = store.active_user("Ann").await.expect("find");
+        assert_eq!(
+            found.map(|u| (u.id, u.has_live_session)),
+            Some((second, false))
+        );
+        assert_eq!(
+            store.user_name(first).await.expect("name"),
+            Some(("Ann".into(), true))
+        );
+        store.retire_user(second).await.expect("retire");
+        assert_eq!(store.active_user("Ann").await.expect("find"), None);
+    }
+}
