@@ -5,6 +5,7 @@ pub mod client;
 pub mod components;
 pub mod model;
 pub mod protocol;
+pub mod route;
 
 mod chat_context;
 mod shell;

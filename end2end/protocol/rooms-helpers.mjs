@@ -221,3 +221,26 @@ export const rawOf = (client, event) => client.raw.filter(([e]) => e === event).
 export async function anonymous(scene, label, { family = 'rooms', options = TRANSPORTS[0].options } = {}) {
   return scene.connect(label, family === 'rooms' ? rooms(options) : options);
 }
+
+/**
+ * Sends refused requests and asserts their refusals: `cases` are [client, payload, reason].
+ * With `withAck`, each is asked with an acknowledgement and the refusals are compared all at
+ * once (every mismatch shows), then nobody may receive anything; without, all are emitted
+ * and each client must receive exactly its `error` events, in order, and nobody else anything.
+ */
+export async function checkRefusals(event, cases, everyone, withAck) {
+  if (withAck) {
+    const got = [];
+    const want = [];
+    for (const [client, payload, reason] of cases) {
+      const key = `${client.label}: ${JSON.stringify(payload)?.slice(0, 80)}`;
+      got.push([key, ack(await client.call(event, payload))]);
+      want.push([key, refusedAck(reason)]);
+    }
+    assert.deepStrictEqual(got, want);
+    await expectQuiet(everyone);
+  } else {
+    for (const [client, payload] of cases) client.emit(event, payload);
+    await expectRooms(everyone.map((c) => [c, cases.filter(([client]) => client === c).map(([, , reason]) => errorEvent(event, reason))]));
+  }
+}

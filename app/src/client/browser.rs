@@ -6,15 +6,22 @@ use std::time::Duration;
 use futures::channel::mpsc::{self, UnboundedReceiver};
 use futures::{FutureExt, StreamExt};
 use gloo_timers::future::sleep;
-use leptos::prelude::{GetUntracked, Set};
+use leptos::prelude::GetUntracked;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{CloseEvent, Event, MessageEvent, WebSocket};
 
 use super::backoff::Backoff;
 use super::codec::{self, Incoming};
-use crate::model::{Action, ChatStore, HistoryPurpose, Request};
-use crate::protocol::{client, ChatPost, ChatReceipt, HistoryReply, ServerEvent};
+use crate::model::{Action, ChatStore, HistoryPurpose, Message, Request};
+use crate::protocol::rooms::{
+    MarkRead, PrivateMessagePost, RoomRequest, SendMessage, SetPresence, TypingPost,
+};
+use crate::protocol::{
+    client, Conversations, DirectMessage, HistoryReply, JoinReply, RoomList, RoomMessage,
+    SendReceipt, ServerEvent,
+};
+use crate::route::ConvKey;
 use crate::Command;
 
 /// How long the server may take to answer the Engine.IO and Socket.IO handshakes.
@@ -83,8 +90,11 @@ enum Ended {
 
 /// What an acknowledgement answers.
 enum Awaited {
-    Chat(String),
-    History(HistoryPurpose),
+    Send(ConvKey, String),
+    History(ConvKey, HistoryPurpose),
+    Join,
+    ListRooms,
+    MyConversations,
 }
 
 /// One connection, from handshake to close.
@@ -100,31 +110,80 @@ struct Connection {
 impl Connection {
     fn send(&mut self, store: &ChatStore, request: Request) -> Result<(), String> {
         if !self.welcomed {
-            // Unsent messages stay pending in the store and go out after the welcome.
-            if matches!(
-                request,
-                Request::History {
-                    purpose: HistoryPurpose::Older,
-                    ..
-                }
-            ) {
-                store.loading_older.set(false);
-            }
+            // Nothing goes out before the welcome, which asks again for what matters:
+            // unsent messages stay pending, the conversation shown is loaded.
+            store.request_dropped(&request);
             return Ok(());
         }
         let frame = match request {
-            Request::Event(event) => codec::encode(&event),
-            Request::Chat { client_id, text } => {
-                let ack = self.expect_ack(Awaited::Chat(client_id.clone()));
-                let post = ChatPost {
-                    text: &text,
-                    client_id: &client_id,
-                };
-                codec::encode_with_ack(client::CHAT, &post, ack)
+            Request::Send {
+                to,
+                name,
+                client_id,
+                text,
+            } => {
+                let ack = self.expect_ack(Awaited::Send(to.clone(), client_id.clone()));
+                match to {
+                    ConvKey::Room(_) => codec::encode_with_ack(
+                        client::SEND_MESSAGE,
+                        &SendMessage {
+                            room: &name,
+                            message: &text,
+                            client_id: &client_id,
+                        },
+                        ack,
+                    ),
+                    ConvKey::With(_) => codec::encode_with_ack(
+                        client::PRIVATE_MESSAGE,
+                        &PrivateMessagePost {
+                            to_username: &name,
+                            message: &text,
+                            client_id: &client_id,
+                        },
+                        ack,
+                    ),
+                }
             }
-            Request::History { query, purpose } => {
-                let ack = self.expect_ack(Awaited::History(purpose));
+            Request::Typing {
+                to,
+                name,
+                is_typing,
+            } => {
+                let (room, to) = split(&to, &name);
+                codec::encode_event(
+                    client::TYPING,
+                    &TypingPost {
+                        room,
+                        to,
+                        is_typing,
+                    },
+                )
+            }
+            Request::MarkRead { to, name, id } => {
+                let (room, with) = split(&to, &name);
+                codec::encode_event(client::MARK_READ, &MarkRead { room, with, id })
+            }
+            Request::History { of, query, purpose } => {
+                let ack = self.expect_ack(Awaited::History(of, purpose));
                 codec::encode_with_ack(client::HISTORY, &query, ack)
+            }
+            Request::Join(room) => {
+                let ack = self.expect_ack(Awaited::Join);
+                codec::encode_with_ack(client::JOIN_ROOM, &RoomRequest { room: &room }, ack)
+            }
+            Request::Leave(room) => {
+                codec::encode_event(client::LEAVE_ROOM, &RoomRequest { room: &room })
+            }
+            Request::ListRooms => {
+                let ack = self.expect_ack(Awaited::ListRooms);
+                codec::encode_call(client::LIST_ROOMS, ack)
+            }
+            Request::MyConversations => {
+                let ack = self.expect_ack(Awaited::MyConversations);
+                codec::encode_call(client::MY_CONVERSATIONS, ack)
+            }
+            Request::SetPresence(status) => {
+                codec::encode_event(client::SET_PRESENCE, &SetPresence { status })
             }
         }
         .map_err(|e| e.to_string())?;
@@ -159,18 +218,71 @@ impl Connection {
             .iter()
             .position(|(waiting, _)| *waiting == id)
             .map(|at| self.awaited.swap_remove(at).1);
+        let bad = |what: &str, error: codec::CodecError| {
+            leptos::logging::warn!("bad {what}: {error}");
+            Vec::new()
+        };
         match awaited {
-            Some(Awaited::Chat(client_id)) => match codec::ack_payload::<ChatReceipt>(json) {
-                Ok(receipt) => store.chat_receipt(&client_id, &receipt),
-                Err(error) => leptos::logging::warn!("bad chat receipt: {error}"),
+            Some(Awaited::Send(key, client_id)) => match codec::ack_payload::<SendReceipt>(json) {
+                Ok(receipt) => store.send_receipt(&key, &client_id, &receipt),
+                Err(error) => return bad("receipt", error),
             },
-            Some(Awaited::History(purpose)) => match codec::ack_payload::<HistoryReply>(json) {
-                Ok(reply) => return store.history_loaded(purpose, reply),
-                Err(error) => leptos::logging::warn!("bad history reply: {error}"),
+            Some(Awaited::History(key, purpose)) => {
+                let reply = match key {
+                    ConvKey::Room(_) => {
+                        codec::ack_payload::<HistoryReply<RoomMessage>>(json).map(into_messages)
+                    }
+                    ConvKey::With(_) => {
+                        codec::ack_payload::<HistoryReply<DirectMessage>>(json).map(into_messages)
+                    }
+                };
+                match reply {
+                    Ok(reply) => return store.history_loaded(&key, purpose, reply),
+                    Err(error) => return bad("history reply", error),
+                }
+            }
+            Some(Awaited::Join) => match codec::ack_payload::<JoinReply>(json) {
+                Ok(reply) => {
+                    return store
+                        .join_answered(reply)
+                        .into_iter()
+                        .map(Action::Send)
+                        .collect()
+                }
+                Err(error) => return bad("join reply", error),
+            },
+            Some(Awaited::ListRooms) => match codec::ack_payload::<RoomList>(json) {
+                Ok(list) => store.rooms_listed(list),
+                Err(error) => return bad("room list", error),
+            },
+            Some(Awaited::MyConversations) => match codec::ack_payload::<Conversations>(json) {
+                Ok(listing) => return store.conversations_listed(listing),
+                Err(error) => return bad("conversations", error),
             },
             None => leptos::logging::warn!("unexpected acknowledgement {id}"),
         }
         Vec::new()
+    }
+}
+
+/// A conversation key as the `room` or the other (`to` / `with`) field.
+fn split<'a>(key: &ConvKey, name: &'a str) -> (Option<&'a str>, Option<&'a str>) {
+    match key {
+        ConvKey::Room(_) => (Some(name), None),
+        ConvKey::With(_) => (None, Some(name)),
+    }
+}
+
+fn into_messages<M: Into<Message>>(reply: HistoryReply<M>) -> HistoryReply<Message> {
+    HistoryReply {
+        ok: reply.ok,
+        messages: reply
+            .messages
+            .map(|messages| messages.into_iter().map(Into::into).collect()),
+        has_more: reply.has_more,
+        resync: reply.resync,
+        reason: reply.reason,
+        message: reply.message,
     }
 }
 

@@ -167,9 +167,27 @@ pub fn pong() -> String {
     "3".to_owned()
 }
 
-/// The frame that connects to the chat's namespace (the root one).
+/// The frame that connects to the chat's namespace (the root one), speaking the rooms
+/// protocol (`auth: {"protocol": "rooms"}`).
 pub fn connect() -> Result<String, CodecError> {
-    Ok("40".to_owned())
+    Ok(format!(
+        r#"40{{"protocol":"{}"}}"#,
+        crate::protocol::ROOMS_PROTOCOL
+    ))
+}
+
+/// The frame for an event with one argument and no acknowledgement.
+pub fn encode_event<T: serde::Serialize>(name: &str, argument: &T) -> Result<String, CodecError> {
+    let json = serde_json::to_string(&(name, argument))
+        .map_err(|_| CodecError::SocketIo("unencodable event".into()))?;
+    Ok(format!("42{json}"))
+}
+
+/// The frame for an event without arguments, asking for an acknowledgement with `ack`.
+pub fn encode_call(name: &str, ack: i64) -> Result<String, CodecError> {
+    let json = serde_json::to_string(&[name])
+        .map_err(|_| CodecError::SocketIo("unencodable event".into()))?;
+    Ok(format!("42{ack}{json}"))
 }
 
 /// The frame for a chat event. Clients only ever send a string or nothing.
@@ -305,7 +323,18 @@ mod tests {
     #[test]
     fn encodes_client_frames() {
         assert_eq!(pong(), "3");
-        assert_eq!(connect(), Ok("40".into()));
+        assert_eq!(connect(), Ok(r#"40{"protocol":"rooms"}"#.into()));
+        assert_eq!(
+            encode_call("list_rooms", 3),
+            Ok(r#"423["list_rooms"]"#.into())
+        );
+        assert_eq!(
+            encode_event(
+                "leave_room",
+                &crate::protocol::rooms::RoomRequest { room: "rust" }
+            ),
+            Ok(r#"42["leave_room",{"room":"rust"}]"#.into())
+        );
         assert_eq!(
             encode(&ClientEvent::login("Ann")),
             Ok(r#"42["login","Ann"]"#.into())

@@ -6,7 +6,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, RequestInit, Response};
 
-use crate::model::LoginError;
+use crate::model::{LoginError, Me};
 
 #[derive(Serialize)]
 struct LogIn<'a> {
@@ -18,19 +18,25 @@ struct LogIn<'a> {
 struct Answer {
     #[serde(default)]
     name: Option<String>,
+    #[serde(rename = "userId", default)]
+    user_id: Option<u64>,
     #[serde(default)]
     reason: Option<String>,
 }
 
-/// Logs in as `name`; the answer is the name as the server keeps it (trimmed).
-pub async fn log_in(name: &str) -> Result<String, LoginError> {
+/// Logs in as `name`; the answer is you: the name as the server keeps it (trimmed), and
+/// your user id.
+pub async fn log_in(name: &str) -> Result<Me, LoginError> {
     let body = serde_json::to_string(&LogIn { name }).map_err(|_| LoginError::InvalidName)?;
     let (status, text) = post("/api/session", Some(&body))
         .await
         .map_err(|_| LoginError::Unavailable)?;
     let answer = serde_json::from_str::<Answer>(&text).map_err(|_| LoginError::Unavailable)?;
     match (status, answer.name, answer.reason) {
-        (200, Some(name), _) => Ok(name),
+        (200, Some(name), _) => Ok(Me {
+            name,
+            user_id: answer.user_id.unwrap_or_default(),
+        }),
         (_, _, Some(reason)) => Err(LoginError::from_reason(&reason)),
         _ => Err(LoginError::Unavailable),
     }

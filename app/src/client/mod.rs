@@ -8,6 +8,7 @@
 //!   and reconnect loop.
 //! - `http` (hydrate only): log-in and log-out requests.
 //! - `page` (hydrate only): the page's visibility, title and time zone.
+//! - `router` (hydrate only): links and back/forward without reloads.
 //! - `unsent_storage` (hydrate only): unsent messages kept across a reload of the tab.
 
 pub mod backoff;
@@ -19,6 +20,8 @@ mod browser;
 pub mod http;
 #[cfg(feature = "hydrate")]
 mod page;
+#[cfg(feature = "hydrate")]
+pub mod router;
 #[cfg(feature = "hydrate")]
 mod unsent_storage;
 

@@ -1,18 +1,19 @@
-//! The page around the app: its visibility (unread count in the title while hidden) and the
-//! reader's time zone.
+//! The page around the app: its visibility (away, and the unread count in the title while
+//! hidden) and the reader's time zone.
 
 use leptos::prelude::*;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 
 use crate::model::ChatStore;
+use crate::Outbox;
 
 /// The title of the page with nothing unread.
 const TITLE: &str = "Chat";
 
 /// Follows the page's visibility and keeps the title's unread count; switches times to the
 /// reader's zone. Lives as long as the page.
-pub fn watch_page(store: ChatStore) {
+pub fn watch_page(store: ChatStore, outbox: Outbox) {
     // Effects run once the app has hydrated.
     Effect::new(move |_| {
         store.local_time.set(true);
@@ -21,10 +22,16 @@ pub fn watch_page(store: ChatStore) {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {
         return;
     };
-    store.set_hidden(document.hidden());
+    for request in store.set_hidden(document.hidden()) {
+        outbox.send(request);
+    }
     let on_change = Closure::<dyn FnMut()>::new({
         let document = document.clone();
-        move || store.set_hidden(document.hidden())
+        move || {
+            for request in store.set_hidden(document.hidden()) {
+                outbox.send(request);
+            }
+        }
     });
     if document
         .add_event_listener_with_callback("visibilitychange", on_change.as_ref().unchecked_ref())
@@ -35,7 +42,12 @@ pub fn watch_page(store: ChatStore) {
     // The listener lives as long as the page.
     on_change.forget();
     Effect::new(move |_| {
-        let title = match store.unread.get() {
+        let unread = if store.hidden.get() {
+            store.total_unread()
+        } else {
+            0
+        };
+        let title = match unread {
             0 => TITLE.to_owned(),
             unread => format!("({unread}) {TITLE}"),
         };

@@ -25,7 +25,7 @@ pub fn keep_unsent(store: ChatStore, outbox: Outbox) {
         }
         let now = store
             .unsent()
-            .filter(|unsent| !unsent.messages.is_empty())
+            .filter(|unsent| !unsent.conversations.is_empty())
             .and_then(|unsent| match serde_json::to_string(&unsent) {
                 Ok(json) => Some(json),
                 Err(error) => {

@@ -5,17 +5,34 @@ use crate::model::{time_text, ChatLine, Delivery, LineKind};
 use crate::use_chat;
 
 /// One line of the conversation. Names and messages are text nodes, never HTML. Your own
-/// messages show whether they are stored yet, and can be retried when refused.
+/// messages show whether they are stored yet, and can be retried when refused; in a DM,
+/// "Seen" under the last one the other party has read. "New messages" marks the first
+/// unread one.
 #[component]
-pub fn ChatLineView(line: ChatLine) -> impl IntoView {
+pub fn ChatLineView(
+    line: ChatLine,
+    /// The id of the first unread message.
+    first_unread: Memo<Option<u64>>,
+    /// The id of your last message the other party has read.
+    seen: Memo<Option<u64>>,
+) -> impl IntoView {
     let chat = use_chat();
     let store = chat.store;
+    let id = line.message_id();
     let ChatLine {
         kind,
         text,
         sent_at,
         ..
     } = line;
+    let divider = move || {
+        (id.is_some() && first_unread.get() == id)
+            .then(|| view! { <div class="divider" data-testid="new-messages">"New messages"</div> })
+    };
+    let seen_mark = move || {
+        (id.is_some() && seen.get() == id)
+            .then(|| view! { <span class="seen" data-testid="seen">"Seen"</span> })
+    };
     let time = sent_at.map(|at| {
         let label = move || time_text(at, store.local_time.get());
         view! { <time class="at" data-ms=at>{label}</time> }
@@ -54,12 +71,14 @@ pub fn ChatLineView(line: ChatLine) -> impl IntoView {
                 _ => None,
             };
             EitherOf3::C(view! {
-                <li class="message" class:own=own data-state=state>
+                <li class="message" class:own=own data-state=state data-id=id>
+                    {divider}
                     <span class="sender">{sender}</span>
                     <span class="text">{text}</span>
                     {time}
                     {status.map(|status| view! { <span class="status" data-testid="delivery">{status}</span> })}
                     {retry}
+                    {seen_mark}
                 </li>
             })
         }

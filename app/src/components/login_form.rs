@@ -23,8 +23,8 @@ pub fn LoginForm() -> impl IntoView {
             let wanted = name.get_untracked();
             leptos::task::spawn_local(async move {
                 match crate::client::http::log_in(&wanted).await {
-                    Ok(name) => {
-                        store.logged_in(name);
+                    Ok(me) => {
+                        store.logged_in(me);
                         outbox.command(crate::Command::Connect);
                     }
                     Err(error) => store.login_error.set(Some(error)),
@@ -36,8 +36,9 @@ pub fn LoginForm() -> impl IntoView {
     view! {
         <section class="login">
             <h1>"Chat"</h1>
-            <p class="lead">"Pick a name to join the lobby."</p>
+            <p class="lead">"Pick a name to join the chat."</p>
             <form data-testid="login-form" method="post" action="/api/session" on:submit=on_submit>
+                <input type="hidden" name="next" value=move || store.route.with(|r| r.path())/>
                 <label for="name">"Your name"</label>
                 <div class="row">
                     <input

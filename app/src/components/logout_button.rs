@@ -27,7 +27,7 @@ pub fn LogoutButton() -> impl IntoView {
     };
     view! {
         <form class="me" method="post" action="/api/logout" on:submit=on_submit>
-            <span data-testid="me">{move || store.me.get()}</span>
+            <span data-testid="me">{move || store.me.with(|me| me.as_ref().map(|me| me.name.clone()))}</span>
             <button type="submit" data-testid="logout-button">"Log out"</button>
         </form>
     }

@@ -3,15 +3,16 @@ use leptos::html::Input;
 use leptos::prelude::*;
 
 use crate::client::{new_client_id, now_ms};
-use crate::model::Request;
-use crate::protocol::{limits, ClientEvent};
+use crate::protocol::limits;
+use crate::route::{percent_encode, Route};
 use crate::use_chat;
 
 /// While typing, `typing` is re-sent at most this often (the server's lease is 3 s).
 const TYPING_RENEW_MS: f64 = 1000.0;
 
-/// The message box: Enter or Send posts; typing is announced to the others. A message
-/// shows at once, pending until the server has stored it, even while disconnected.
+/// The message box of the conversation shown: Enter or Send posts; typing is announced to
+/// the others. A message shows at once, pending until the server has stored it, even while
+/// disconnected. Without JavaScript it is a plain form that posts to the server.
 #[component]
 pub fn MessageInput() -> impl IntoView {
     let chat = use_chat();
@@ -36,19 +37,21 @@ pub fn MessageInput() -> impl IntoView {
             let empty = value.trim().is_empty();
             text.set(value);
             let now = now_ms();
-            let event = match typing_since.get_value() {
+            let is_typing = match typing_since.get_value() {
                 Some(_) if empty => {
                     typing_since.set_value(None);
-                    ClientEvent::StopTyping
+                    false
                 }
                 Some(sent) if now - sent < TYPING_RENEW_MS => return,
                 _ if empty => return,
                 _ => {
                     typing_since.set_value(Some(now));
-                    ClientEvent::Typing(serde_json::Value::Null)
+                    true
                 }
             };
-            outbox.send(Request::Event(event));
+            if let Some(request) = store.typing(is_typing) {
+                outbox.send(request);
+            }
         }
     };
     let on_submit = move |ev: SubmitEvent| {
@@ -64,12 +67,19 @@ pub fn MessageInput() -> impl IntoView {
         }
         text.set(String::new());
     };
+    // Without JavaScript the form posts itself; the server stores it and shows the page.
+    let action = move || match store.route.get() {
+        Route::Room(room) => format!("/r/{}/messages", percent_encode(&room)),
+        Route::Direct(name) => format!("/dm/{}/messages", percent_encode(&name)),
+        Route::Rooms => "/".to_owned(),
+    };
     view! {
-        <form class="composer" on:submit=on_submit>
+        <form class="composer" method="post" action=action on:submit=on_submit>
             <input
                 node_ref=input
                 data-testid="message-input"
                 aria-label="Message"
+                name="text"
                 placeholder="Write a message…"
                 autocomplete="off"
                 maxlength=limits::MESSAGE_MAX_CHARS

@@ -20,8 +20,15 @@ pub fn MessageList() -> impl IntoView {
     let last = StoredValue::new((0, 0, true));
     let first_key = StoredValue::new(None::<u64>);
 
+    let lines = Memo::new(move |_| store.lines());
+    let first_unread = Memo::new(move |_| store.with_current(|c| c.and_then(|c| c.first_unread())));
+    let seen = Memo::new(move |_| store.with_current(|c| c.and_then(|c| c.seen())));
+    let (has_more, loading) = (
+        move || store.with_current(|c| c.is_some_and(|c| c.has_more)),
+        move || store.with_current(|c| c.is_some_and(|c| c.loading_older)),
+    );
     Effect::new(move |_| {
-        let first = store.lines.with(|lines| lines.first().map(|l| l.key));
+        let first = lines.with(|lines| lines.first().map(|l| l.key));
         let Some(list) = list.get() else { return };
         let (height, top, at_bottom) = last.get_value();
         let prepended = first_key.get_value().is_some() && first != first_key.get_value();
@@ -59,7 +66,7 @@ pub fn MessageList() -> impl IntoView {
         <ul class="messages" data-testid="messages" node_ref=list aria-live="polite" on:scroll=on_scroll>
             <li class="history-edge">
                 <span data-testid="history-edge">
-                    {move || match (store.has_more.get(), store.loading_older.get()) {
+                    {move || match (has_more(), loading()) {
                         (_, true) => "Loading older messages…",
                         (true, false) => "",
                         (false, false) => "This is the beginning of the conversation.",
@@ -68,7 +75,7 @@ pub fn MessageList() -> impl IntoView {
                 <button
                     class="older"
                     data-testid="load-older"
-                    hidden=move || !store.has_more.get()
+                    hidden=move || !has_more()
                     on:click={
                         let load_older = load_older.clone();
                         move |_| load_older()
@@ -77,8 +84,8 @@ pub fn MessageList() -> impl IntoView {
                     "Load older messages"
                 </button>
             </li>
-            <For each=move || store.lines.get() key=|line| line.render_key() let:line>
-                <ChatLineView line/>
+            <For each=move || lines.get() key=|line| line.render_key() let:line>
+                <ChatLineView line first_unread seen/>
             </For>
         </ul>
     }

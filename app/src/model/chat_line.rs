@@ -20,6 +20,8 @@ pub enum LineKind {
     /// A chat message; `own` when you sent it.
     Message {
         sender: String,
+        /// The sender's user id (0 when unknown).
+        user_id: u64,
         own: bool,
         /// The server's id, once stored.
         id: Option<u64>,
@@ -49,6 +51,18 @@ impl ChatLine {
             LineKind::Message { id, .. } => *id,
             _ => None,
         }
+    }
+
+    /// Whether this is a stored message of someone else's.
+    pub fn from_others(&self) -> bool {
+        matches!(
+            &self.kind,
+            LineKind::Message {
+                own: false,
+                id: Some(_),
+                ..
+            }
+        )
     }
 
     /// Identifies what the line shows, for keyed rendering: a line re-renders when its

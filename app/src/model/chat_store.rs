@@ -1,11 +1,17 @@
+use std::collections::BTreeMap;
+
 use leptos::prelude::*;
 
 use super::timeline::{self, Keys};
-use super::{Action, ChatLine, HistoryPurpose, InitialState, LineKind, Request, SavedUnsent};
-use crate::protocol::{ChatReceipt, HistoryReply, HistoryRequest, ServerEvent, SessionEndReason};
-
-/// The most lines kept in the message list; older ones can be loaded again.
-pub const MAX_LINES: usize = 1000;
+use super::{
+    Action, ChatLine, Conversation, HistoryPurpose, InitialState, LineKind, Me, Message, Request,
+    SavedUnsent, UnsentIn,
+};
+use crate::protocol::{
+    Conversations, HistoryReply, JoinReply, MemberChange, MemberEvent, Presence, PresenceStatus,
+    RoomInfo, RoomList, SendReceipt, ServerEvent, SessionEndReason, GENERAL,
+};
+use crate::route::{ConvKey, Route};
 
 /// State of the connection to the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,30 +54,33 @@ impl LoginError {
     }
 }
 
-/// The client's chat state, as signals the components read.
+/// The client's chat state, as signals the components read. Every conversation's data
+/// is in [`ChatStore::conversations`]; the page shows the one [`ChatStore::route`] names.
 #[derive(Debug, Clone, Copy)]
 pub struct ChatStore {
-    /// The name you are logged in as.
-    pub me: RwSignal<Option<String>>,
+    /// You, once logged in.
+    pub me: RwSignal<Option<Me>>,
     pub login_error: RwSignal<Option<LoginError>>,
-    /// Online users, in order of login.
-    pub users: RwSignal<Vec<String>>,
-    pub lines: RwSignal<Vec<ChatLine>>,
-    /// Other users currently typing.
-    pub typing: RwSignal<Vec<String>>,
+    /// The page shown.
+    pub route: RwSignal<Route>,
+    pub conversations: RwSignal<BTreeMap<ConvKey, Conversation>>,
+    /// Everyone online or away, in order of log-in.
+    pub presence: RwSignal<Vec<Presence>>,
+    /// The members in the room shown, and which room that list is of.
+    pub room_users: RwSignal<(String, Vec<String>)>,
+    /// Every room, for the rooms page (`None` until listed).
+    pub all_rooms: RwSignal<Option<Vec<RoomInfo>>>,
     pub connection: RwSignal<Connection>,
-    /// Older messages exist before the first one shown.
-    pub has_more: RwSignal<bool>,
-    /// A page of older messages has been asked for.
-    pub loading_older: RwSignal<bool>,
-    /// Messages from others that arrived while the page was hidden.
-    pub unread: RwSignal<u32>,
     /// Times can be shown in the reader's time zone (false on the server and until the
     /// browser app runs: UTC).
     pub local_time: RwSignal<bool>,
-    hidden: StoredValue<bool>,
+    /// The page is hidden (another tab, minimized): messages count as unread, you are away.
+    pub hidden: RwSignal<bool>,
+    /// A refusal worth showing (a room name that is not one, a DM to nobody).
+    pub notice: RwSignal<Option<String>>,
     /// Welcomed since the last log-in: later welcomes (reconnections) are silent.
     greeted: StoredValue<bool>,
+    /// Line keys, unique across conversations (the message list is keyed by them).
     keys: StoredValue<Keys>,
 }
 
@@ -85,43 +94,129 @@ impl ChatStore {
     /// The state the server rendered the page with.
     pub fn new(initial: InitialState) -> Self {
         let mut keys = Keys::default();
-        let mut lines = Vec::new();
-        for message in initial.history {
-            let own = initial.me.as_deref() == Some(message.sender.as_str());
-            timeline::insert_message(&mut lines, message, own, &mut keys);
+        let me_id = initial.me.as_ref().map_or(0, |me| me.user_id);
+        let route = Route::parse(&initial.path);
+        let mut conversations = BTreeMap::new();
+        conversations.insert(ConvKey::general(), Conversation::new(GENERAL, true));
+        for room in &initial.rooms {
+            let c = conversations
+                .entry(ConvKey::Room(room.room.clone()))
+                .or_insert_with(|| Conversation::new(&room.room, true));
+            c.member = true;
+            c.unread = room.unread;
+            c.last_id = room.last_id;
+            c.read_up_to = room.read_up_to;
+        }
+        for dm in &initial.dms {
+            let c = conversations
+                .entry(ConvKey::with(&dm.with))
+                .or_insert_with(|| Conversation::new(&dm.with, true));
+            c.unread = dm.unread;
+            c.last_id = dm.last_id;
+            c.read_up_to = dm.read_up_to;
+            c.their_read_up_to = dm.their_read_up_to;
+        }
+        if let (Some(key), Some(snapshot)) = (route.conversation(), initial.conversation) {
+            let name = match (&key, &snapshot.with) {
+                (ConvKey::Room(room), _) => room.clone(),
+                (ConvKey::With(_), Some(with)) => with.clone(),
+                (ConvKey::With(lower), None) => lower.clone(),
+            };
+            let c = conversations
+                .entry(key)
+                .or_insert_with(|| Conversation::new(&name, snapshot.member));
+            c.member = snapshot.member;
+            c.read_up_to = c.read_up_to.max(snapshot.read_up_to);
+            c.their_read_up_to = c.their_read_up_to.max(snapshot.their_read_up_to);
+            if snapshot.exists {
+                c.load(snapshot.messages, snapshot.has_more, me_id, &mut keys);
+            }
+            // The page showed it: read now; "New messages" where it was read up to.
+            c.divider = (c.unread > 0).then_some(snapshot.read_up_to);
+            c.unread = 0;
         }
         Self {
             login_error: RwSignal::new(initial.login_error.as_deref().map(LoginError::from_reason)),
             me: RwSignal::new(initial.me),
-            users: RwSignal::new(initial.users),
-            lines: RwSignal::new(lines),
-            typing: RwSignal::new(Vec::new()),
+            route: RwSignal::new(route),
+            conversations: RwSignal::new(conversations),
+            presence: RwSignal::new(initial.presence),
+            room_users: RwSignal::new((String::new(), initial.room_users)),
+            all_rooms: RwSignal::new(initial.all_rooms),
             connection: RwSignal::new(Connection::Connecting),
-            has_more: RwSignal::new(initial.has_more),
-            loading_older: RwSignal::new(false),
-            unread: RwSignal::new(0),
             local_time: RwSignal::new(false),
-            hidden: StoredValue::new(false),
+            hidden: RwSignal::new(false),
+            notice: RwSignal::new(initial.error),
             greeted: StoredValue::new(false),
             keys: StoredValue::new(keys),
         }
     }
 
-    /// The server accepted a log-in (`POST /api/session`).
-    pub fn logged_in(&self, name: String) {
-        self.login_error.set(None);
-        self.with_lines(|lines, keys| timeline::mark_own(lines, &name, keys));
-        self.set_me(name);
+    fn me_id(&self) -> u64 {
+        self.me
+            .with_untracked(|me| me.as_ref().map_or(0, |me| me.user_id))
     }
 
-    /// Changes `me` only when the name differs: the whole lobby view depends on it, and
-    /// re-rendering it would wipe what is being typed.
-    fn set_me(&self, name: String) {
+    fn my_name(&self) -> Option<String> {
+        self.me
+            .with_untracked(|me| me.as_ref().map(|me| me.name.clone()))
+    }
+
+    /// The conversation shown, if the page shows one.
+    pub fn current(&self) -> Option<ConvKey> {
+        self.route.with_untracked(Route::conversation)
+    }
+
+    /// Changes one conversation (created if new, named `name`), with the line keys.
+    fn change<T>(
+        &self,
+        key: &ConvKey,
+        name: &str,
+        f: impl FnOnce(&mut Conversation, &mut Keys) -> T,
+    ) -> Option<T> {
+        let mut keys = self.keys.get_value();
+        let result = self.conversations.try_update(|all| {
+            let c = all
+                .entry(key.clone())
+                .or_insert_with(|| Conversation::new(name, matches!(key, ConvKey::With(_))));
+            f(c, &mut keys)
+        });
+        self.keys.set_value(keys);
+        result
+    }
+
+    fn name_of(&self, key: &ConvKey) -> String {
+        self.conversations
+            .with_untracked(|all| match (all.get(key), key) {
+                (Some(c), _) => c.name.clone(),
+                (None, ConvKey::Room(room)) => room.clone(),
+                (None, ConvKey::With(name)) => name.clone(),
+            })
+    }
+
+    /// Whether you are reading `key` now: shown, and the page visible.
+    fn reading(&self, key: &ConvKey) -> bool {
+        self.current().as_ref() == Some(key) && !self.hidden.get_untracked()
+    }
+
+    // --- Logging in and out -------------------------------------------------------------
+
+    /// The server accepted a log-in (`POST /api/session`).
+    pub fn logged_in(&self, me: Me) {
+        self.login_error.set(None);
+        let id = me.user_id;
+        let mut keys = self.keys.get_value();
+        self.conversations.update(|all| {
+            for c in all.values_mut() {
+                timeline::mark_own(&mut c.lines, id, &mut keys);
+            }
+        });
+        self.keys.set_value(keys);
         if self
             .me
-            .with_untracked(|me| me.as_deref() != Some(name.as_str()))
+            .with_untracked(|current| current.as_ref() != Some(&me))
         {
-            self.me.set(Some(name));
+            self.me.set(Some(me));
         }
     }
 
@@ -129,8 +224,15 @@ impl ChatStore {
     pub fn logged_out(&self, error: Option<LoginError>) {
         self.greeted.set_value(false);
         self.me.set(None);
-        self.users.update(Vec::clear);
-        self.typing.update(Vec::clear);
+        self.presence.update(Vec::clear);
+        self.room_users.update(|(_, users)| users.clear());
+        self.conversations.update(|all| {
+            all.retain(|key, _| *key == ConvKey::general());
+            for c in all.values_mut() {
+                c.typing.clear();
+                c.unread = 0;
+            }
+        });
         self.login_error.set(error);
         self.connection.set(Connection::Connecting);
     }
@@ -143,136 +245,430 @@ impl ChatStore {
     /// The socket dropped: nobody can be seen typing until we know again.
     pub fn connection_lost(&self) {
         self.connection.set(Connection::Reconnecting);
-        self.typing.update(Vec::clear);
-        self.loading_older.set(false);
+        self.conversations.update(|all| {
+            for c in all.values_mut() {
+                c.typing.clear();
+                c.loading_older = false;
+                c.catching_up = false;
+            }
+        });
     }
 
-    /// Whether the page is hidden (another tab, minimized): new messages count as unread.
-    pub fn set_hidden(&self, hidden: bool) {
-        self.hidden.set_value(hidden);
-        if !hidden {
-            self.unread.set(0);
+    /// Logged in on this connection: learn the conversations, catch up with what was
+    /// missed in each one held, refresh the room shown, then send what waited.
+    fn welcomed(&self, name: String) -> Vec<Action> {
+        self.login_error.set(None);
+        if !self.greeted.get_value() {
+            self.greeted.set_value(true);
+            self.notice_in(
+                &ConvKey::general(),
+                format!("Welcome to the chat, {name}!"),
+                LineKind::Server,
+            );
         }
+        let mut actions = vec![Action::Send(Request::MyConversations)];
+        let held: Vec<(ConvKey, u64)> = self.conversations.with_untracked(|all| {
+            all.iter()
+                .filter(|(_, c)| c.loaded && c.member)
+                .map(|(key, c)| (key.clone(), c.contiguous()))
+                .collect()
+        });
+        for (key, after) in held {
+            actions.extend(self.catch_up(&key, after));
+        }
+        actions.extend(self.refresh_room());
+        if let Some(key) = self.current() {
+            let loaded = self
+                .conversations
+                .with_untracked(|all| all.get(&key).is_some_and(|c| c.loaded));
+            if !loaded {
+                let name = self.name_of(&key);
+                actions.push(Action::Send(Request::History {
+                    query: history_query(&key, &name, None, None),
+                    of: key,
+                    purpose: HistoryPurpose::Latest,
+                }));
+            }
+        }
+        if self.hidden.get_untracked() {
+            actions.push(Action::Send(Request::SetPresence(PresenceStatus::Away)));
+        }
+        let unsent: Vec<(ConvKey, String, Vec<super::UnsentMessage>)> =
+            self.conversations.with_untracked(|all| {
+                all.iter()
+                    .map(|(key, c)| (key.clone(), c.name.clone(), timeline::unsent(&c.lines)))
+                    .filter(|(_, _, unsent)| !unsent.is_empty())
+                    .collect()
+            });
+        for (key, name, messages) in unsent {
+            for message in messages {
+                actions.push(Action::Send(Request::Send {
+                    to: key.clone(),
+                    name: name.clone(),
+                    client_id: message.client_id,
+                    text: message.text,
+                }));
+            }
+        }
+        actions
     }
 
-    /// You send `text`: it shows at once as pending. Returns the request to send.
+    /// `history {after}` for one conversation, unless one is on its way.
+    fn catch_up(&self, key: &ConvKey, after: u64) -> Option<Action> {
+        let name = self.name_of(key);
+        let start = self.change(key, &name, |c, _| {
+            let start = !c.catching_up;
+            c.catching_up = true;
+            start
+        })?;
+        start.then(|| {
+            Action::Send(Request::History {
+                of: key.clone(),
+                query: history_query(key, &name, None, Some(after)),
+                purpose: HistoryPurpose::CatchUp,
+            })
+        })
+    }
+
+    /// `join_room` for the room shown (you are in it): its `room_users` comes back.
+    fn refresh_room(&self) -> Option<Action> {
+        let Some(ConvKey::Room(room)) = self.current() else {
+            return None;
+        };
+        let member = self.conversations.with_untracked(|all| {
+            all.get(&ConvKey::Room(room.clone()))
+                .is_some_and(|c| c.member)
+        });
+        member.then_some(Action::Send(Request::Join(room)))
+    }
+
+    // --- Navigation ---------------------------------------------------------------------
+
+    /// Shows `route`: what to ask the server for it (its history if not held yet, the
+    /// room's members, read markers, the rooms list).
+    pub fn navigate(&self, route: Route) -> Vec<Request> {
+        if let Some(previous) = self.current() {
+            let name = self.name_of(&previous);
+            self.change(&previous, &name, |c, _| c.divider = None);
+        }
+        self.notice.set(None);
+        if self.route.with_untracked(|r| *r != route) {
+            self.route.set(route.clone());
+        }
+        let mut requests = Vec::new();
+        match route.conversation() {
+            Some(key) => {
+                let name = match &route {
+                    Route::Direct(name) => self
+                        .conversations
+                        .with_untracked(|all| all.get(&key).map(|c| c.name.clone()))
+                        .unwrap_or_else(|| name.clone()),
+                    _ => self.name_of(&key),
+                };
+                let (loaded, member) = self
+                    .change(&key, &name, |c, _| {
+                        c.divider = (c.unread > 0).then_some(c.read_up_to);
+                        (c.loaded, c.member)
+                    })
+                    .unwrap_or_default();
+                if let ConvKey::Room(room) = &key {
+                    self.room_users.set((room.clone(), Vec::new()));
+                    if member {
+                        requests.push(Request::Join(room.clone()));
+                    }
+                }
+                if !loaded {
+                    requests.push(Request::History {
+                        of: key.clone(),
+                        query: history_query(&key, &name, None, None),
+                        purpose: HistoryPurpose::Latest,
+                    });
+                }
+                requests.extend(self.mark_read(&key));
+            }
+            None => requests.push(Request::ListRooms),
+        }
+        requests
+    }
+
+    /// The room a join box asks for, normalized (its page), or `None` with a notice when
+    /// it is not a valid room name.
+    pub fn join_room(&self, wanted: &str) -> Option<Route> {
+        let room = wanted.trim().to_lowercase();
+        let valid = (1..=crate::protocol::limits::ROOM_NAME_MAX_CHARS).contains(&room.len())
+            && room
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        if !valid {
+            self.notice.set(Some(
+                crate::protocol::RejectionReason::BadRoomName
+                    .describe()
+                    .to_owned(),
+            ));
+            return None;
+        }
+        Some(Route::Room(room))
+    }
+
+    /// Marks the conversation read up to its newest message, if you are reading it and
+    /// something is unread.
+    fn mark_read(&self, key: &ConvKey) -> Option<Request> {
+        if !self.reading(key) {
+            return None;
+        }
+        let name = self.name_of(key);
+        let newest = self.change(key, &name, |c, _| {
+            let newest = c.newest().max(c.last_id);
+            let due = c.unread > 0 || newest > c.read_up_to;
+            c.unread = 0;
+            if due {
+                c.read_up_to = c.read_up_to.max(newest);
+            }
+            (due && newest > 0).then_some(newest)
+        })??;
+        Some(Request::MarkRead {
+            to: key.clone(),
+            name,
+            id: newest,
+        })
+    }
+
+    /// Whether the page is hidden: new messages count as unread; you are away.
+    pub fn set_hidden(&self, hidden: bool) -> Vec<Request> {
+        if self.hidden.get_untracked() == hidden {
+            return Vec::new();
+        }
+        self.hidden.set(hidden);
+        if self.me.with_untracked(Option::is_none) {
+            return Vec::new();
+        }
+        let status = if hidden {
+            PresenceStatus::Away
+        } else {
+            PresenceStatus::Online
+        };
+        let mut requests = vec![Request::SetPresence(status)];
+        if let Some(key) = self.current() {
+            requests.extend(self.mark_read(&key));
+        }
+        requests
+    }
+
+    /// All unread messages (the page title while hidden).
+    pub fn total_unread(&self) -> u64 {
+        self.conversations
+            .with(|all| all.values().map(|c| c.unread).sum())
+    }
+
+    // --- Sending ------------------------------------------------------------------------
+
+    /// You send `text` to the conversation shown: it shows at once as pending.
     pub fn compose(&self, text: &str, client_id: String) -> Option<Request> {
         let me = self.me.get_untracked()?;
-        self.with_lines(|lines, keys| timeline::add_pending(lines, &me, &client_id, text, keys));
-        Some(Request::Chat {
+        let key = self.current()?;
+        let name = self.name_of(&key);
+        self.change(&key, &name, |c, keys| {
+            timeline::add_pending(&mut c.lines, (&me.name, me.user_id), &client_id, text, keys);
+        });
+        Some(Request::Send {
+            to: key,
+            name,
             client_id,
             text: text.to_owned(),
         })
     }
 
-    /// Your unsent messages, to keep across a reload; `None` while logged out. Tracked:
-    /// an effect reading it runs again when they change.
-    pub fn unsent(&self) -> Option<SavedUnsent> {
-        let name = self.me.get()?;
-        let messages = self.lines.with(|lines| timeline::unsent(lines));
-        Some(SavedUnsent { name, messages })
-    }
-
-    /// Puts back the unsent messages kept from before a reload, pending, if they are
-    /// yours and not in the list already (stored meanwhile). Returns what to send.
-    pub fn restore_unsent(&self, saved: SavedUnsent) -> Vec<Request> {
-        let Some(me) = self.me.get_untracked() else {
-            return Vec::new();
-        };
-        if me != saved.name {
-            return Vec::new();
-        }
-        self.with_lines(|lines, keys| {
-            let mut restored = Vec::new();
-            for message in saved.messages {
-                if !timeline::has_own(lines, &message.client_id) {
-                    timeline::add_pending(lines, &me, &message.client_id, &message.text, keys);
-                    restored.push(message.into());
-                }
-            }
-            restored
-        })
-    }
-
     /// Sends a refused message again, with the same client id (stored at most once).
     pub fn retry(&self, client_id: &str) -> Option<Request> {
-        let text = self.with_lines(|lines, _| timeline::retry(lines, client_id))?;
-        Some(Request::Chat {
+        let key = self.current()?;
+        let name = self.name_of(&key);
+        let text = self.change(&key, &name, |c, _| timeline::retry(&mut c.lines, client_id))??;
+        Some(Request::Send {
+            to: key,
+            name,
             client_id: client_id.to_owned(),
             text,
         })
     }
 
     /// The server's answer to one of your messages.
-    pub fn chat_receipt(&self, client_id: &str, receipt: &ChatReceipt) {
-        self.with_lines(|lines, _| timeline::apply_receipt(lines, client_id, receipt));
+    pub fn send_receipt(&self, key: &ConvKey, client_id: &str, receipt: &SendReceipt) {
+        let name = self.name_of(key);
+        self.change(key, &name, |c, _| {
+            timeline::apply_receipt(&mut c.lines, client_id, receipt);
+            if let Some(id) = receipt.id {
+                c.last_id = c.last_id.max(id);
+            }
+        });
+        if !receipt.ok {
+            leptos::logging::warn!("message refused: {:?}", receipt.reason);
+        }
+    }
+
+    /// "I am typing" (or stopped) in the conversation shown.
+    pub fn typing(&self, is_typing: bool) -> Option<Request> {
+        let key = self.current()?;
+        self.me
+            .with_untracked(Option::is_some)
+            .then(|| Request::Typing {
+                name: self.name_of(&key),
+                to: key,
+                is_typing,
+            })
     }
 
     /// Asks for the page before the oldest message shown, unless one is on its way.
     pub fn load_older(&self) -> Option<Request> {
-        if !self.has_more.get_untracked() || self.loading_older.get_untracked() {
-            return None;
-        }
-        let before = self
-            .lines
-            .with_untracked(|lines| timeline::oldest_id(lines));
-        self.loading_older.set(true);
+        let key = self.current()?;
+        let name = self.name_of(&key);
+        let before = self.change(&key, &name, |c, _| {
+            if !c.has_more || c.loading_older || !c.loaded {
+                return None;
+            }
+            c.loading_older = true;
+            timeline::oldest_id(&c.lines)
+        })??;
         Some(Request::History {
-            query: HistoryRequest {
-                before,
-                ..HistoryRequest::default()
-            },
+            query: history_query(&key, &name, Some(before), None),
+            of: key,
             purpose: HistoryPurpose::Older,
         })
     }
 
-    /// The server's answer to a `history` request.
-    pub fn history_loaded(&self, purpose: HistoryPurpose, reply: HistoryReply) -> Vec<Action> {
-        if purpose == HistoryPurpose::Older {
-            self.loading_older.set(false);
+    // --- Answers ------------------------------------------------------------------------
+
+    /// A request could not go out (not welcomed yet): what waited for it stops waiting.
+    pub fn request_dropped(&self, request: &Request) {
+        if let Request::History { of, .. } = request {
+            let name = self.name_of(of);
+            self.change(of, &name, |c, _| {
+                c.loading_older = false;
+                c.catching_up = false;
+            });
         }
+    }
+
+    /// The server's answer to a `history` request.
+    pub fn history_loaded(
+        &self,
+        key: &ConvKey,
+        purpose: HistoryPurpose,
+        reply: HistoryReply<Message>,
+    ) -> Vec<Action> {
+        let name = self.name_of(key);
+        let me = self.me_id();
         if !reply.ok {
+            self.change(key, &name, |c, _| {
+                c.loading_older = false;
+                c.catching_up = false;
+                if purpose == HistoryPurpose::Latest {
+                    // A room nobody has created: empty, to be joined.
+                    c.loaded = true;
+                    c.has_more = false;
+                }
+            });
             leptos::logging::warn!("history refused: {:?}", reply.message);
             return Vec::new();
         }
         if reply.resync == Some(true) {
+            self.change(key, &name, |c, _| c.catching_up = false);
             return vec![Action::Send(Request::History {
-                query: HistoryRequest::default(),
+                of: key.clone(),
+                query: history_query(key, &name, None, None),
                 purpose: HistoryPurpose::Latest,
             })];
         }
         let messages = reply.messages.unwrap_or_default();
         let has_more = reply.has_more.unwrap_or(false);
-        let me = self.me.get_untracked();
-        match purpose {
+        let reading = self.reading(key);
+        self.change(key, &name, |c, keys| match purpose {
             HistoryPurpose::Latest => {
-                self.with_lines(|lines, keys| {
-                    timeline::replace_messages(lines, messages, me.as_deref(), keys)
-                });
-                self.has_more.set(has_more);
+                c.load(messages, has_more, me, keys);
+                c.catching_up = false;
             }
-            HistoryPurpose::Older | HistoryPurpose::CatchUp => {
-                let is_older = purpose == HistoryPurpose::Older;
-                let gained = self.with_lines(|lines, keys| {
-                    let mut gained = 0;
-                    for message in messages {
-                        let own = me.as_deref() == Some(message.sender.as_str());
-                        let added = timeline::insert_message(lines, message, own, keys);
-                        // Your own messages (from another tab) are not unread.
-                        gained += u32::from(added && !own);
-                    }
-                    gained
-                });
-                if is_older {
-                    self.has_more.set(has_more);
-                } else {
-                    self.count_unread(gained);
-                    self.trim();
+            HistoryPurpose::Older => {
+                for message in messages {
+                    c.insert(message, me, keys);
                 }
+                c.has_more = has_more;
+                c.loading_older = false;
             }
+            HistoryPurpose::CatchUp => {
+                for message in messages {
+                    let own = message.user_id == me;
+                    if c.insert(message, me, keys) && !own && !reading {
+                        c.unread += 1;
+                    }
+                }
+                c.catching_up = false;
+                c.trim();
+            }
+        });
+        self.mark_read(key).map(Action::Send).into_iter().collect()
+    }
+
+    /// The answer to `my_conversations`: your rooms and DMs, their unread counts.
+    pub fn conversations_listed(&self, listing: Conversations) -> Vec<Action> {
+        if !listing.ok {
+            return Vec::new();
         }
+        self.conversations.update(|all| {
+            let rooms = listing.rooms.unwrap_or_default();
+            for c in all
+                .iter_mut()
+                .filter(|(k, _)| matches!(k, ConvKey::Room(_)))
+                .map(|(_, c)| c)
+            {
+                c.member = c.name == GENERAL || rooms.iter().any(|r| r.room == c.name);
+            }
+            for room in rooms {
+                let c = all
+                    .entry(ConvKey::Room(room.room.clone()))
+                    .or_insert_with(|| Conversation::new(&room.room, true));
+                c.member = true;
+                c.last_id = c.last_id.max(room.last_id);
+                c.read_up_to = c.read_up_to.max(room.read_up_to);
+                c.unread = room.unread;
+            }
+            for dm in listing.dms.unwrap_or_default() {
+                let c = all
+                    .entry(ConvKey::with(&dm.with))
+                    .or_insert_with(|| Conversation::new(&dm.with, true));
+                c.name = dm.with;
+                c.last_id = c.last_id.max(dm.last_id);
+                c.read_up_to = c.read_up_to.max(dm.read_up_to);
+                c.their_read_up_to = c.their_read_up_to.max(dm.their_read_up_to);
+                c.unread = dm.unread;
+            }
+        });
+        match self.current() {
+            Some(key) => self.mark_read(&key).map(Action::Send).into_iter().collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// The answer to `join_room`.
+    pub fn join_answered(&self, reply: JoinReply) -> Vec<Request> {
+        if !reply.ok {
+            self.notice.set(reply.message);
+            return Vec::new();
+        }
+        let Some(room) = reply.room else {
+            return Vec::new();
+        };
+        let key = ConvKey::Room(room.clone());
+        self.change(&key, &room, |c, _| c.member = true);
         Vec::new()
     }
+
+    /// The answer to `list_rooms`.
+    pub fn rooms_listed(&self, list: RoomList) {
+        if list.ok {
+            self.all_rooms.set(list.rooms);
+        }
+    }
+
+    // --- Server events ------------------------------------------------------------------
 
     /// Applies one event from the server.
     pub fn apply(&self, event: ServerEvent) -> Vec<Action> {
@@ -288,44 +684,76 @@ impl ChatStore {
                 self.logged_out(error);
                 return vec![Action::Stop];
             }
-            ServerEvent::LoginNameBad(_) => self.login_error.set(Some(LoginError::InvalidName)),
-            ServerEvent::LoginNameExists(_) => self.login_error.set(Some(LoginError::NameTaken)),
-            ServerEvent::UserJoined(name) => {
-                self.users.update(|users| {
-                    if !users.contains(&name) {
-                        users.push(name.clone());
+            ServerEvent::ReceiveMessage(message) => {
+                let key = ConvKey::Room(message.room.clone());
+                let name = message.room.clone();
+                return self.received(&key, &name, message.into());
+            }
+            ServerEvent::PrivateMessage(message) => {
+                let other = if message.is_self {
+                    message.to.clone()
+                } else {
+                    message.from.clone()
+                };
+                return self.received(&ConvKey::with(&other), &other, message.into());
+            }
+            ServerEvent::MemberJoined(change) => return self.member_changed(change, true),
+            ServerEvent::MemberLeft(change) => return self.member_changed(change, false),
+            ServerEvent::RoomUsers(names, room)
+                if self.current() == Some(ConvKey::Room(room.room.clone())) =>
+            {
+                self.room_users.set((room.room, names));
+            }
+            ServerEvent::TypingIn(typing) => {
+                let key = match (&typing.room, &typing.with) {
+                    (Some(room), _) => ConvKey::Room(room.clone()),
+                    (None, Some(with)) => ConvKey::with(with),
+                    (None, None) => return Vec::new(),
+                };
+                let name = self.name_of(&key);
+                self.change(&key, &name, |c, _| {
+                    c.typing.retain(|n| *n != typing.username);
+                    if typing.is_typing {
+                        c.typing.push(typing.username);
                     }
                 });
-                self.notice(LineKind::Notice, format!("{name} joined"));
             }
-            ServerEvent::UserLeft(name) => {
-                self.users.update(|users| users.retain(|u| *u != name));
-                self.typing.update(|typing| typing.retain(|u| *u != name));
-                self.notice(LineKind::Notice, format!("{name} left"));
+            ServerEvent::ReadMarker(marker) => {
+                let key = match (&marker.room, &marker.with) {
+                    (Some(room), _) => ConvKey::Room(room.clone()),
+                    (None, Some(with)) => ConvKey::with(with),
+                    (None, None) => return Vec::new(),
+                };
+                let name = self.name_of(&key);
+                self.change(&key, &name, |c, _| {
+                    c.read_up_to = c.read_up_to.max(marker.id);
+                    c.unread = if c.read_up_to >= c.last_id {
+                        0
+                    } else {
+                        c.count_unread()
+                    };
+                });
             }
-            ServerEvent::OnlineUsers(names) => self.users.set(names),
-            ServerEvent::Chat(message) => {
-                let own = self.me.get_untracked().as_deref() == Some(message.sender.as_str());
-                self.typing
-                    .update(|typing| typing.retain(|u| *u != message.sender));
-                let gained = self
-                    .with_lines(|lines, keys| timeline::insert_message(lines, message, own, keys));
-                if gained && !own {
-                    self.count_unread(1);
+            ServerEvent::MessagesRead(read) => {
+                let key = ConvKey::with(&read.by);
+                self.change(&key, &read.by, |c, _| {
+                    c.their_read_up_to = c.their_read_up_to.max(read.id);
+                });
+            }
+            ServerEvent::PresenceUpdate(list) => self.presence.set(list),
+            ServerEvent::PresenceChanged(change) => self.presence.update(|list| {
+                match list.iter_mut().find(|p| p.username == change.username) {
+                    Some(_) if change.status == PresenceStatus::Offline => {
+                        list.retain(|p| p.username != change.username);
+                    }
+                    Some(entry) => entry.status = change.status,
+                    None if change.status != PresenceStatus::Offline => list.push(change),
+                    None => {}
                 }
-                self.trim();
-            }
-            ServerEvent::UserTyping(name) => {
-                if self.me.get_untracked().as_deref() != Some(name.as_str()) {
-                    self.typing.update(|typing| {
-                        if !typing.contains(&name) {
-                            typing.push(name);
-                        }
-                    });
-                }
-            }
-            ServerEvent::UserStoppedTyping(name) => {
-                self.typing.update(|typing| typing.retain(|u| *u != name));
+            }),
+            ServerEvent::Error(error) => {
+                leptos::logging::warn!("server refused `{}`: {}", error.event, error.msg);
+                self.notice.set(Some(error.msg));
             }
             ServerEvent::RequestRejected(rejection) => {
                 leptos::logging::warn!(
@@ -334,393 +762,186 @@ impl ChatStore {
                     rejection.message
                 );
             }
+            // The lobby protocol's events: this client speaks the rooms protocol.
             _ => {}
         }
         Vec::new()
     }
 
-    /// Logged in on this connection: catch up with what was missed, then send what waited.
-    fn welcomed(&self, name: String) -> Vec<Action> {
-        self.login_error.set(None);
-        if !self.greeted.get_value() {
-            self.greeted.set_value(true);
-            self.notice(LineKind::Server, format!("Welcome to the chat, {name}!"));
+    /// A live message: into its conversation, counted unread unless you are reading it;
+    /// a hole before it is filled from history.
+    fn received(&self, key: &ConvKey, name: &str, message: Message) -> Vec<Action> {
+        let me = self.me_id();
+        let own = me != 0 && message.user_id == me;
+        let reading = self.reading(key);
+        let sender = message.sender.clone();
+        let id = message.id;
+        let (gap, after) = self
+            .change(key, name, |c, keys| {
+                let gap = c.has_gap_before(id);
+                let after = c.contiguous();
+                c.typing.retain(|n| *n != sender);
+                if c.insert(message, me, keys) && !own && !reading {
+                    c.unread += 1;
+                }
+                c.trim();
+                (gap, after)
+            })
+            .unwrap_or_default();
+        let mut actions = Vec::new();
+        if gap {
+            actions.extend(self.catch_up(key, after));
         }
-        self.set_me(name);
-        // Everything after the newest message shown (from the start when none is): more
-        // than the server's catch-up limit comes back as a resync, the newest page instead.
-        let newest = self
-            .lines
-            .with_untracked(|lines| timeline::newest_id(lines));
-        let catch_up = Request::History {
-            query: HistoryRequest {
-                after: Some(newest),
-                ..HistoryRequest::default()
-            },
-            purpose: HistoryPurpose::CatchUp,
-        };
-        let mut actions = vec![
-            Action::Send(Request::Event(crate::protocol::ClientEvent::OnlineUsers)),
-            Action::Send(catch_up),
-        ];
-        let unsent = self.lines.with_untracked(|lines| timeline::unsent(lines));
-        actions.extend(unsent.into_iter().map(|m| Action::Send(m.into())));
+        if !own {
+            actions.extend(self.mark_read(key).map(Action::Send));
+        }
         actions
     }
 
-    fn notice(&self, kind: LineKind, text: String) {
-        self.with_lines(|lines, keys| timeline::add_notice(lines, kind, text, keys));
-        self.trim();
-    }
-
-    fn count_unread(&self, count: u32) {
-        if count > 0 && self.hidden.get_value() {
-            self.unread.update(|unread| *unread += count);
+    /// `user_joined` / `user_left`: a notice in the room; your own (another tab's) joins
+    /// and leaves change your rooms.
+    fn member_changed(&self, change: MemberEvent, joined: bool) -> Vec<Action> {
+        let key = ConvKey::Room(change.room.clone());
+        let mine = self.my_name().as_deref() == Some(change.username.as_str());
+        if mine {
+            match change.reason {
+                None if joined => {
+                    self.change(&key, &change.room, |c, _| c.member = true);
+                }
+                Some(MemberChange::Left) => {
+                    self.change(&key, &change.room, |c, _| c.member = false);
+                }
+                _ => {}
+            }
+            return Vec::new();
         }
-    }
-
-    fn trim(&self) {
-        let trimmed = self.with_lines(|lines, _| timeline::trim(lines, MAX_LINES));
-        if trimmed {
-            self.has_more.set(true);
+        let general = change.room == GENERAL;
+        let text = match (joined, change.reason, general) {
+            (true, Some(MemberChange::Online), true) | (true, None, _) => {
+                format!("{} joined", change.username)
+            }
+            (false, Some(MemberChange::Offline), true) | (false, Some(MemberChange::Left), _) => {
+                format!("{} left", change.username)
+            }
+            _ => return Vec::new(),
+        };
+        if !joined {
+            self.change(&key, &change.room, |c, _| {
+                c.typing.retain(|n| *n != change.username)
+            });
         }
+        self.notice_in(&key, text, LineKind::Notice);
+        Vec::new()
     }
 
-    fn with_lines<T: Default>(&self, change: impl FnOnce(&mut Vec<ChatLine>, &mut Keys) -> T) -> T {
-        let mut keys = self.keys.get_value();
-        // `None` only once the app is gone, when nothing matters any more.
-        let result = self
-            .lines
-            .try_update(|lines| change(lines, &mut keys))
-            .unwrap_or_default();
-        self.keys.set_value(keys);
-        result
+    fn notice_in(&self, key: &ConvKey, text: String, kind: LineKind) {
+        let name = self.name_of(key);
+        self.change(key, &name, |c, keys| {
+            timeline::add_notice(&mut c.lines, kind, text, keys);
+            c.trim();
+        });
+    }
+
+    // --- Unsent messages across a reload --------------------------------------------------
+
+    /// Your unsent messages, to keep across a reload; `None` while logged out. Tracked:
+    /// an effect reading it runs again when they change.
+    pub fn unsent(&self) -> Option<SavedUnsent> {
+        let name = self.me.with(|me| me.as_ref().map(|me| me.name.clone()))?;
+        let conversations = self.conversations.with(|all| {
+            all.iter()
+                .map(|(key, c)| {
+                    let (room, with) = match key {
+                        ConvKey::Room(room) => (Some(room.clone()), None),
+                        ConvKey::With(_) => (None, Some(c.name.clone())),
+                    };
+                    UnsentIn {
+                        room,
+                        with,
+                        messages: timeline::unsent(&c.lines),
+                    }
+                })
+                .filter(|u| !u.messages.is_empty())
+                .collect()
+        });
+        Some(SavedUnsent {
+            name,
+            conversations,
+        })
+    }
+
+    /// Puts back the unsent messages kept from before a reload, pending, if they are
+    /// yours and not in the list already (stored meanwhile). Returns what to send.
+    pub fn restore_unsent(&self, saved: SavedUnsent) -> Vec<Request> {
+        let Some(me) = self.me.get_untracked() else {
+            return Vec::new();
+        };
+        if me.name != saved.name {
+            return Vec::new();
+        }
+        let mut restored = Vec::new();
+        for unsent in saved.conversations {
+            let (key, name) = match (unsent.room, unsent.with) {
+                (Some(room), _) => (ConvKey::Room(room.clone()), room),
+                (None, Some(with)) => (ConvKey::with(&with), with),
+                (None, None) => continue,
+            };
+            self.change(&key, &name, |c, keys| {
+                for message in unsent.messages {
+                    if !timeline::has_own(&c.lines, &message.client_id) {
+                        timeline::add_pending(
+                            &mut c.lines,
+                            (&me.name, me.user_id),
+                            &message.client_id,
+                            &message.text,
+                            keys,
+                        );
+                        restored.push(Request::Send {
+                            to: key.clone(),
+                            name: name.clone(),
+                            client_id: message.client_id,
+                            text: message.text,
+                        });
+                    }
+                }
+            });
+        }
+        restored
+    }
+
+    /// The lines of the conversation shown (tracked).
+    pub fn lines(&self) -> Vec<ChatLine> {
+        let key = self.route.with(Route::conversation);
+        self.conversations.with(|all| {
+            key.and_then(|key| all.get(&key).map(|c| c.lines.clone()))
+                .unwrap_or_default()
+        })
+    }
+
+    /// Reads the conversation shown (tracked).
+    pub fn with_current<T>(&self, f: impl FnOnce(Option<&Conversation>) -> T) -> T {
+        let key = self.route.with(Route::conversation);
+        self.conversations
+            .with(|all| f(key.and_then(|key| all.get(&key))))
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::UnsentMessage;
-    use crate::protocol::{ChatMessage, ClientEvent, RejectionReason, SessionEnd};
-
-    thread_local! {
-        /// Signals need a live reactive owner (and, on the server build, its arena).
-        static OWNER: Owner = Owner::new();
-    }
-
-    fn msg(id: u64, sender: &str, text: &str) -> ChatMessage {
-        ChatMessage {
-            sender: sender.into(),
-            message: text.into(),
-            id,
-            sent_at: 0,
-            client_id: None,
-        }
-    }
-
-    fn store_with(me: Option<&str>, history: Vec<ChatMessage>) -> ChatStore {
-        OWNER.with(Owner::set);
-        ChatStore::new(InitialState {
-            me: me.map(Into::into),
-            users: me.into_iter().map(Into::into).collect(),
-            history,
-            has_more: true,
-            login_error: None,
-        })
-    }
-
-    fn texts(store: &ChatStore) -> Vec<String> {
-        store
-            .lines
-            .get_untracked()
-            .into_iter()
-            .map(|l| l.text)
-            .collect()
-    }
-
-    fn catch_up(after: u64) -> Action {
-        Action::Send(Request::History {
-            query: HistoryRequest {
-                after: Some(after),
-                ..HistoryRequest::default()
-            },
-            purpose: HistoryPurpose::CatchUp,
-        })
-    }
-
-    #[test]
-    fn starts_from_the_server_rendered_state() {
-        let store = store_with(
-            Some("Ann"),
-            vec![msg(4, "Ann", "mine"), msg(5, "Bob", "hi")],
-        );
-        assert_eq!(texts(&store), vec!["mine", "hi"]);
-        assert!(matches!(
-            store.lines.get_untracked()[0].kind,
-            LineKind::Message { own: true, .. }
-        ));
-        assert!(store.has_more.get_untracked());
-    }
-
-    #[test]
-    fn a_welcome_catches_up_and_sends_what_waited() {
-        let store = store_with(Some("Ann"), vec![msg(5, "Bob", "hi")]);
-        let queued = store.compose("while offline", "c1".into());
-        assert!(queued.is_some());
-        let actions = store.apply(ServerEvent::Welcome("Ann".into()));
-        assert_eq!(
-            actions,
-            vec![
-                Action::Send(Request::Event(ClientEvent::OnlineUsers)),
-                catch_up(5),
-                Action::Send(Request::Chat {
-                    client_id: "c1".into(),
-                    text: "while offline".into()
-                }),
-            ]
-        );
-        assert_eq!(
-            texts(&store),
-            vec!["hi", "Welcome to the chat, Ann!", "while offline"]
-        );
-        // A reconnection is silent, and the cursor follows what arrived.
-        store.apply(ServerEvent::Chat(msg(6, "Bob", "new")));
-        store.connection_lost();
-        let actions = store.apply(ServerEvent::Welcome("Ann".into()));
-        assert_eq!(actions[1], catch_up(6));
-        assert_eq!(
-            texts(&store)
-                .iter()
-                .filter(|t| t.starts_with("Welcome"))
-                .count(),
-            1
-        );
-    }
-
-    #[test]
-    fn catch_up_merges_by_id_and_resync_reloads() {
-        let store = store_with(Some("Ann"), vec![msg(1, "Bob", "a")]);
-        store.apply(ServerEvent::Chat(msg(3, "Bob", "c")));
-        let reply = HistoryReply::page(vec![msg(2, "Bob", "b"), msg(3, "Bob", "c")], true, false);
-        assert!(store
-            .history_loaded(HistoryPurpose::CatchUp, reply)
-            .is_empty());
-        assert_eq!(texts(&store), vec!["a", "b", "c"]);
-
-        let resync = HistoryReply::page(Vec::new(), false, true);
-        let actions = store.history_loaded(HistoryPurpose::CatchUp, resync);
-        assert_eq!(
-            actions,
-            vec![Action::Send(Request::History {
-                query: HistoryRequest::default(),
-                purpose: HistoryPurpose::Latest
-            })]
-        );
-        let latest = HistoryReply::page(vec![msg(90, "Bob", "newest")], true, false);
-        store.history_loaded(HistoryPurpose::Latest, latest);
-        assert_eq!(texts(&store), vec!["newest"]);
-    }
-
-    #[test]
-    fn older_pages_are_asked_once_and_end_at_the_beginning() {
-        let store = store_with(Some("Ann"), vec![msg(51, "Bob", "x")]);
-        let request = store.load_older();
-        assert_eq!(
-            request,
-            Some(Request::History {
-                query: HistoryRequest {
-                    before: Some(51),
-                    ..HistoryRequest::default()
-                },
-                purpose: HistoryPurpose::Older
-            })
-        );
-        assert_eq!(store.load_older(), None, "one page at a time");
-        let page = HistoryReply::page(vec![msg(1, "Bob", "first")], false, false);
-        store.history_loaded(HistoryPurpose::Older, page);
-        assert_eq!(texts(&store), vec!["first", "x"]);
-        assert!(!store.has_more.get_untracked());
-        assert_eq!(store.load_older(), None, "nothing before the beginning");
-    }
-
-    #[test]
-    fn unread_counts_others_while_hidden() {
-        let store = store_with(Some("Ann"), Vec::new());
-        store.apply(ServerEvent::Chat(msg(1, "Bob", "seen")));
-        store.set_hidden(true);
-        store.apply(ServerEvent::Chat(msg(2, "Bob", "unseen")));
-        store.apply(ServerEvent::Chat(msg(3, "Ann", "from my other tab")));
-        store.apply(ServerEvent::Chat(msg(2, "Bob", "unseen")));
-        assert_eq!(store.unread.get_untracked(), 1);
-        store.set_hidden(false);
-        assert_eq!(store.unread.get_untracked(), 0);
-    }
-
-    #[test]
-    fn a_catch_up_counts_only_others_as_unread() {
-        let store = store_with(Some("Ann"), vec![msg(1, "Bob", "seen")]);
-        store.set_hidden(true);
-        let missed = vec![
-            msg(2, "Ann", "tab"),
-            msg(3, "Bob", "new"),
-            msg(4, "Ann", "tab"),
-        ];
-        store.history_loaded(
-            HistoryPurpose::CatchUp,
-            HistoryReply::page(missed, true, false),
-        );
-        assert_eq!(store.unread.get_untracked(), 1, "only Bob's message");
-    }
-
-    #[test]
-    fn logging_in_under_another_name_changes_whose_messages_are_own() {
-        let store = store_with(None, vec![msg(1, "Ann", "a"), msg(2, "Bob", "b")]);
-        store.logged_in("Bob".into());
-        let own: Vec<bool> = store
-            .lines
-            .get_untracked()
-            .iter()
-            .map(|l| matches!(l.kind, LineKind::Message { own: true, .. }))
-            .collect();
-        assert_eq!(own, vec![false, true]);
-        assert_eq!(store.me.get_untracked().as_deref(), Some("Bob"));
-    }
-
-    #[test]
-    fn a_refused_message_is_marked_and_retried_with_its_id() {
-        let store = store_with(Some("Ann"), Vec::new());
-        store.compose("hi", "c1".into());
-        store.chat_receipt("c1", &ChatReceipt::refused(RejectionReason::StorageFailed));
-        assert!(matches!(
-            &store.lines.get_untracked()[0].kind,
-            LineKind::Message {
-                delivery: crate::model::Delivery::Failed(_),
-                ..
-            }
-        ));
-        assert_eq!(
-            store.retry("c1"),
-            Some(Request::Chat {
-                client_id: "c1".into(),
-                text: "hi".into()
-            })
-        );
-    }
-
-    #[test]
-    fn an_ended_session_goes_back_to_the_login_form() {
-        let store = store_with(Some("Ann"), Vec::new());
-        let actions = store.apply(ServerEvent::SessionEnded(SessionEnd::new(
-            SessionEndReason::NameTaken,
-        )));
-        assert_eq!(actions, vec![Action::Stop]);
-        assert_eq!(store.me.get_untracked(), None);
-        assert_eq!(
-            store.login_error.get_untracked(),
-            Some(LoginError::SessionEnded)
-        );
-        assert!(
-            store.compose("no", "c2".into()).is_none(),
-            "nobody to send as"
-        );
-    }
-
-    fn unsent(client_id: &str, text: &str) -> UnsentMessage {
-        UnsentMessage {
-            client_id: client_id.into(),
-            text: text.into(),
-        }
-    }
-
-    #[test]
-    fn unsent_messages_are_kept_and_put_back_after_a_reload() {
-        let before = store_with(Some("Ann"), vec![msg(1, "Bob", "hi")]);
-        before.compose("one", "c1".into());
-        before.compose("two", "c2".into());
-        let saved = before.unsent().expect("logged in");
-        assert_eq!(
-            saved,
-            SavedUnsent {
-                name: "Ann".into(),
-                messages: vec![unsent("c1", "one"), unsent("c2", "two")]
-            }
-        );
-
-        // The page reloads; "one" was stored before it did, so it is in the history.
-        let stored = ChatMessage {
-            client_id: Some("c1".into()),
-            ..msg(2, "Ann", "one")
-        };
-        let after = store_with(Some("Ann"), vec![msg(1, "Bob", "hi"), stored]);
-        let resend = after.restore_unsent(saved.clone());
-        assert_eq!(
-            resend,
-            vec![Request::Chat {
-                client_id: "c2".into(),
-                text: "two".into()
-            }]
-        );
-        assert_eq!(texts(&after), vec!["hi", "one", "two"]);
-        assert_eq!(
-            after.unsent().map(|s| s.messages),
-            Some(vec![unsent("c2", "two")])
-        );
-        assert!(
-            after.restore_unsent(saved).is_empty(),
-            "put back once, not twice"
-        );
-        let actions = after.apply(ServerEvent::Welcome("Ann".into()));
-        assert_eq!(
-            actions.last(),
-            Some(&Action::Send(Request::Chat {
-                client_id: "c2".into(),
-                text: "two".into()
-            })),
-            "sent after the welcome"
-        );
-    }
-
-    #[test]
-    fn unsent_messages_of_another_name_are_never_sent() {
-        let saved = SavedUnsent {
-            name: "Ann".into(),
-            messages: vec![unsent("c1", "as Ann")],
-        };
-        let bob = store_with(Some("Bob"), Vec::new());
-        assert!(bob.restore_unsent(saved.clone()).is_empty());
-        assert!(texts(&bob).is_empty());
-        assert!(store_with(None, Vec::new())
-            .restore_unsent(saved)
-            .is_empty());
-        assert_eq!(store_with(None, Vec::new()).unsent(), None);
-
-        // Ann writes while offline, logs out, and Bob logs in on the same page.
-        let store = store_with(Some("Ann"), Vec::new());
-        store.compose("as Ann", "c1".into());
-        store.logged_out(None);
-        store.logged_in("Bob".into());
-        let actions = store.apply(ServerEvent::Welcome("Bob".into()));
-        assert!(
-            !actions
-                .iter()
-                .any(|a| matches!(a, Action::Send(Request::Chat { .. }))),
-            "{actions:?}"
-        );
-        assert_eq!(texts(&store), vec!["Welcome to the chat, Bob!"]);
-    }
-
-    #[test]
-    fn typing_list_never_sticks() {
-        let store = store_with(Some("Ann"), Vec::new());
-        store.apply(ServerEvent::UserTyping("Bob".into()));
-        store.apply(ServerEvent::UserTyping("Bob".into()));
-        store.apply(ServerEvent::UserTyping("Ann".into()));
-        assert_eq!(store.typing.get_untracked(), vec!["Bob"]);
-        store.apply(ServerEvent::Chat(msg(1, "Bob", "done")));
-        assert!(store.typing.get_untracked().is_empty());
-        store.apply(ServerEvent::UserTyping("Cat".into()));
-        store.connection_lost();
-        assert!(store.typing.get_untracked().is_empty());
+/// The `history` request of a conversation.
+fn history_query(
+    key: &ConvKey,
+    name: &str,
+    before: Option<u64>,
+    after: Option<u64>,
+) -> crate::protocol::HistoryRequest {
+    let (room, with) = match key {
+        ConvKey::Room(room) => (Some(room.clone()), None),
+        ConvKey::With(_) => (None, Some(name.to_owned())),
+    };
+    crate::protocol::HistoryRequest {
+        room,
+        with,
+        before,
+        after,
+        ..Default::default()
     }
 }

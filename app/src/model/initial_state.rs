@@ -1,23 +1,66 @@
 use serde::{Deserialize, Serialize};
 
-use crate::protocol::ChatMessage;
+use super::Message;
+use crate::protocol::{DmSummary, Presence, RoomInfo, RoomSummary};
 
-/// What the server knows when it renders the page, handed to the browser app so that it
+/// Who you are: your name and your user id (which messages are yours).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub name: String,
+    #[serde(rename = "userId")]
+    pub user_id: u64,
+}
+
+/// The conversation a page shows, as the server rendered it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Its newest page, oldest first.
+    pub messages: Vec<Message>,
+    /// Older messages exist before them.
+    #[serde(rename = "hasMore")]
+    pub has_more: bool,
+    /// Your read marker before this page was shown: where "New messages" begins.
+    #[serde(rename = "readUpTo")]
+    pub read_up_to: u64,
+    /// How far the other party of a DM has read ("Seen").
+    #[serde(rename = "theirReadUpTo")]
+    pub their_read_up_to: u64,
+    /// You are a member (always, for a DM or `general`).
+    pub member: bool,
+    /// The room exists (a room nobody has joined yet does not).
+    pub exists: bool,
+    /// The other party of a DM, as they spell their name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub with: Option<String>,
+}
+
+/// What the server knows when it renders a page, handed to the browser app so that it
 /// hydrates the same view: embedded in the page as JSON (`#chat-state`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InitialState {
-    /// The reader's name, when their session cookie is valid.
-    pub me: Option<String>,
-    /// Online users, in order of login.
-    pub users: Vec<String>,
-    /// The newest page of the lobby, oldest first.
-    pub history: Vec<ChatMessage>,
-    /// Older messages exist before `history`.
-    #[serde(rename = "hasMore")]
-    pub has_more: bool,
+    /// The reader, when their session cookie is valid.
+    pub me: Option<Me>,
+    /// The page's path (`/`, `/r/<room>`, `/dm/<name>`, `/rooms`).
+    pub path: String,
+    /// The conversation shown.
+    pub conversation: Option<Snapshot>,
+    /// Your rooms and direct conversations, with unread counts.
+    pub rooms: Vec<RoomSummary>,
+    pub dms: Vec<DmSummary>,
+    /// Everyone online or away, in order of log-in.
+    pub presence: Vec<Presence>,
+    /// The members in the room shown.
+    #[serde(rename = "roomUsers")]
+    pub room_users: Vec<String>,
+    /// Every room (the `/rooms` page).
+    #[serde(rename = "allRooms", default, skip_serializing_if = "Option::is_none")]
+    pub all_rooms: Option<Vec<RoomInfo>>,
     /// Why the last form login failed (`?login-error=`), for the page without JavaScript.
     #[serde(rename = "loginError")]
     pub login_error: Option<String>,
+    /// Why the last form of the page without JavaScript was refused (`?error=`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// The id of the `<script type="application/json">` element holding the state.
@@ -75,7 +118,10 @@ mod tests {
     #[test]
     fn script_json_cannot_close_the_script() {
         let state = InitialState {
-            me: Some("</script><b>".into()),
+            me: Some(Me {
+                name: "</script><b>".into(),
+                user_id: 1,
+            }),
             ..InitialState::default()
         };
         let json = state.to_script_json();

@@ -1,27 +1,42 @@
-use super::UnsentMessage;
-use crate::protocol::{ClientEvent, HistoryRequest};
+use crate::protocol::{HistoryRequest, PresenceStatus};
+use crate::route::ConvKey;
 
-/// Something the client sends to the server.
+/// Something the client sends to the server (the rooms protocol).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Request {
-    /// An event without an answer (`typing`, `stopTyping`, `onlineUsers`).
-    Event(ClientEvent),
-    /// `chat` `{text, clientId}`, acknowledged with a [`ChatReceipt`](crate::protocol::ChatReceipt).
-    Chat { client_id: String, text: String },
+    /// `send_message` (a room) or `private_message` (a DM), acknowledged with a
+    /// [`SendReceipt`](crate::protocol::SendReceipt).
+    Send {
+        to: ConvKey,
+        /// The room's name, or the other party's name as they spell it.
+        name: String,
+        client_id: String,
+        text: String,
+    },
+    /// `typing {room | to, isTyping}`.
+    Typing {
+        to: ConvKey,
+        name: String,
+        is_typing: bool,
+    },
+    /// `mark_read {room | with, id}`.
+    MarkRead { to: ConvKey, name: String, id: u64 },
     /// `history`, acknowledged with a [`HistoryReply`](crate::protocol::HistoryReply).
     History {
+        of: ConvKey,
         query: HistoryRequest,
         purpose: HistoryPurpose,
     },
-}
-
-impl From<UnsentMessage> for Request {
-    fn from(message: UnsentMessage) -> Self {
-        Self::Chat {
-            client_id: message.client_id,
-            text: message.text,
-        }
-    }
+    /// `join_room {room}`: joins (or creates) it, or refreshes its `room_users`.
+    Join(String),
+    /// `leave_room {room}`.
+    Leave(String),
+    /// `list_rooms`.
+    ListRooms,
+    /// `my_conversations`.
+    MyConversations,
+    /// `set_presence`.
+    SetPresence(PresenceStatus),
 }
 
 /// Why the client asked for history: decides what it does with the answer.
@@ -29,9 +44,9 @@ impl From<UnsentMessage> for Request {
 pub enum HistoryPurpose {
     /// The page before the oldest message shown (scrolling up).
     Older,
-    /// What was missed while disconnected.
+    /// What was missed (after a reconnection, or a gap in the ids).
     CatchUp,
-    /// The newest page, replacing everything (after a resync).
+    /// The newest page, replacing everything (opening a conversation, or a resync).
     Latest,
 }
 

@@ -2,8 +2,9 @@
 //! they happened; your unsent messages at the bottom. Free functions over the list the
 //! store keeps in a signal, so the merging rules are tested without any reactivity.
 
-use super::{ChatLine, Delivery, LineKind, UnsentMessage};
-use crate::protocol::{ChatMessage, ChatReceipt};
+use super::{ChatLine, Delivery, LineKind, Message, UnsentMessage};
+use crate::protocol::time::ms_from_iso;
+use crate::protocol::SendReceipt;
 
 /// Hands out line keys and notice sequence numbers.
 #[derive(Debug, Clone, Default)]
@@ -34,7 +35,7 @@ pub fn oldest_id(lines: &[ChatLine]) -> Option<u64> {
 /// the same client id becomes this message. Returns whether the list gained a message.
 pub fn insert_message(
     lines: &mut Vec<ChatLine>,
-    message: ChatMessage,
+    message: Message,
     own: bool,
     keys: &mut Keys,
 ) -> bool {
@@ -55,12 +56,13 @@ pub fn insert_message(
             key: keys.fresh(),
             kind: LineKind::Message {
                 sender: message.sender,
+                user_id: message.user_id,
                 own,
                 id: Some(message.id),
                 client_id: message.client_id,
                 delivery: Delivery::Sent,
             },
-            text: message.message,
+            text: message.text,
             order: (message.id, 0),
             sent_at: Some(message.sent_at),
         },
@@ -68,10 +70,31 @@ pub fn insert_message(
     true
 }
 
+/// The highest id up to which the list has every message from `from` on (ids are
+/// gap-free per conversation): the catch-up cursor. `from` is where the list's known
+/// stretch of history begins.
+pub fn contiguous_from(lines: &[ChatLine], from: u64) -> u64 {
+    let mut ids: Vec<u64> = lines
+        .iter()
+        .filter_map(ChatLine::message_id)
+        .filter(|id| *id > from)
+        .collect();
+    ids.sort_unstable();
+    let mut reached = from;
+    for id in ids {
+        if id == reached + 1 {
+            reached = id;
+        } else if id > reached + 1 {
+            break;
+        }
+    }
+    reached
+}
+
 /// Adds a message you are sending, pending at the bottom.
 pub fn add_pending(
     lines: &mut Vec<ChatLine>,
-    sender: &str,
+    (sender, user_id): (&str, u64),
     client_id: &str,
     text: &str,
     keys: &mut Keys,
@@ -81,6 +104,7 @@ pub fn add_pending(
         key,
         kind: LineKind::Message {
             sender: sender.to_owned(),
+            user_id,
             own: true,
             id: None,
             client_id: Some(client_id.to_owned()),
@@ -120,9 +144,14 @@ pub fn has_own(lines: &[ChatLine], wanted: &str) -> bool {
 }
 
 /// Applies the server's answer to one of your messages.
-pub fn apply_receipt(lines: &mut Vec<ChatLine>, client_id: &str, receipt: &ChatReceipt) {
+pub fn apply_receipt(lines: &mut Vec<ChatLine>, client_id: &str, receipt: &SendReceipt) {
     match (receipt.ok, receipt.id) {
         (true, Some(id)) => {
+            let sent_at = receipt
+                .time
+                .as_deref()
+                .and_then(ms_from_iso)
+                .unwrap_or_default();
             if lines.iter().any(|l| l.message_id() == Some(id)) {
                 // The broadcast came first: the pending copy goes.
                 lines.retain(|l| !pending_with(l, client_id));
@@ -130,7 +159,7 @@ pub fn apply_receipt(lines: &mut Vec<ChatLine>, client_id: &str, receipt: &ChatR
             }
             if let Some(at) = lines.iter().position(|l| pending_with(l, client_id)) {
                 let mut line = lines.remove(at);
-                mark_stored(&mut line, id, receipt.sent_at.unwrap_or_default());
+                mark_stored(&mut line, id, sent_at);
                 insert(lines, line);
             }
         }
@@ -177,15 +206,16 @@ fn mark_stored(line: &mut ChatLine, stored_id: u64, stored_at: i64) {
     line.sent_at = Some(stored_at);
 }
 
-/// After logging in as `me`: which messages are your own. A line that changes gets a
-/// fresh key, so it is drawn again. Unsent messages written under another name are
-/// dropped: they cannot be sent as `me`.
-pub fn mark_own(lines: &mut Vec<ChatLine>, me: &str, keys: &mut Keys) {
-    lines
-        .retain(|l| !matches!(&l.kind, LineKind::Message { id: None, sender, .. } if sender != me));
+/// After logging in as `me` (a user id): which messages are your own. A line that
+/// changes gets a fresh key, so it is drawn again. Unsent messages written by someone
+/// else are dropped: they cannot be sent as `me`.
+pub fn mark_own(lines: &mut Vec<ChatLine>, me: u64, keys: &mut Keys) {
+    lines.retain(
+        |l| !matches!(&l.kind, LineKind::Message { id: None, user_id, .. } if *user_id != me),
+    );
     for line in lines {
-        if let LineKind::Message { sender, own, .. } = &mut line.kind {
-            let mine = sender == me;
+        if let LineKind::Message { user_id, own, .. } = &mut line.kind {
+            let mine = *user_id == me && me != 0;
             if *own != mine {
                 *own = mine;
                 line.key = keys.fresh();
@@ -213,13 +243,13 @@ pub fn add_notice(lines: &mut Vec<ChatLine>, kind: LineKind, text: String, keys:
 /// Replaces every stored message with `messages` (a resync); your unsent ones stay.
 pub fn replace_messages(
     lines: &mut Vec<ChatLine>,
-    messages: Vec<ChatMessage>,
-    me: Option<&str>,
+    messages: Vec<Message>,
+    me: u64,
     keys: &mut Keys,
 ) {
     lines.retain(|l| matches!(&l.kind, LineKind::Message { id: None, .. }));
     for message in messages {
-        let own = me == Some(message.sender.as_str());
+        let own = me != 0 && message.user_id == me;
         insert_message(lines, message, own, keys);
     }
 }
@@ -243,14 +273,23 @@ fn insert(lines: &mut Vec<ChatLine>, line: ChatLine) {
 mod tests {
     use super::*;
 
-    fn msg(id: u64, sender: &str, text: &str, client_id: Option<&str>) -> ChatMessage {
-        ChatMessage {
+    fn msg(id: u64, sender: &str, text: &str, client_id: Option<&str>) -> Message {
+        Message {
             sender: sender.into(),
-            message: text.into(),
+            user_id: if sender == "Ann" { 1 } else { 2 },
+            text: text.into(),
             id,
             sent_at: 1000 + id as i64,
             client_id: client_id.map(Into::into),
         }
+    }
+
+    fn receipt(id: u64) -> SendReceipt {
+        SendReceipt::stored(
+            id,
+            crate::protocol::time::iso_from_ms(1000 + id as i64),
+            false,
+        )
     }
 
     fn texts(lines: &[ChatLine]) -> Vec<&str> {
@@ -304,7 +343,7 @@ mod tests {
     fn a_pending_message_becomes_the_stored_one_exactly_once() {
         // Receipt first, then the broadcast.
         let (mut lines, mut keys) = (Vec::new(), Keys::default());
-        add_pending(&mut lines, "Ann", "c1", "hi", &mut keys);
+        add_pending(&mut lines, ("Ann", 1), "c1", "hi", &mut keys);
         insert_message(&mut lines, msg(1, "Bob", "before", None), false, &mut keys);
         assert_eq!(
             texts(&lines),
@@ -318,8 +357,7 @@ mod tests {
                 text: "hi".into()
             }]
         );
-        let receipt = ChatReceipt::stored(&msg(2, "Ann", "hi", Some("c1")), false);
-        apply_receipt(&mut lines, "c1", &receipt);
+        apply_receipt(&mut lines, "c1", &receipt(2));
         assert!(!insert_message(
             &mut lines,
             msg(2, "Ann", "hi", Some("c1")),
@@ -330,7 +368,7 @@ mod tests {
         assert!(unsent(&lines).is_empty());
 
         // Broadcast first, then the receipt.
-        add_pending(&mut lines, "Ann", "c2", "again", &mut keys);
+        add_pending(&mut lines, ("Ann", 1), "c2", "again", &mut keys);
         let key = lines.last().map(|l| l.key);
         assert!(!insert_message(
             &mut lines,
@@ -338,11 +376,7 @@ mod tests {
             true,
             &mut keys
         ));
-        apply_receipt(
-            &mut lines,
-            "c2",
-            &ChatReceipt::stored(&msg(3, "Ann", "again", Some("c2")), false),
-        );
+        apply_receipt(&mut lines, "c2", &receipt(3));
         assert_eq!(texts(&lines), vec!["before", "hi", "again"]);
         assert_eq!(lines.last().map(|l| l.key), key, "same line, now stored");
         assert_eq!(lines.last().and_then(ChatLine::message_id), Some(3));
@@ -351,11 +385,11 @@ mod tests {
     #[test]
     fn a_refused_message_can_be_retried() {
         let (mut lines, mut keys) = (Vec::new(), Keys::default());
-        add_pending(&mut lines, "Ann", "c1", "hi", &mut keys);
+        add_pending(&mut lines, ("Ann", 1), "c1", "hi", &mut keys);
         apply_receipt(
             &mut lines,
             "c1",
-            &ChatReceipt::refused(crate::protocol::RejectionReason::StorageFailed),
+            &SendReceipt::refused(crate::protocol::RejectionReason::StorageFailed),
         );
         assert!(matches!(
             &lines[0].kind,
@@ -374,18 +408,26 @@ mod tests {
         let (mut lines, mut keys) = (Vec::new(), Keys::default());
         insert_message(&mut lines, msg(1, "Bob", "old", None), false, &mut keys);
         add_notice(&mut lines, LineKind::Notice, "Cat left".into(), &mut keys);
-        add_pending(&mut lines, "Ann", "c1", "mine", &mut keys);
-        replace_messages(
-            &mut lines,
-            vec![msg(90, "Ann", "new", None)],
-            Some("Ann"),
-            &mut keys,
-        );
+        add_pending(&mut lines, ("Ann", 1), "c1", "mine", &mut keys);
+        replace_messages(&mut lines, vec![msg(90, "Ann", "new", None)], 1, &mut keys);
         assert_eq!(texts(&lines), vec!["new", "mine"]);
         assert!(matches!(
             &lines[0].kind,
             LineKind::Message { own: true, .. }
         ));
+    }
+
+    #[test]
+    fn the_catch_up_cursor_stops_at_the_first_gap() {
+        let (mut lines, mut keys) = (Vec::new(), Keys::default());
+        assert_eq!(contiguous_from(&lines, 4), 4);
+        for id in [5, 6, 8, 9] {
+            insert_message(&mut lines, msg(id, "Bob", "x", None), false, &mut keys);
+        }
+        assert_eq!(contiguous_from(&lines, 4), 6);
+        insert_message(&mut lines, msg(7, "Bob", "x", None), false, &mut keys);
+        assert_eq!(contiguous_from(&lines, 4), 9);
+        assert_eq!(contiguous_from(&lines, 6), 9, "from later on");
     }
 
     #[test]

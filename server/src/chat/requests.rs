@@ -61,8 +61,8 @@ fn object(raw: &Value) -> Result<&Fields, RejectionReason> {
 fn room_field(fields: &Fields, key: &str) -> Result<RoomName, RejectionReason> {
     match fields.get(key) {
         Some(Value::String(name)) => RoomName::parse(name).ok_or(RejectionReason::BadRoomName),
-        Some(Value::Null) | None => Err(RejectionReason::BadRequest),
-        Some(_) => Err(RejectionReason::BadRoomName),
+        // Missing or not a string: a mistyped key.
+        _ => Err(RejectionReason::BadRequest),
     }
 }
 

@@ -1,7 +1,9 @@
-//! HTTP: the server-rendered page, the session endpoints, the site's static files and the
-//! Socket.IO endpoint, in one axum router.
+//! HTTP: the server-rendered pages and their forms (the chat without JavaScript), the
+//! session endpoints, the site's static files and the Socket.IO endpoint, in one axum
+//! router.
 
 mod assets;
+mod forms;
 mod page;
 mod session;
 
@@ -27,19 +29,27 @@ pub struct AppState {
     pub store: Store,
 }
 
-/// The whole site. `/socket.io/` is answered by `socket_layer`, `/` by the Leptos app
-/// (server-side rendered, with the recent history), `/api/` by the session endpoints,
-/// everything else from the files compiled into the binary.
+/// The whole site. `/socket.io/` is answered by `socket_layer`; `/`, `/r/<room>`,
+/// `/dm/<name>` and `/rooms` by the Leptos app (server-side rendered); their forms and
+/// `/api/` by the handlers here; everything else from the files compiled into the binary.
 pub fn router(state: AppState, socket_layer: SocketIoLayer) -> Router {
+    let pages = Router::new()
+        .route("/", get(page::lobby))
+        .route("/r/{room}", get(page::room))
+        .route("/dm/{name}", get(page::direct))
+        .route("/rooms", get(page::rooms))
+        // The pages name the current bundle and show live data: always revalidate them.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        ));
     let site = Router::new()
-        .route(
-            "/",
-            // The page names the current bundle and shows live data: always revalidate it.
-            get(page::render).layer(SetResponseHeaderLayer::overriding(
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("no-cache"),
-            )),
-        )
+        .merge(pages)
+        .route("/r/{room}/messages", post(forms::post_to_room))
+        .route("/r/{room}/join", post(forms::join))
+        .route("/r/{room}/leave", post(forms::leave))
+        .route("/dm/{name}/messages", post(forms::post_to_direct))
+        .route("/rooms/join", post(forms::join_by_name))
         .route("/api/session", post(session::create))
         .route("/api/logout", post(session::logout))
         .fallback(assets::serve)

@@ -12,6 +12,14 @@ use super::AppState;
 use crate::hub::CreateSessionError;
 use crate::storage::{SessionToken, SESSION_LIFETIME};
 
+/// The answer to a log-in.
+#[derive(Debug, serde::Serialize)]
+struct LoggedIn<'a> {
+    name: &'a str,
+    #[serde(rename = "userId")]
+    user_id: u64,
+}
+
 /// The cookie holding the session token.
 pub const SESSION_COOKIE: &str = "chat_session";
 
@@ -82,7 +90,7 @@ fn refuse(caller: Caller, status: StatusCode, reason: &str, message: &str) -> Re
 
 /// A browser sends `Origin` with every POST; one naming another site is a cross-site
 /// request, refused (the cookie is `SameSite=Lax` as well).
-fn cross_origin(headers: &HeaderMap) -> bool {
+pub(super) fn cross_origin(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return false;
     };
@@ -91,24 +99,42 @@ fn cross_origin(headers: &HeaderMap) -> bool {
     origin_host.is_none() || origin_host != host
 }
 
-/// `POST /api/session`: `{"name": ...}` or `name=...`.
+/// `403 {"reason": "crossOrigin"}`.
+pub(super) fn refuse_cross_origin() -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        Json(json!({"reason": "crossOrigin", "message": "Cross-site requests are refused."})),
+    )
+        .into_response()
+}
+
+/// A field of a form body (`application/x-www-form-urlencoded`).
+pub(super) fn form_field(body: &[u8], key: &str) -> Option<String> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+        .ok()?
+        .into_iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, value)| value)
+}
+
+/// Where a form asks to go after logging in: a path of this site (never another site's).
+fn next_page(body: &[u8]) -> String {
+    form_field(body, "next")
+        .filter(|next| next.starts_with('/') && !next.starts_with("//") && !next.contains('\\'))
+        .unwrap_or_else(|| "/".to_owned())
+}
+
+/// `POST /api/session`: `{"name": ...}` or `name=...` (and `next=<path>`).
 pub async fn create(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let caller = Caller::of(&headers);
     if cross_origin(&headers) {
-        return (
-            StatusCode::FORBIDDEN,
-            Json(json!({"reason": "crossOrigin", "message": "Cross-site requests are refused."})),
-        )
-            .into_response();
+        return refuse_cross_origin();
     }
     let name = match caller {
         Caller::Script => serde_json::from_slice::<Value>(&body)
             .ok()
             .and_then(|mut v| v.get_mut("name").map(Value::take)),
-        Caller::Form => serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
-            .ok()
-            .and_then(|fields| fields.into_iter().find(|(k, _)| k == "name"))
-            .map(|(_, name)| Value::String(name)),
+        Caller::Form => form_field(&body, "name").map(Value::String),
     };
     let Some(name) = name else {
         return refuse(
@@ -119,11 +145,17 @@ pub async fn create(State(state): State<AppState>, headers: HeaderMap, body: Byt
         );
     };
     match state.hub.create_session(name).await {
-        Ok((name, _, token)) => {
+        Ok((name, user, token)) => {
             let cookie = [(header::SET_COOKIE, set_cookie(&token, &headers))];
             match caller {
-                Caller::Script => (cookie, Json(json!({ "name": name }))).into_response(),
-                Caller::Form => (cookie, Redirect::to("/")).into_response(),
+                Caller::Script => {
+                    let body = LoggedIn {
+                        name: &name,
+                        user_id: user.wire(),
+                    };
+                    (cookie, Json(body)).into_response()
+                }
+                Caller::Form => (cookie, Redirect::to(&next_page(&body))).into_response(),
             }
         }
         Err(CreateSessionError::InvalidName) => refuse(
@@ -154,11 +186,7 @@ pub async fn create(State(state): State<AppState>, headers: HeaderMap, body: Byt
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let caller = Caller::of(&headers);
     if cross_origin(&headers) {
-        return (
-            StatusCode::FORBIDDEN,
-            Json(json!({"reason": "crossOrigin", "message": "Cross-site requests are refused."})),
-        )
-            .into_response();
+        return refuse_cross_origin();
     }
     if let Some(token) = session_token(&headers) {
         state.hub.logout(token).await;

@@ -4,9 +4,12 @@ use serde::Serialize;
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::AckSender;
 
+/// Sends a serialized acknowledgement through the socket it belongs to.
+type Responder = Box<dyn FnOnce(&serde_json::value::RawValue) -> Result<(), String> + Send>;
+
 /// Answers one event whose client asked for an acknowledgement. Erases the adapter type,
 /// so commands stay plain data.
-pub struct Ack(Box<dyn FnOnce(&serde_json::value::RawValue) -> Result<(), String> + Send>);
+pub struct Ack(Responder);
 
 impl Ack {
     pub fn new<A: Adapter>(sender: AckSender<A>) -> Self {

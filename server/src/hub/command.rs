@@ -1,12 +1,14 @@
 //! What the socket and HTTP layers tell the hub, in the order it happened.
 
-use app::protocol::{ClientEvent, Presence, RejectionReason};
+use std::collections::HashMap;
+
+use app::protocol::{ClientEvent, Presence, PresenceStatus, RejectionReason};
 use serde_json::Value;
 use socketioxide::socket::Sid;
 use tokio::sync::oneshot;
 
 use super::Ack;
-use crate::chat::{Family, RoomName, UserId};
+use crate::chat::{ConversationId, Family, RoomName, UserId};
 use crate::storage::{SessionToken, StorageError};
 
 #[derive(Debug)]
@@ -76,21 +78,19 @@ pub enum PageTarget {
 pub struct PageRequest {
     /// The room shown, for its `room_users`.
     pub room: Option<RoomName>,
-    /// Users whose presence the page shows (its direct conversations).
-    pub users: Vec<UserId>,
 }
 
 /// Who is online, as a page shows it.
 #[derive(Debug, Clone, Default)]
 pub struct PageSnapshot {
-    /// Everyone online, in order of log-in (the lobby's list).
-    pub online: Vec<String>,
-    /// Everyone online or away.
+    /// Everyone online or away, in order of log-in.
     pub presence: Vec<Presence>,
     /// The members in the room shown.
     pub room_users: Vec<String>,
-    /// The presence of each of `PageRequest::users`, in that order.
-    pub statuses: Vec<app::protocol::PresenceStatus>,
+    /// The presence of every user online or away.
+    pub statuses: HashMap<UserId, PresenceStatus>,
+    /// How many members are in each room someone is in.
+    pub present: HashMap<ConversationId, usize>,
 }
 
 /// Why a session could not be created.

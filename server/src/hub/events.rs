@@ -15,6 +15,12 @@ use super::core::{now, Hub};
 use super::{Ack, HubCommand};
 use crate::chat::{LoginRefusal, Outgoing};
 
+/// An acknowledgement that says only that it was done.
+#[derive(Debug, Serialize)]
+pub(super) struct Done {
+    pub(super) ok: bool,
+}
+
 /// The acknowledgement of a log-in (`register`, `login`).
 #[derive(Debug, Serialize)]
 struct LoggedIn<'a> {
@@ -54,11 +60,11 @@ impl<A: Adapter> Hub<A> {
             ClientEvent::Typing(raw @ Value::Object(_)) => self.typing(conn, &raw, ack).await,
             ClientEvent::Typing(_) => {
                 let out = self.chat.lobby_typing(&conn, now());
-                self.deliver(out);
+                self.lobby_answer(out, ack);
             }
             ClientEvent::StopTyping => {
                 let out = self.chat.lobby_stop_typing(&conn);
-                self.deliver(out);
+                self.lobby_answer(out, ack);
             }
             ClientEvent::JoinRoom(raw) => self.join(conn, &raw, ack).await,
             ClientEvent::LeaveRoom(raw) => self.leave(conn, &raw, ack).await,
@@ -72,6 +78,22 @@ impl<A: Adapter> Hub<A> {
             }
         }
         None
+    }
+
+    /// Delivers what a lobby event caused; an acknowledgement, if asked for, says whether
+    /// it was refused.
+    fn lobby_answer(&mut self, out: Vec<Outgoing<Sid>>, ack: Option<Ack>) {
+        if let Some(ack) = ack {
+            let refused = out.iter().find_map(|o| match &o.event {
+                ServerEvent::RequestRejected(rejection) => Some(rejection.reason),
+                _ => None,
+            });
+            match refused {
+                Some(reason) => ack.send(&Refused::new(reason)),
+                None => ack.send(&Done { ok: true }),
+            }
+        }
+        self.deliver(out);
     }
 
     /// `login` / `register`: a new user under a free name.

@@ -32,6 +32,7 @@ pub use command::{
     CreateSessionError, HubCommand, PageRequest, PageSnapshot, PageTarget, PostError,
 };
 pub use core::{run, HubSettings};
+pub use reads::{conversations_of, room_infos};
 
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};

@@ -15,14 +15,10 @@ impl<A: Adapter> Hub<A> {
             .map(|room| self.chat.room_users(room))
             .unwrap_or_default();
         PageSnapshot {
-            online: self.chat.online_names(),
             presence: self.chat.presence_list(),
             room_users,
-            statuses: request
-                .users
-                .iter()
-                .map(|user| self.chat.status(*user))
-                .collect(),
+            statuses: self.chat.statuses(),
+            present: self.chat.present_counts().into_iter().collect(),
         }
     }
 }

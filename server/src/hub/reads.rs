@@ -164,6 +164,27 @@ impl<A: Adapter> Hub<A> {
     }
 }
 
+/// Every room as `user` sees it, with `online` counts of the rooms someone is in.
+pub async fn room_infos(
+    store: &Store,
+    user: UserId,
+    online: &HashMap<ConversationId, usize>,
+) -> Result<Vec<RoomInfo>, StorageError> {
+    Ok(store
+        .list_rooms(user)
+        .await?
+        .into_iter()
+        .map(|row| RoomInfo {
+            online: online.get(&row.id).copied().unwrap_or(0) as u64,
+            member: row.unread.is_some(),
+            unread: row.unread.unwrap_or(0),
+            room: row.name,
+            members: row.members,
+            last_id: row.last_id,
+        })
+        .collect())
+}
+
 /// `user`'s rooms and direct conversations, with `statuses` of the users online.
 pub async fn conversations_of(
     store: &Store,

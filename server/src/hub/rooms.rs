@@ -8,6 +8,7 @@ use socketioxide::adapter::Adapter;
 use socketioxide::socket::Sid;
 
 use super::core::{now, Hub};
+use super::events::Done;
 use super::Ack;
 use crate::chat::requests::{self, Target};
 use crate::chat::{DirectPair, JoinPlan, JoinRefusal, ReadTarget, RoomName, TypingWhere, UserId};
@@ -17,12 +18,6 @@ use crate::chat::{DirectPair, JoinPlan, JoinRefusal, ReadTarget, RoomName, Typin
 struct LeftReply<'a> {
     ok: bool,
     room: &'a str,
-}
-
-/// The acknowledgement of `typing`.
-#[derive(Debug, Serialize)]
-struct Done {
-    ok: bool,
 }
 
 /// The acknowledgement of `set_presence`.

@@ -43,6 +43,8 @@ pub struct DirectRow {
     pub read_up_to: u64,
     pub their_read_up_to: u64,
     pub unread: u64,
+    /// When its newest message was stored (ms since the epoch; 0 when it has none).
+    pub last_at: i64,
 }
 
 /// What `mark_read` did.
@@ -318,9 +320,11 @@ impl Store {
         &self,
         user: UserId,
     ) -> Result<(Vec<RoomRow>, Vec<DirectRow>), StorageError> {
-        let rows: Vec<(i64, String, String, i64, i64)> = sqlx::query_as(
+        let rows: Vec<(i64, String, String, i64, i64, Option<i64>)> = sqlx::query_as(
             "SELECT conversations.id, conversations.kind, conversations.name, \
-                 conversations.last_message_id, memberships.read_up_to \
+                 conversations.last_message_id, memberships.read_up_to, \
+                 (SELECT sent_at FROM messages WHERE messages.conversation_id = conversations.id \
+                  AND messages.id = conversations.last_message_id) \
              FROM memberships JOIN conversations ON conversations.id = memberships.conversation_id \
              WHERE memberships.user_id = $1 \
              ORDER BY conversations.kind = 'dm', conversations.id <> $2, conversations.name",
@@ -332,7 +336,7 @@ impl Store {
         let mut conn = self.pool.acquire().await?;
         let mut rooms = Vec::new();
         let mut directs = Vec::new();
-        for (id, kind, name, last, marker) in rows {
+        for (id, kind, name, last, marker, last_at) in rows {
             let conversation = ConversationId(id);
             let unread = unread_in(&mut conn, user, conversation, marker, last).await?;
             if kind != "dm" {
@@ -364,12 +368,12 @@ impl Store {
                     read_up_to: to_wire_id(marker),
                     their_read_up_to: to_wire_id(theirs),
                     unread,
+                    last_at: last_at.unwrap_or(0),
                 });
             }
         }
-        // Newest activity first; conversation ids grow with creation, so ties go to the
-        // newer conversation.
-        directs.sort_by_key(|d| std::cmp::Reverse((d.last_id > 0, d.id)));
+        // Newest activity first (ties: the newer conversation).
+        directs.sort_by_key(|d| std::cmp::Reverse((d.last_at, d.id)));
         Ok((rooms, directs))
     }
 

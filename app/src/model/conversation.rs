@@ -1,0 +1,184 @@
+//! One conversation as the client holds it: its timeline (once a page of it is loaded),
+//! read state and who is typing. Plain data; the store keeps them all in one signal.
+
+use super::timeline::{self, Keys};
+use super::{ChatLine, Message};
+
+/// The most lines kept per conversation; older ones can be loaded again.
+pub const MAX_LINES: usize = 1000;
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Conversation {
+    /// The room's name, or the other party's name as they spell it.
+    pub name: String,
+    /// A room you are a member of (always true for a DM).
+    pub member: bool,
+    pub lines: Vec<ChatLine>,
+    /// A page of its history is in `lines` (its live messages are kept too).
+    pub loaded: bool,
+    /// Older messages exist before the oldest line.
+    pub has_more: bool,
+    /// The id just before the stretch of history held: `lines` has every message from
+    /// `base + 1` up to [`Conversation::contiguous`].
+    pub base: u64,
+    /// A page of older messages, or a catch-up, is on its way.
+    pub loading_older: bool,
+    pub catching_up: bool,
+    pub read_up_to: u64,
+    /// How far the other party of a DM has read.
+    pub their_read_up_to: u64,
+    pub unread: u64,
+    /// The newest id known (from the server's listing or a live message).
+    pub last_id: u64,
+    /// Where "New messages" begins, while you look at it.
+    pub divider: Option<u64>,
+    /// Others typing here.
+    pub typing: Vec<String>,
+}
+
+impl Conversation {
+    pub fn new(name: &str, member: bool) -> Self {
+        Self {
+            name: name.to_owned(),
+            member,
+            ..Self::default()
+        }
+    }
+
+    /// The highest id up to which every message is held: the catch-up cursor.
+    pub fn contiguous(&self) -> u64 {
+        timeline::contiguous_from(&self.lines, self.base)
+    }
+
+    /// Replaces the history held with the newest page (your unsent messages stay).
+    pub fn load(&mut self, messages: Vec<Message>, has_more: bool, me: u64, keys: &mut Keys) {
+        self.base = messages
+            .first()
+            .map_or(self.last_id, |m| m.id.saturating_sub(1));
+        if let Some(last) = messages.last() {
+            self.last_id = self.last_id.max(last.id);
+        }
+        timeline::replace_messages(&mut self.lines, messages, me, keys);
+        self.has_more = has_more;
+        self.loaded = true;
+    }
+
+    /// Adds a message (live, caught up, or older); returns whether it is new here.
+    pub fn insert(&mut self, message: Message, me: u64, keys: &mut Keys) -> bool {
+        self.last_id = self.last_id.max(message.id);
+        if !self.loaded {
+            return true;
+        }
+        if message.id <= self.base {
+            // Older than the stretch held: the start of an older page.
+            self.base = message.id.saturating_sub(1);
+        }
+        let own = me != 0 && message.user_id == me;
+        timeline::insert_message(&mut self.lines, message, own, keys)
+    }
+
+    /// Whether a message with this id leaves a hole below it (a packet was missed).
+    pub fn has_gap_before(&self, id: u64) -> bool {
+        self.loaded && id > self.contiguous() + 1
+    }
+
+    /// Messages from others after the read marker, among those held.
+    pub fn count_unread(&self) -> u64 {
+        self.lines
+            .iter()
+            .filter(|l| l.from_others() && l.message_id().is_some_and(|id| id > self.read_up_to))
+            .count() as u64
+    }
+
+    /// Keeps at most [`MAX_LINES`], dropping the oldest (which can be loaded again).
+    pub fn trim(&mut self) {
+        if timeline::trim(&mut self.lines, MAX_LINES) {
+            self.has_more = true;
+            self.base = timeline::oldest_id(&self.lines).map_or(self.base, |id| id - 1);
+        }
+    }
+
+    /// The first message from others after `divider`: where "New messages" is drawn.
+    pub fn first_unread(&self) -> Option<u64> {
+        let divider = self.divider?;
+        self.lines
+            .iter()
+            .filter(|l| l.from_others())
+            .filter_map(ChatLine::message_id)
+            .find(|id| *id > divider)
+    }
+
+    /// Your last message the other party has read: where "Seen" is drawn.
+    pub fn seen(&self) -> Option<u64> {
+        self.lines
+            .iter()
+            .filter(|l| matches!(l.kind, super::LineKind::Message { own: true, .. }))
+            .filter_map(ChatLine::message_id)
+            .filter(|id| *id <= self.their_read_up_to)
+            .max()
+    }
+
+    /// The newest stored message's id among those held.
+    pub fn newest(&self) -> u64 {
+        timeline::newest_id(&self.lines)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(id: u64, user_id: u64) -> Message {
+        Message {
+            id,
+            sender: if user_id == 1 { "Ann" } else { "Bob" }.into(),
+            user_id,
+            text: format!("m{id}"),
+            sent_at: 0,
+            client_id: None,
+        }
+    }
+
+    #[test]
+    fn a_loaded_conversation_tracks_its_catch_up_cursor_and_gaps() {
+        let mut keys = Keys::default();
+        let mut c = Conversation::new("rust", true);
+        assert!(!c.has_gap_before(9), "nothing held: nothing to fill");
+        c.load(vec![msg(4, 2), msg(5, 1)], true, 1, &mut keys);
+        assert_eq!((c.base, c.contiguous(), c.last_id), (3, 5, 5));
+        assert!(!c.has_gap_before(6));
+        assert!(c.has_gap_before(7));
+        assert!(c.insert(msg(7, 2), 1, &mut keys));
+        assert_eq!(c.contiguous(), 5, "6 is missing");
+        assert!(c.insert(msg(6, 2), 1, &mut keys));
+        assert_eq!(c.contiguous(), 7);
+        assert!(!c.insert(msg(6, 2), 1, &mut keys), "once");
+        // An older page extends the stretch held downwards.
+        c.insert(msg(3, 2), 1, &mut keys);
+        assert_eq!((c.base, c.contiguous()), (2, 7));
+    }
+
+    #[test]
+    fn unread_divider_and_seen() {
+        let mut keys = Keys::default();
+        let mut c = Conversation::new("Bob", true);
+        c.load(
+            vec![msg(1, 1), msg(2, 2), msg(3, 1), msg(4, 2)],
+            false,
+            1,
+            &mut keys,
+        );
+        c.read_up_to = 2;
+        assert_eq!(c.count_unread(), 1);
+        c.divider = Some(1);
+        assert_eq!(
+            c.first_unread(),
+            Some(2),
+            "the first of Bob's after the marker"
+        );
+        c.their_read_up_to = 3;
+        assert_eq!(c.seen(), Some(3));
+        c.their_read_up_to = 2;
+        assert_eq!(c.seen(), Some(1));
+    }
+}
