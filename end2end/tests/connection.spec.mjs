@@ -24,7 +24,8 @@ import {
   userNames,
 } from './fixtures.mjs';
 
-const isChat = (frame) => decodeEvent(frame)?.event === 'chat';
+/** A message the page sends (to a room, `general` included). */
+const isChat = (frame) => decodeEvent(frame)?.event === 'send_message';
 
 // Reconnections here must come back within the grace period however slow the machine (a
 // session user who does, never left); no test here waits for a grace period to end.
@@ -184,7 +185,7 @@ test.describe('unsent messages survive a reload of the page', () => {
         annElsewhere.once('welcome', resolve);
         annElsewhere.once('connect_error', reject);
       });
-      const receipt = await annElsewhere.timeout(5_000).emitWithAck('chat', held.payload);
+      const receipt = await annElsewhere.timeout(5_000).emitWithAck('send_message', held.payload);
       expect(receipt).toMatchObject({ ok: true, duplicate: false });
     } finally {
       annElsewhere.close();
@@ -199,7 +200,7 @@ test.describe('unsent messages survive a reload of the page', () => {
     link.down = false;
     await link.waitForWelcome(link.welcomes());
     await page.waitForTimeout(500);
-    const resent = link.sent.slice(sentBefore).map(decodeEvent).filter((e) => e?.event === 'chat');
+    const resent = link.sent.slice(sentBefore).map(decodeEvent).filter((e) => e?.event === 'send_message');
     expect(resent, 'not sent again').toEqual([]);
     expect(bob.chats.length).toBe(1);
     await expect(texts(page)).toHaveText(['stored elsewhere']);
@@ -233,7 +234,7 @@ test.describe('unsent messages survive a reload of the page', () => {
     link.down = false;
     await expect(serverLines(page)).toHaveText(['Welcome to the chat, Bob!'], { timeout: RECONNECT_TIMEOUT_MS });
     await page.waitForTimeout(500);
-    expect(link.sentEvents().filter((e) => e.event === 'chat'), 'never sent, as anyone').toEqual([]);
+    expect(link.sentEvents().filter((e) => e.event === 'send_message'), 'never sent, as anyone').toEqual([]);
     await expect(texts(page)).toHaveText([]);
   });
 });
@@ -273,9 +274,9 @@ test('a message the server refuses shows as failed with Retry, and Retry sends i
   let clientId = null;
   link.outgoing = (frame) => {
     const event = decodeEvent(frame);
-    if (event?.event !== 'chat') return frame;
+    if (event?.event !== 'send_message') return frame;
     clientId = event.payload.clientId;
-    return encodeEvent({ ...event, payload: { ...event.payload, text: '   ' } });
+    return encodeEvent({ ...event, payload: { ...event.payload, message: '   ' } });
   };
 
   await send(page, 'try me');
@@ -295,8 +296,8 @@ test('a message the server refuses shows as failed with Retry, and Retry sends i
   await expect.poll(() => bob.chats.map((m) => [m.sender, m.message, m.clientId])).toEqual([['Ann', 'try me', clientId]]);
   await expect(texts(page)).toHaveText(['try me']);
   // The retry went out with the same client id.
-  const chats = link.sentEvents().filter((e) => e.event === 'chat');
-  expect(chats.map((e) => [e.payload.text, e.payload.clientId])).toEqual([
+  const chats = link.sentEvents().filter((e) => e.event === 'send_message');
+  expect(chats.map((e) => [e.payload.message, e.payload.clientId])).toEqual([
     ['try me', clientId],
     ['try me', clientId],
   ]);

@@ -26,10 +26,16 @@ const sentLines = (page) => page.getByTestId('messages').locator('li.message[dat
 
 /** Has `bot` send `count` messages `${prefix}1`..; resolves once all came back stored. */
 async function seed(bot, count, prefix = 'm') {
-  const before = bot.chats.length;
-  for (let i = 1; i <= count; i += 1) bot.chat(`${prefix}${i}`);
-  await expect.poll(() => bot.chats.length, { timeout: 15_000 }).toBe(before + count);
-  return Array.from({ length: count }, (_, i) => `${prefix}${i + 1}`);
+  const sent = Array.from({ length: count }, (_, i) => `${prefix}${i + 1}`);
+  for (const text of sent) bot.chat(text);
+  // Settled once every one of these is back at the bot (whatever else it received
+  // meanwhile, e.g. a message of the page that was still on its way).
+  const arrived = () => {
+    const received = new Set(bot.chats.map((m) => m.message));
+    return sent.filter((text) => received.has(text)).length;
+  };
+  await expect.poll(arrived, { timeout: 15_000 }).toBe(count);
+  return sent;
 }
 
 /** Waits until `ms` after `since` (Date.now() values), e.g. past a grace period. */

@@ -103,18 +103,16 @@ impl ChatStore {
                 .entry(ConvKey::Room(room.room.clone()))
                 .or_insert_with(|| Conversation::new(&room.room, true));
             c.member = true;
-            c.unread = room.unread;
-            c.last_id = room.last_id;
             c.read_up_to = room.read_up_to;
+            c.listed(room.unread, room.last_id);
         }
         for dm in &initial.dms {
             let c = conversations
                 .entry(ConvKey::with(&dm.with))
                 .or_insert_with(|| Conversation::new(&dm.with, true));
-            c.unread = dm.unread;
-            c.last_id = dm.last_id;
             c.read_up_to = dm.read_up_to;
             c.their_read_up_to = dm.their_read_up_to;
+            c.listed(dm.unread, dm.last_id);
         }
         if let (Some(key), Some(snapshot)) = (route.conversation(), initial.conversation) {
             let name = match (&key, &snapshot.with) {
@@ -125,7 +123,7 @@ impl ChatStore {
             let c = conversations
                 .entry(key)
                 .or_insert_with(|| Conversation::new(&name, snapshot.member));
-            c.member = snapshot.member;
+            c.member = snapshot.member || c.name == GENERAL;
             c.read_up_to = c.read_up_to.max(snapshot.read_up_to);
             c.their_read_up_to = c.their_read_up_to.max(snapshot.their_read_up_to);
             if snapshot.exists {
@@ -133,7 +131,8 @@ impl ChatStore {
             }
             // The page showed it: read now; "New messages" where it was read up to.
             c.divider = (c.unread > 0).then_some(snapshot.read_up_to);
-            c.unread = 0;
+            let newest = c.last_id;
+            c.read_to(newest);
         }
         Self {
             login_error: RwSignal::new(initial.login_error.as_deref().map(LoginError::from_reason)),
@@ -269,14 +268,13 @@ impl ChatStore {
         let mut actions = vec![Action::Send(Request::MyConversations)];
         let held: Vec<(ConvKey, u64)> = self.conversations.with_untracked(|all| {
             all.iter()
-                .filter(|(_, c)| c.loaded && c.member)
+                .filter(|(_, c)| c.loaded)
                 .map(|(key, c)| (key.clone(), c.contiguous()))
                 .collect()
         });
         for (key, after) in held {
             actions.extend(self.catch_up(&key, after));
         }
-        actions.extend(self.refresh_room());
         if let Some(key) = self.current() {
             let loaded = self
                 .conversations
@@ -335,6 +333,10 @@ impl ChatStore {
         let Some(ConvKey::Room(room)) = self.current() else {
             return None;
         };
+        if room == GENERAL {
+            // Everyone online is in it: the presence list says who.
+            return None;
+        }
         let member = self.conversations.with_untracked(|all| {
             all.get(&ConvKey::Room(room.clone()))
                 .is_some_and(|c| c.member)
@@ -420,10 +422,7 @@ impl ChatStore {
         let newest = self.change(key, &name, |c, _| {
             let newest = c.newest().max(c.last_id);
             let due = c.unread > 0 || newest > c.read_up_to;
-            c.unread = 0;
-            if due {
-                c.read_up_to = c.read_up_to.max(newest);
-            }
+            c.read_to(newest);
             (due && newest > 0).then_some(newest)
         })??;
         Some(Request::MarkRead {
@@ -595,9 +594,9 @@ impl ChatStore {
             }
             HistoryPurpose::CatchUp => {
                 for message in messages {
-                    let own = message.user_id == me;
-                    if c.insert(message, me, keys) && !own && !reading {
-                        c.unread += 1;
+                    let (own, id) = (me != 0 && message.user_id == me, message.id);
+                    if c.insert(message, me, keys) && !own {
+                        c.count(id, reading);
                     }
                 }
                 c.catching_up = false;
@@ -626,25 +625,25 @@ impl ChatStore {
                     .entry(ConvKey::Room(room.room.clone()))
                     .or_insert_with(|| Conversation::new(&room.room, true));
                 c.member = true;
-                c.last_id = c.last_id.max(room.last_id);
                 c.read_up_to = c.read_up_to.max(room.read_up_to);
-                c.unread = room.unread;
+                c.listed(room.unread, room.last_id);
             }
             for dm in listing.dms.unwrap_or_default() {
                 let c = all
                     .entry(ConvKey::with(&dm.with))
                     .or_insert_with(|| Conversation::new(&dm.with, true));
                 c.name = dm.with;
-                c.last_id = c.last_id.max(dm.last_id);
                 c.read_up_to = c.read_up_to.max(dm.read_up_to);
                 c.their_read_up_to = c.their_read_up_to.max(dm.their_read_up_to);
-                c.unread = dm.unread;
+                c.listed(dm.unread, dm.last_id);
             }
         });
-        match self.current() {
-            Some(key) => self.mark_read(&key).map(Action::Send).into_iter().collect(),
-            None => Vec::new(),
+        // Now that your rooms are known: the members of the room shown, and its marker.
+        let mut actions: Vec<Action> = self.refresh_room().into_iter().collect();
+        if let Some(key) = self.current() {
+            actions.extend(self.mark_read(&key).map(Action::Send));
         }
+        actions
     }
 
     /// The answer to `join_room`.
@@ -705,12 +704,9 @@ impl ChatStore {
                 self.room_users.set((room.room, names));
             }
             ServerEvent::TypingIn(typing) => {
-                let key = match (&typing.room, &typing.with) {
-                    (Some(room), _) => ConvKey::Room(room.clone()),
-                    (None, Some(with)) => ConvKey::with(with),
-                    (None, None) => return Vec::new(),
+                let Some((key, name)) = named(&typing.room, &typing.with) else {
+                    return Vec::new();
                 };
-                let name = self.name_of(&key);
                 self.change(&key, &name, |c, _| {
                     c.typing.retain(|n| *n != typing.username);
                     if typing.is_typing {
@@ -719,20 +715,9 @@ impl ChatStore {
                 });
             }
             ServerEvent::ReadMarker(marker) => {
-                let key = match (&marker.room, &marker.with) {
-                    (Some(room), _) => ConvKey::Room(room.clone()),
-                    (None, Some(with)) => ConvKey::with(with),
-                    (None, None) => return Vec::new(),
-                };
-                let name = self.name_of(&key);
-                self.change(&key, &name, |c, _| {
-                    c.read_up_to = c.read_up_to.max(marker.id);
-                    c.unread = if c.read_up_to >= c.last_id {
-                        0
-                    } else {
-                        c.count_unread()
-                    };
-                });
+                if let Some((key, name)) = named(&marker.room, &marker.with) {
+                    self.change(&key, &name, |c, _| c.read_to(marker.id));
+                }
             }
             ServerEvent::MessagesRead(read) => {
                 let key = ConvKey::with(&read.by);
@@ -741,16 +726,30 @@ impl ChatStore {
                 });
             }
             ServerEvent::PresenceUpdate(list) => self.presence.set(list),
-            ServerEvent::PresenceChanged(change) => self.presence.update(|list| {
-                match list.iter_mut().find(|p| p.username == change.username) {
-                    Some(_) if change.status == PresenceStatus::Offline => {
-                        list.retain(|p| p.username != change.username);
+            ServerEvent::PresenceChanged(change) => {
+                // The lobby tells who comes and goes: "Ann joined", "Ann left".
+                let text = self.presence.try_update(|list| {
+                    match list.iter_mut().find(|p| p.username == change.username) {
+                        Some(_) if change.status == PresenceStatus::Offline => {
+                            list.retain(|p| p.username != change.username);
+                            Some(format!("{} left", change.username))
+                        }
+                        Some(entry) => {
+                            entry.status = change.status;
+                            None
+                        }
+                        None if change.status != PresenceStatus::Offline => {
+                            let text = format!("{} joined", change.username);
+                            list.push(change);
+                            Some(text)
+                        }
+                        None => None,
                     }
-                    Some(entry) => entry.status = change.status,
-                    None if change.status != PresenceStatus::Offline => list.push(change),
-                    None => {}
+                });
+                if let Some(Some(text)) = text {
+                    self.notice_in(&ConvKey::general(), text, LineKind::Notice);
                 }
-            }),
+            }
             ServerEvent::Error(error) => {
                 leptos::logging::warn!("server refused `{}`: {}", error.event, error.msg);
                 self.notice.set(Some(error.msg));
@@ -781,8 +780,8 @@ impl ChatStore {
                 let gap = c.has_gap_before(id);
                 let after = c.contiguous();
                 c.typing.retain(|n| *n != sender);
-                if c.insert(message, me, keys) && !own && !reading {
-                    c.unread += 1;
+                if c.insert(message, me, keys) && !own {
+                    c.count(id, reading);
                 }
                 c.trim();
                 (gap, after)
@@ -815,14 +814,10 @@ impl ChatStore {
             }
             return Vec::new();
         }
-        let general = change.room == GENERAL;
-        let text = match (joined, change.reason, general) {
-            (true, Some(MemberChange::Online), true) | (true, None, _) => {
-                format!("{} joined", change.username)
-            }
-            (false, Some(MemberChange::Offline), true) | (false, Some(MemberChange::Left), _) => {
-                format!("{} left", change.username)
-            }
+        // Who comes online and goes offline is told in `general`, from presence.
+        let text = match (joined, change.reason) {
+            (true, None) => format!("{} joined", change.username),
+            (false, Some(MemberChange::Left)) => format!("{} left", change.username),
             _ => return Vec::new(),
         };
         if !joined {
@@ -923,6 +918,15 @@ impl ChatStore {
         let key = self.route.with(Route::conversation);
         self.conversations
             .with(|all| f(key.and_then(|key| all.get(&key))))
+    }
+}
+
+/// The conversation a `room` / `with` pair of fields names, and its name as spelled.
+fn named(room: &Option<String>, with: &Option<String>) -> Option<(ConvKey, String)> {
+    match (room, with) {
+        (Some(room), _) => Some((ConvKey::Room(room.clone()), room.clone())),
+        (None, Some(with)) => Some((ConvKey::with(with), with.clone())),
+        (None, None) => None,
     }
 }
 

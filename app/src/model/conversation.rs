@@ -28,6 +28,9 @@ pub struct Conversation {
     /// How far the other party of a DM has read.
     pub their_read_up_to: u64,
     pub unread: u64,
+    /// The newest id whose message is accounted for in `unread` (so a message that
+    /// arrives twice, live and in a catch-up, or after the server counted it, counts once).
+    pub counted: u64,
     /// The newest id known (from the server's listing or a live message).
     pub last_id: u64,
     /// Where "New messages" begins, while you look at it.
@@ -75,6 +78,41 @@ impl Conversation {
         }
         let own = me != 0 && message.user_id == me;
         timeline::insert_message(&mut self.lines, message, own, keys)
+    }
+
+    /// Counts a message from someone else as unread, once per id, unless you are reading
+    /// the conversation.
+    pub fn count(&mut self, id: u64, reading: bool) {
+        if id > self.counted {
+            if !reading {
+                self.unread += 1;
+            }
+            self.counted = id;
+        }
+    }
+
+    /// The server's count of unread messages up to `last_id`, unless this conversation
+    /// already knows of newer ones.
+    pub fn listed(&mut self, unread: u64, last_id: u64) {
+        if last_id >= self.counted {
+            self.unread = unread;
+            self.counted = last_id;
+        }
+        self.last_id = self.last_id.max(last_id);
+    }
+
+    /// You have read up to `id`: what is unread is what is newer (counted among the
+    /// messages held, or estimated from the ids when none are held).
+    pub fn read_to(&mut self, id: u64) {
+        self.read_up_to = self.read_up_to.max(id);
+        self.counted = self.counted.max(self.read_up_to);
+        self.unread = if self.read_up_to >= self.last_id {
+            0
+        } else if self.loaded {
+            self.count_unread()
+        } else {
+            self.unread.min(self.last_id - self.read_up_to)
+        };
     }
 
     /// Whether a message with this id leaves a hole below it (a packet was missed).
