@@ -8,13 +8,14 @@
 // Each server gets a fresh SQLite database in a temporary folder (removed by stop()) unless
 // extra args name a `--database`.
 // The binary comes from the environment variable CHAT_SERVER_BIN (an absolute path, or a path
-// relative to the current directory or to the repository root, e.g. target/debug/server). It is
+// relative to the current directory or to the repository root, e.g. target/debug/server; unset:
+// the newer of target/release/server and target/debug/server, as `cargo leptos end-to-end` builds). It is
 // started as `BIN --port 0 --address 127.0.0.1 [extraArgs]` in the binary's own folder (a
 // release binary needs nothing beside it), and is ready once it prints `listening on http://...` on stdout or stderr.
 // Set CHAT_SERVER_LOG=1 to copy the server's output to this process's stderr.
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,10 +26,10 @@ const READY = /listening on (http:\/\/\S+)/;
 
 /** The server binary named by CHAT_SERVER_BIN, as an absolute path; throws a clear error if unusable. */
 export function serverBinary() {
-  const configured = process.env.CHAT_SERVER_BIN;
+  const configured = process.env.CHAT_SERVER_BIN ?? newestBuild();
   if (!configured) {
     throw new Error(
-      'CHAT_SERVER_BIN is not set: set it to the chat server binary, e.g. ' +
+      'CHAT_SERVER_BIN is not set and no server is built: set it to the chat server binary, e.g. ' +
         'CHAT_SERVER_BIN=target/debug/server (relative to the repository root) or an absolute path',
     );
   }
@@ -40,6 +41,16 @@ export function serverBinary() {
     throw new Error(`CHAT_SERVER_BIN=${configured}: no such file (looked at ${candidates.join(', ')})`);
   }
   return found;
+}
+
+/** The server binary built last (`cargo leptos end-to-end` builds one, then runs the suite). */
+function newestBuild() {
+  const built = ['target/release/server', 'target/debug/server']
+    .map((relative) => path.resolve(REPO_ROOT, relative))
+    .filter((candidate) => existsSync(candidate))
+    .map((candidate) => ({ candidate, modified: statSync(candidate).mtimeMs }))
+    .sort((a, b) => b.modified - a.modified);
+  return built[0]?.candidate;
 }
 
 /**

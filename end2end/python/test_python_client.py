@@ -164,6 +164,41 @@ class PythonClientTest:
         refused = client.call("history", {"limit": 0}, timeout=TIMEOUT)
         self.assertEqual((refused["ok"], refused["reason"]), (False, "badRequest"))
 
+    def receive_until(self, client, event):
+        """The next event called `event`, skipping others (presence, room lists)."""
+        while True:
+            got = client.receive(TIMEOUT)
+            if got[0] == event:
+                return got
+
+    def test_rooms_and_direct_messages(self):
+        ann, bob, cat = self.client(), self.client(), self.client()
+        joined = ann.call("join_room", {"username": self.name("Ann"), "room": "Py"}, timeout=TIMEOUT)
+        self.assertEqual((joined["ok"], joined["room"], joined["joined"]), (True, "py", True))
+        self.assertEqual(self.receive_until(ann, "room_joined")[1]["room"], "py")
+        bob.call("join_room", {"username": self.name("Bob"), "room": "py"}, timeout=TIMEOUT)
+        cat.call("register", self.name("Cat"), timeout=TIMEOUT)
+        self.assertEqual(self.receive_until(ann, "user_joined")[1]["username"], self.name("Bob"))
+
+        receipt = bob.call("send_message", {"room": "py", "message": "hi room", "clientId": "b-1"}, timeout=TIMEOUT)
+        self.assertEqual((receipt["ok"], receipt["status"], receipt["duplicate"]), (True, "delivered", False))
+        for client in (ann, bob):
+            event, message = self.receive_until(client, "receive_message")
+            self.assertEqual((message["room"], message["message"], message["username"]), ("py", "hi room", self.name("Bob")))
+            self.assertRegex(message["time"], r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+
+        dm = ann.call("private_message", {"toUsername": self.name("Bob"), "message": "psst"}, timeout=TIMEOUT)
+        self.assertTrue(dm["ok"])
+        self.assertEqual(self.receive_until(bob, "private_message")[1]["from"], self.name("Ann"))
+        self.assertTrue(self.receive_until(ann, "private_message")[1]["isSelf"])
+        # Cat is in neither: her own conversation with Bob is empty, the room is not hers.
+        self.assertEqual(cat.call("history", {"with": self.name("Bob")}, timeout=TIMEOUT)["messages"], [])
+        refused = cat.call("send_message", {"room": "py", "message": "let me in"}, timeout=TIMEOUT)
+        self.assertEqual((refused["ok"], refused["reason"]), (False, "notMember"))
+        mine = bob.call("my_conversations", timeout=TIMEOUT)
+        self.assertEqual([d["with"] for d in mine["dms"]], [self.name("Ann")])
+        self.assertEqual(mine["dms"][0]["unread"], 1)
+
     def test_login_errors(self):
         first, second = self.client(), self.client()
         second.emit("login", 42)

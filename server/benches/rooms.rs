@@ -373,6 +373,7 @@ const ROOM_SIZE: usize = 20;
 const SENDERS: usize = 10;
 const MESSAGES: usize = 2_000;
 const PACED_RATE: f64 = 500.0;
+/// Repetitions of each workload (`ROOMS_BENCH_REPEATS` overrides).
 const REPEATS: usize = 3;
 
 struct Population {
@@ -850,9 +851,32 @@ async fn main() {
         );
         populations.push(population);
     }
+    // `ROOMS_BENCH_PERF=<dir>`: `perf record` each server during the workloads only.
+    let perf: Vec<Child> = std::env::var("ROOMS_BENCH_PERF")
+        .map(|dir| {
+            populations
+                .iter()
+                .zip(&scales)
+                .filter_map(|(p, users)| {
+                    Command::new("perf")
+                        .args(["record", "-F", "1999", "-g", "-p", &p.server.pid, "-o"])
+                        .arg(format!("{dir}/server-{users}.data"))
+                        .stdout(Stdio::null())
+                        .stderr(Stdio::null())
+                        .spawn()
+                        .ok()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let repeats: usize = std::env::var("ROOMS_BENCH_REPEATS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(REPEATS)
+        .max(1);
     let mut runs: Vec<[Vec<Routing>; 2]> =
         scales.iter().map(|_| [Vec::new(), Vec::new()]).collect();
-    for rep in 0..REPEATS {
+    for rep in 0..repeats {
         for (p, population) in populations.iter_mut().enumerate() {
             for (m, paced) in [true, false].into_iter().enumerate() {
                 quiesce(&population.server, &population.stats).await;
@@ -871,6 +895,12 @@ async fn main() {
                 runs[p][m].push(r);
             }
         }
+    }
+    for mut recorder in perf {
+        let _ = Command::new("kill")
+            .args(["-INT", &recorder.id().to_string()])
+            .status();
+        let _ = recorder.wait();
     }
     let idle: Vec<Duration> = populations.iter().map(|p| p.idle_cpu_per_s).collect();
     for Population { server, conns, .. } in populations {
@@ -892,7 +922,7 @@ async fn main() {
 
     // The table.
     println!();
-    println!("== rooms benchmark: figures (median of {REPEATS} runs; µs/delivery min..max) ==");
+    println!("== rooms benchmark: figures (median of {repeats} runs; µs/delivery min..max) ==");
     println!(
         "{:<28} {:>8} {:>9} {:>12} {:>13} {:>8} {:>8} {:>8} {:>8}",
         "routing 2,000 msgs x 20",

@@ -7,10 +7,12 @@
 //! - [`socket`]: the Socket.IO transport in front of the hub.
 //! - [`http`]: the axum router: pages, forms, session endpoints, files, Socket.IO.
 //! - [`storage`]: users, sessions, conversations and messages in SQLite.
+//! - [`cookie`]: the session cookie, read by both transports.
 //! - [`config`]: layered settings (`Leptos.toml`, file, environment, flags).
 
 pub mod chat;
 pub mod config;
+pub mod cookie;
 pub mod http;
 pub mod hub;
 pub mod socket;

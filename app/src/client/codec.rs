@@ -1,8 +1,7 @@
 //! Engine.IO v4 / Socket.IO v5 text frames, as sent over a WebSocket.
 
 use engineioxide_core::OpenPacket;
-use serde::de::{IgnoredAny, SeqAccess, Visitor};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::protocol::{ClientEvent, DecodeError, PayloadSource, ServerEvent};
@@ -93,11 +92,17 @@ fn decode_socket_io(packet: &str) -> Result<Incoming, CodecError> {
         b'0' => Ok(Incoming::Connected),
         b'1' => Ok(Incoming::Disconnected),
         b'2' => {
-            let EventName(name) =
-                serde_json::from_str(json).map_err(|_| malformed("no event name"))?;
-            ServerEvent::decode_from(&name, FirstArgument(json))
-                .map(Incoming::Event)
-                .map_err(CodecError::Event)
+            let elements = split_array(json).ok_or_else(|| malformed("not an event array"))?;
+            let (name, arguments) = elements
+                .split_first()
+                .ok_or_else(|| malformed("no event name"))?;
+            let name: String = parse(name).map_err(|_| malformed("no event name"))?;
+            match ServerEvent::decode_rooms(&name, Arguments(arguments)) {
+                Ok(event) => Ok(Incoming::Event(event)),
+                // The lobby protocol's events: this client never asks for them.
+                Err(DecodeError::UnknownEvent(_)) => Ok(Incoming::Ignored),
+                Err(error) => Err(CodecError::Event(error)),
+            }
         }
         b'3' => ack
             .parse()
@@ -119,36 +124,53 @@ fn decode_socket_io(packet: &str) -> Result<Incoming, CodecError> {
     }
 }
 
-/// The name of an event, `["name", ...]`, ignoring its arguments.
-struct EventName(String);
-
-impl<'de> Deserialize<'de> for EventName {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct First;
-        impl<'de> Visitor<'de> for First {
-            type Value = EventName;
-
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("an event array")
+/// The JSON texts of the elements of a JSON array, unparsed: the arguments of a packet,
+/// each decoded straight into its type afterwards. `None` when `json` is not an array.
+fn split_array(json: &str) -> Option<Vec<&str>> {
+    let inner = json.trim().strip_prefix('[')?.strip_suffix(']')?;
+    let mut elements = Vec::new();
+    let (mut depth, mut in_string, mut escaped, mut start) = (0usize, false, false, 0);
+    for (at, byte) in inner.bytes().enumerate() {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
             }
-
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<EventName, A::Error> {
-                let name: String = seq
-                    .next_element()?
-                    .ok_or_else(|| serde::de::Error::invalid_length(0, &self))?;
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(EventName(name))
-            }
+            continue;
         }
-        deserializer.deserialize_seq(First)
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => depth += 1,
+            b']' | b'}' => depth = depth.checked_sub(1)?,
+            b',' if depth == 0 => {
+                elements.push(inner[start..at].trim());
+                start = at + 1;
+            }
+            _ => {}
+        }
     }
+    if in_string || depth != 0 {
+        return None;
+    }
+    let last = inner[start..].trim();
+    if !last.is_empty() || !elements.is_empty() {
+        elements.push(last);
+    }
+    elements.iter().all(|e| !e.is_empty()).then_some(elements)
+}
+
+/// Parses one JSON value.
+fn parse<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, ()> {
+    serde_json::from_str(json).map_err(|_| ())
 }
 
 /// The first argument of an acknowledgement, as the type the request expects.
 pub fn ack_payload<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, CodecError> {
-    serde_json::from_str::<(T,)>(json)
-        .map(|(argument,)| argument)
-        .map_err(|_| CodecError::SocketIo("unexpected acknowledgement".into()))
+    let unexpected = || CodecError::SocketIo("unexpected acknowledgement".into());
+    let elements = split_array(json).ok_or_else(unexpected)?;
+    parse(elements.first().ok_or_else(unexpected)?).map_err(|()| unexpected())
 }
 
 /// The frame for an event with one argument, asking for an acknowledgement with `ack`.
@@ -203,35 +225,36 @@ pub fn encode(event: &ClientEvent) -> Result<String, CodecError> {
     Ok(format!("42{json}"))
 }
 
-/// The first argument of a Socket.IO event (`["name", argument]`), deserialized straight
+/// The arguments of a Socket.IO event, as JSON texts, deserialized on demand straight
 /// into the type its event calls for: no intermediate JSON tree, which keeps the browser
 /// bundle small.
-struct FirstArgument<'a>(&'a str);
+struct Arguments<'a>(&'a [&'a str]);
 
-impl PayloadSource for FirstArgument<'_> {
+impl PayloadSource for Arguments<'_> {
     fn typed<T: serde::de::DeserializeOwned>(self) -> Result<T, &'static str> {
-        serde_json::from_str::<(IgnoredAny, T)>(self.0)
-            .map(|(_, argument)| argument)
-            .map_err(|_| "the payload does not fit the event")
+        let first = self.0.first().ok_or("the event has no payload")?;
+        parse(first).map_err(|()| "the payload does not fit the event")
     }
 
     fn typed_pair<T: serde::de::DeserializeOwned, U: serde::de::DeserializeOwned>(
         self,
     ) -> Result<(T, U), &'static str> {
-        serde_json::from_str::<(IgnoredAny, T, U)>(self.0)
-            .map(|(_, first, second)| (first, second))
-            .map_err(|_| "the arguments do not fit the event")
+        match self.0 {
+            [first, second, ..] => parse(first)
+                .and_then(|first| parse(second).map(|second| (first, second)))
+                .map_err(|()| "the arguments do not fit the event"),
+            _ => Err("the event needs two arguments"),
+        }
     }
 
     fn echoed(self) -> Result<Value, &'static str> {
-        self.typed::<IgnoredAny>().map(|_| Value::Null)
+        Ok(Value::Null)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::ChatMessage;
     use serde_json::json;
 
     #[test]
@@ -260,29 +283,52 @@ mod tests {
     }
 
     #[test]
-    fn decodes_events() {
+    fn decodes_the_rooms_protocol_events() {
+        use crate::protocol::{RoomMessage, RoomRef};
         assert_eq!(
-            decode(r#"42["chat",{"sender":"Ann","message":"<b>hi</b>","id":4,"sentAt":9}]"#),
-            Ok(Incoming::Event(ServerEvent::Chat(ChatMessage {
-                sender: "Ann".into(),
-                message: "<b>hi</b>".into(),
+            decode(
+                r#"42["receive_message",{"id":4,"username":"Ann","message":"<b>hi</b>, \"you\"","time":"2026-12-01T11:43:35.123Z","room":"rust","userId":3}]"#
+            ),
+            Ok(Incoming::Event(ServerEvent::ReceiveMessage(RoomMessage {
                 id: 4,
-                sent_at: 9,
+                username: "Ann".into(),
+                message: "<b>hi</b>, \"you\"".into(),
+                time: "2026-12-01T11:43:35.123Z".into(),
+                room: "rust".into(),
+                user_id: 3,
                 client_id: None,
             })))
         );
         assert_eq!(
-            decode(r#"42["onlineUsers",["Ann","Bob"]]"#),
-            Ok(Incoming::Event(ServerEvent::OnlineUsers(vec![
-                "Ann".into(),
-                "Bob".into()
-            ])))
+            decode(r#"42["room_users",["Ann","B,]ob"],{"room":"rust"}]"#),
+            Ok(Incoming::Event(ServerEvent::RoomUsers(
+                vec!["Ann".into(), "B,]ob".into()],
+                RoomRef {
+                    room: "rust".into()
+                }
+            )))
         );
-        // The browser has no use for the echoed value.
+        // The lobby protocol's events are not for this client.
+        assert_eq!(
+            decode(r#"42["onlineUsers",["Ann","Bob"]]"#),
+            Ok(Incoming::Ignored)
+        );
         assert_eq!(
             decode(r#"42["loginNameBad",{"a":[1,2.5]}]"#),
-            Ok(Incoming::Event(ServerEvent::LoginNameBad(json!(null))))
+            Ok(Incoming::Ignored)
         );
+    }
+
+    #[test]
+    fn splits_arrays_without_parsing_them() {
+        assert_eq!(split_array("[]"), Some(vec![]));
+        assert_eq!(
+            split_array(r#" ["a", {"b":[1,2]}, "c\"]\\"] "#),
+            Some(vec![r#""a""#, r#"{"b":[1,2]}"#, r#""c\"]\\""#])
+        );
+        for bad in ["", "{}", "[", "[1,]", "[,1]", r#"["a]"#, "[1]]", "[[1]"] {
+            assert_eq!(split_array(bad), None, "{bad}");
+        }
     }
 
     #[test]
@@ -315,7 +361,7 @@ mod tests {
         assert!(decode("43[1]").is_err(), "an acknowledgement needs its id");
         assert!(decode("49").is_err());
         assert!(matches!(
-            decode(r#"42["chat","not an object"]"#),
+            decode(r#"42["receive_message","not an object"]"#),
             Err(CodecError::Event(_))
         ));
     }

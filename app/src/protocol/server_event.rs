@@ -285,7 +285,6 @@ impl ServerEvent {
             error: error.into(),
         };
         Ok(match name {
-            server::WELCOME => Self::Welcome(payload.typed().map_err(bad)?),
             server::LOGIN_NAME_BAD => Self::LoginNameBad(payload.echoed().map_err(bad)?),
             server::LOGIN_NAME_EXISTS => Self::LoginNameExists(payload.typed().map_err(bad)?),
             server::USER_JOINED => Self::UserJoined(payload.typed().map_err(bad)?),
@@ -295,8 +294,23 @@ impl ServerEvent {
             server::USER_TYPING => Self::UserTyping(payload.typed().map_err(bad)?),
             server::USER_STOPPED_TYPING => Self::UserStoppedTyping(payload.typed().map_err(bad)?),
             server::REQUEST_REJECTED => Self::RequestRejected(payload.typed().map_err(bad)?),
-            server::SESSION_ENDED => Self::SessionEnded(payload.typed().map_err(bad)?),
             server::ROOM_JOINED => Self::RoomJoined(payload.typed().map_err(bad)?),
+            _ => return Self::decode_rooms(name, payload),
+        })
+    }
+
+    /// Builds an event of the rooms protocol (and `welcome`, `sessionEnded`): all a client
+    /// that speaks the rooms protocol receives besides answers (the web app). Other events
+    /// are [`DecodeError::UnknownEvent`]; a client that only calls this has no code for
+    /// them.
+    pub fn decode_rooms(name: &str, payload: impl PayloadSource) -> Result<Self, DecodeError> {
+        let bad = |error: &'static str| DecodeError::BadPayload {
+            event: name.to_owned(),
+            error: error.into(),
+        };
+        Ok(match name {
+            server::WELCOME => Self::Welcome(payload.typed().map_err(bad)?),
+            server::SESSION_ENDED => Self::SessionEnded(payload.typed().map_err(bad)?),
             server::USER_JOINED_ROOM => Self::MemberJoined(payload.typed().map_err(bad)?),
             server::USER_LEFT_ROOM => Self::MemberLeft(payload.typed().map_err(bad)?),
             server::ROOM_USERS => {

@@ -10,8 +10,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::session::{cross_origin, form_field, refuse_cross_origin};
-use super::{session_token, AppState};
+use super::AppState;
 use crate::chat::{RoomName, UserId};
+use crate::cookie::session_token;
 use crate::hub::{PageTarget, PostError};
 
 /// The reader's user, from the session cookie.

@@ -8,7 +8,6 @@ mod page;
 mod session;
 
 pub use assets::SiteAssets;
-pub use session::{session_token, SESSION_COOKIE};
 
 use axum::http::{header, HeaderValue};
 use axum::routing::{get, post};

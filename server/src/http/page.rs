@@ -14,8 +14,9 @@ use axum::http::{HeaderMap, Request};
 use axum::response::Response;
 use leptos::prelude::provide_context;
 
-use super::{session_token, AppState};
+use super::AppState;
 use crate::chat::{DirectPair, RoomName, StoredMessage, UserId};
+use crate::cookie::session_token;
 use crate::hub::{conversations_of, room_infos, PageRequest, PageTarget};
 use crate::storage::{SessionRecord, StorageError, Store};
 

@@ -9,6 +9,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::AppState;
+use crate::cookie::{session_token, SESSION_COOKIE};
 use crate::hub::CreateSessionError;
 use crate::storage::{SessionToken, SESSION_LIFETIME};
 
@@ -18,22 +19,6 @@ struct LoggedIn<'a> {
     name: &'a str,
     #[serde(rename = "userId")]
     user_id: u64,
-}
-
-/// The cookie holding the session token.
-pub const SESSION_COOKIE: &str = "chat_session";
-
-/// The session token in a request's `Cookie` header(s), if any.
-pub fn session_token(headers: &HeaderMap) -> Option<SessionToken> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
-        .map(|(_, value)| SessionToken::from_client(value.trim_matches('"')))
-        .filter(|token| !token.as_str().is_empty())
 }
 
 fn set_cookie(token: &SessionToken, headers: &HeaderMap) -> HeaderValue {
@@ -53,7 +38,9 @@ fn set_cookie(token: &SessionToken, headers: &HeaderMap) -> HeaderValue {
 }
 
 fn clear_cookie() -> HeaderValue {
-    HeaderValue::from_static("chat_session=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0")
+    const CLEARED: &str = "chat_session=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0";
+    debug_assert!(CLEARED.starts_with(SESSION_COOKIE));
+    HeaderValue::from_static(CLEARED)
 }
 
 /// How the client talks: a script (JSON in, JSON out) or a plain HTML form (redirects).
@@ -208,17 +195,6 @@ mod tests {
             map.append(name.clone(), HeaderValue::from_str(value).expect("valid"));
         }
         map
-    }
-
-    #[test]
-    fn finds_the_session_cookie_among_others() {
-        let map = headers(&[(header::COOKIE, "a=1; chat_session=abc ;b=2")]);
-        assert_eq!(
-            session_token(&map).map(|t| t.as_str().to_owned()),
-            Some("abc".into())
-        );
-        assert!(session_token(&headers(&[(header::COOKIE, "chat_session=")])).is_none());
-        assert!(session_token(&headers(&[(header::COOKIE, "other=1")])).is_none());
     }
 
     #[test]

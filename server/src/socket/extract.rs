@@ -11,7 +11,7 @@ use socketioxide::socket::{DisconnectReason, Socket};
 use socketioxide_core::Value as SocketValue;
 
 use crate::chat::Family;
-use crate::http::session_token;
+use crate::cookie::session_token;
 use crate::hub::{Ack, ChatHub, HubCommand};
 
 /// Connect extractor: registers the socket's handlers synchronously, before any of its
