@@ -25,8 +25,9 @@ impl Outbox {
     }
 
     pub fn command(&self, command: Command) {
-        if let Err(error) = self.0.unbounded_send(command) {
-            leptos::logging::error!("chat client stopped; dropped {:?}", error.into_inner());
+        if self.0.unbounded_send(command).is_err() {
+            // Only when the app is gone: nothing is listening any more.
+            leptos::logging::error!("chat client stopped; a command was dropped");
         }
     }
 }

@@ -139,6 +139,16 @@ impl ServerProcess {
     }
 }
 
+/// A bench that panics leaves no server behind.
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 fn own_cpu() -> Duration {
     cpu_of("self")
 }
@@ -321,10 +331,8 @@ async fn run_client(
                     if let Ok(Incoming::Ack(id, json)) = codec::decode(text) {
                         let _ = acked.send((id, json, Instant::now()));
                     }
-                } else if text == "2" {
-                    if sink.send(Message::text(codec::pong())).await.is_err() {
-                        break;
-                    }
+                } else if text == "2" && sink.send(Message::text(codec::pong())).await.is_err() {
+                    break;
                 }
             }
         }
@@ -874,11 +882,16 @@ async fn main() {
         .and_then(|n| n.parse().ok())
         .unwrap_or(REPEATS)
         .max(1);
+    // `ROOMS_BENCH_MODE=paced` or `closed` runs one workload only (for profiling).
+    let only_mode = std::env::var("ROOMS_BENCH_MODE").ok().map(|m| m == "paced");
     let mut runs: Vec<[Vec<Routing>; 2]> =
         scales.iter().map(|_| [Vec::new(), Vec::new()]).collect();
     for rep in 0..repeats {
         for (p, population) in populations.iter_mut().enumerate() {
             for (m, paced) in [true, false].into_iter().enumerate() {
+                if only_mode.is_some_and(|only| only != paced) {
+                    continue;
+                }
                 quiesce(&population.server, &population.stats).await;
                 let r = route(population, paced).await;
                 println!(
@@ -938,6 +951,9 @@ async fn main() {
     for (p, users) in scales.iter().enumerate() {
         for (m, label) in ["paced 500/s", "closed-loop"].into_iter().enumerate() {
             let samples = &runs[p][m];
+            if samples.is_empty() {
+                continue;
+            }
             let r = &samples[median(samples)];
             println!(
                 "{:<28} {:>8.0} {:>6.0} ms {:>12.2} {:>13} {:>8.2} {:>8.2} {:>8.2} {:>3.1} ms/s",
@@ -957,7 +973,7 @@ async fn main() {
             );
         }
     }
-    if runs.len() == 2 {
+    if runs.len() == 2 && runs.iter().all(|r| r.iter().all(|s| !s.is_empty())) {
         let ratio = |m: usize| {
             let (a, b) = (&runs[0][m], &runs[1][m]);
             b[median(b)].cpu_per_delivery_us() / a[median(a)].cpu_per_delivery_us()

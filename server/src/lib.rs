@@ -22,6 +22,7 @@ use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use axum::serve::ListenerExt;
 use leptos::config::LeptosOptions;
 use socketioxide::SocketIo;
 use tokio::net::TcpListener;
@@ -84,6 +85,12 @@ pub async fn serve(
     let router = http::router(state, socket_layer);
     let grace = settings.shutdown_timeout();
     let (draining_tx, draining_rx) = tokio::sync::oneshot::channel::<()>();
+    // Chat frames are small and latency matters: no Nagle delay on any connection.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::warn!(%error, "cannot turn off Nagle's algorithm on a connection");
+        }
+    });
     let server = axum::serve(listener, router).with_graceful_shutdown(async move {
         shutdown.await;
         tracing::info!("shutting down: closing sockets");

@@ -4,6 +4,8 @@ use engineioxide_core::OpenPacket;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::json;
+
 use crate::protocol::{ClientEvent, DecodeError, PayloadSource, ServerEvent};
 
 /// What one frame from the server means to the client.
@@ -56,7 +58,7 @@ pub fn decode(frame: &str) -> Result<Incoming, CodecError> {
     // the digit here keeps base64 out of the browser bundle.)
     let data = frame.get(1..).unwrap_or_default();
     match frame.as_bytes().first() {
-        Some(b'0') => serde_json::from_str(data)
+        Some(b'0') => json::from_str(data)
             .map(Incoming::Open)
             .map_err(|_| CodecError::Engine("bad handshake".into())),
         Some(b'1') => Ok(Incoming::Close),
@@ -113,7 +115,7 @@ fn decode_socket_io(packet: &str) -> Result<Incoming, CodecError> {
             struct ConnectError {
                 message: String,
             }
-            let message = serde_json::from_str::<ConnectError>(json)
+            let message = json::from_str::<ConnectError>(json)
                 .map(|e| e.message)
                 .unwrap_or_else(|_| json.to_owned());
             Ok(Incoming::ConnectError(message))
@@ -163,7 +165,7 @@ fn split_array(json: &str) -> Option<Vec<&str>> {
 
 /// Parses one JSON value.
 fn parse<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, ()> {
-    serde_json::from_str(json).map_err(|_| ())
+    json::from_str(json).map_err(|_| ())
 }
 
 /// The first argument of an acknowledgement, as the type the request expects.
@@ -179,7 +181,7 @@ pub fn encode_with_ack<T: serde::Serialize>(
     argument: &T,
     ack: i64,
 ) -> Result<String, CodecError> {
-    let json = serde_json::to_string(&(name, argument))
+    let json = json::to_string(&(name, argument))
         .map_err(|_| CodecError::SocketIo("unencodable event".into()))?;
     Ok(format!("42{ack}{json}"))
 }
@@ -200,25 +202,25 @@ pub fn connect() -> Result<String, CodecError> {
 
 /// The frame for an event with one argument and no acknowledgement.
 pub fn encode_event<T: serde::Serialize>(name: &str, argument: &T) -> Result<String, CodecError> {
-    let json = serde_json::to_string(&(name, argument))
+    let json = json::to_string(&(name, argument))
         .map_err(|_| CodecError::SocketIo("unencodable event".into()))?;
     Ok(format!("42{json}"))
 }
 
 /// The frame for an event without arguments, asking for an acknowledgement with `ack`.
 pub fn encode_call(name: &str, ack: i64) -> Result<String, CodecError> {
-    let json = serde_json::to_string(&[name])
-        .map_err(|_| CodecError::SocketIo("unencodable event".into()))?;
+    let json =
+        json::to_string(&[name]).map_err(|_| CodecError::SocketIo("unencodable event".into()))?;
     Ok(format!("42{ack}{json}"))
 }
 
 /// The frame for a chat event. Clients only ever send a string or nothing.
 pub fn encode(event: &ClientEvent) -> Result<String, CodecError> {
     let json = match event.payload() {
-        Some(Value::String(text)) => serde_json::to_string(&(event.name(), text)),
+        Some(Value::String(text)) => json::to_string(&(event.name(), text)),
         Some(_) => return Err(CodecError::SocketIo("only string payloads are sent".into())),
         // The event name alone, `["onlineUsers"]`.
-        None => serde_json::to_string(&[event.name()]),
+        None => json::to_string(&[event.name()]),
     }
     .map_err(|_| CodecError::SocketIo("unencodable event".into()))?;
     // Engine.IO message (4) carrying a Socket.IO event (2).

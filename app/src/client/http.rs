@@ -6,6 +6,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, RequestInit, Response};
 
+use super::json;
 use crate::model::{LoginError, Me};
 
 #[derive(Serialize)]
@@ -27,11 +28,11 @@ struct Answer {
 /// Logs in as `name`; the answer is you: the name as the server keeps it (trimmed), and
 /// your user id.
 pub async fn log_in(name: &str) -> Result<Me, LoginError> {
-    let body = serde_json::to_string(&LogIn { name }).map_err(|_| LoginError::InvalidName)?;
+    let body = json::to_string(&LogIn { name }).map_err(|_| LoginError::InvalidName)?;
     let (status, text) = post("/api/session", Some(&body))
         .await
         .map_err(|_| LoginError::Unavailable)?;
-    let answer = serde_json::from_str::<Answer>(&text).map_err(|_| LoginError::Unavailable)?;
+    let answer = json::from_str::<Answer>(&text).map_err(|_| LoginError::Unavailable)?;
     match (status, answer.name, answer.reason) {
         (200, Some(name), _) => Ok(Me {
             name,

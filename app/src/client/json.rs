@@ -5,7 +5,8 @@
 //! [`from_str`] reads any JSON text into the types serde derive and std support: objects
 //! into structs and maps (unknown fields skipped), arrays into sequences, tuples and tuple
 //! structs, strings (fully unescaped) into strings, chars and unit enum variants, numbers
-//! into integers (u64 and i64 full range, overflow is an error) and floats, `null` into
+//! into integers (u64 and i64 full range, overflow is an error) and floats (not in the
+//! browser build, which never receives one and leaves float parsing out), `null` into
 //! `None` and `()`. Externally tagged enum variants with content (`{"Variant": …}`) are read
 //! too. Unlike serde_json: map keys are always read as strings (no maps with integer
 //! keys), a lone surrogate is an error even in an ignored value, and `-0` is the integer 0
@@ -36,7 +37,7 @@ pub enum ErrorKind {
     Number,
     /// Something other than whitespace after the value.
     TrailingCharacters,
-    /// More than 128 nested arrays and objects.
+    /// More than 127 nested arrays and objects (as serde_json).
     TooDeep,
     /// An object key that is not a string.
     KeyMustBeString,
@@ -141,7 +142,7 @@ pub fn from_str<'a, T: Deserialize<'a>>(text: &'a str) -> Result<T, Error> {
     let mut reader = Reader {
         text,
         pos: 0,
-        depth: 128,
+        depth: 127,
     };
     T::deserialize(&mut reader)
         .and_then(|value| match reader.peek() {
@@ -308,10 +309,11 @@ impl<'de> Reader<'de> {
         Ok(())
     }
 
-    /// A number, visited as u64 if it is one, else as i64, else as f64.
-    fn number<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value, Error> {
+    /// The text of a number (validated), and whether it is an integer.
+    #[inline(never)]
+    fn number_text(&mut self) -> Result<(&'de str, bool), Error> {
         let start = self.pos;
-        let negative = self.eat(b'-');
+        self.eat(b'-');
         // No leading zeros: a 0 is the whole integer part.
         if !self.eat(b'0') {
             self.digits()?;
@@ -328,21 +330,112 @@ impl<'de> Reader<'de> {
             }
             self.digits()?;
         }
-        let text = &self.text[start..self.pos];
+        Ok((&self.text[start..self.pos], integer))
+    }
+
+    /// The number next, after whitespace.
+    #[inline(never)]
+    fn number(&mut self) -> Result<Number, Error> {
+        if !matches!(self.peek()?, b'-' | b'0'..=b'9') {
+            return fail(ErrorKind::InvalidType);
+        }
+        let (text, integer) = self.number_text()?;
         if integer {
-            if !negative {
-                if let Ok(n) = text.parse() {
-                    return visitor.visit_u64(n);
-                }
-            } else if let Ok(n) = text.parse() {
-                return visitor.visit_i64(n);
+            if let Ok(n) = text.parse() {
+                return Ok(Number::Unsigned(n));
+            }
+            if let Ok(n) = text.parse() {
+                return Ok(Number::Signed(n));
             }
         }
-        match text.parse::<f64>() {
-            Ok(n) if n.is_finite() => visitor.visit_f64(n),
-            _ => fail(ErrorKind::Number),
+        float(text)
+    }
+
+    /// An integer (as read by the integer types).
+    #[inline(never)]
+    fn unsigned(&mut self) -> Result<u64, Error> {
+        match self.number()? {
+            Number::Unsigned(n) => Ok(n),
+            _ => fail(ErrorKind::InvalidType),
         }
     }
+
+    #[inline(never)]
+    fn signed(&mut self) -> Result<i64, Error> {
+        match self.number()? {
+            Number::Unsigned(n) => i64::try_from(n).map_err(|_| ErrorKind::Number.into()),
+            Number::Signed(n) => Ok(n),
+            Number::Float(_) => fail(ErrorKind::InvalidType),
+        }
+    }
+
+    #[inline(never)]
+    fn boolean(&mut self) -> Result<bool, Error> {
+        match self.peek()? {
+            b't' => self.keyword("true").map(|()| true),
+            b'f' => self.keyword("false").map(|()| false),
+            _ => fail(ErrorKind::InvalidType),
+        }
+    }
+
+    /// A string next, after whitespace.
+    #[inline(never)]
+    fn quoted(&mut self) -> Result<Cow<'de, str>, Error> {
+        if self.peek()? != b'"' {
+            return fail(ErrorKind::InvalidType);
+        }
+        self.pos += 1;
+        self.string()
+    }
+
+    /// `open` next (after whitespace), or the value is of another type.
+    fn opening(&mut self, open: u8) -> Result<(), Error> {
+        if self.peek()? != open {
+            return fail(ErrorKind::InvalidType);
+        }
+        Ok(())
+    }
+
+    /// Reads past one value of any kind.
+    #[inline(never)]
+    fn skip(&mut self) -> Result<(), Error> {
+        de::Deserializer::deserialize_any(&mut *self, de::IgnoredAny).map(|_| ())
+    }
+}
+
+/// A number that is not an integer. The browser never receives one (no field of the
+/// protocol is a float), so its build leaves float parsing out (a few kilobytes of tables
+/// and code) and refuses them; native builds, where the tests run, read them.
+#[cfg(not(target_arch = "wasm32"))]
+fn float(text: &str) -> Result<Number, Error> {
+    match text.parse::<f64>() {
+        Ok(n) if n.is_finite() => Ok(Number::Float(n)),
+        _ => fail(ErrorKind::Number),
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+fn float(_: &str) -> Result<Number, Error> {
+    fail(ErrorKind::Number)
+}
+
+/// A number as read.
+enum Number {
+    Unsigned(u64),
+    Signed(i64),
+    /// Never in the browser build (see [`float`]).
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+    Float(f64),
+}
+
+/// Each of these reads one kind of value (without calling visitor methods the type cannot
+/// take): the code serde derives for each type stays small.
+macro_rules! integers {
+    ($($method:ident $visit:ident $read:ident),*) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+            visitor.$visit(self.$read()?)
+        }
+    )*};
 }
 
 impl<'de> de::Deserializer<'de> for &mut Reader<'de> {
@@ -371,9 +464,103 @@ impl<'de> de::Deserializer<'de> for &mut Reader<'de> {
             }
             b'[' => self.nested(b']', |items| visitor.visit_seq(items)),
             b'{' => self.nested(b'}', |items| visitor.visit_map(items)),
-            b'-' | b'0'..=b'9' => self.number(visitor),
+            b'-' | b'0'..=b'9' => match self.number()? {
+                Number::Unsigned(n) => visitor.visit_u64(n),
+                Number::Signed(n) => visitor.visit_i64(n),
+                Number::Float(n) => visitor.visit_f64(n),
+            },
             _ => fail(ErrorKind::Syntax),
         }
+    }
+
+    integers! {
+        deserialize_u8 visit_u64 unsigned, deserialize_u16 visit_u64 unsigned,
+        deserialize_u32 visit_u64 unsigned, deserialize_u64 visit_u64 unsigned,
+        deserialize_i8 visit_i64 signed, deserialize_i16 visit_i64 signed,
+        deserialize_i32 visit_i64 signed, deserialize_i64 visit_i64 signed,
+        deserialize_bool visit_bool boolean
+    }
+
+    fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.number()? {
+            Number::Unsigned(n) => visitor.visit_u64(n),
+            Number::Signed(n) => visitor.visit_i64(n),
+            Number::Float(n) => visitor.visit_f64(n),
+        }
+    }
+
+    fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_f64(visitor)
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.quoted()? {
+            Cow::Borrowed(s) => visitor.visit_borrowed_str(s),
+            Cow::Owned(s) => visitor.visit_string(s),
+        }
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.opening(b'n')?;
+        self.keyword("null")?;
+        visitor.visit_unit()
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.deserialize_unit(visitor)
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.skip()?;
+        visitor.visit_unit()
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.opening(b'[')?;
+        self.nested(b']', |items| visitor.visit_seq(items))
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(self, _: usize, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: usize,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.opening(b'{')?;
+        self.nested(b'}', |items| visitor.visit_map(items))
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.deserialize_map(visitor)
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
@@ -415,8 +602,7 @@ impl<'de> de::Deserializer<'de> for &mut Reader<'de> {
     }
 
     serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        unit unit_struct seq tuple tuple_struct map struct identifier ignored_any
+        i128 u128 bytes byte_buf
     }
 }
 
@@ -543,9 +729,7 @@ impl<'de> de::VariantAccess<'de> for Variant<'_, 'de> {
 /// Writes `value` as compact JSON, as `serde_json::to_string` does (but see the module
 /// documentation: no floats, string keys only).
 pub fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String, Error> {
-    let mut writer = Writer {
-        out: String::new(),
-    };
+    let mut writer = Writer { out: String::new() };
     value.serialize(&mut writer)?;
     Ok(writer.out)
 }
@@ -781,34 +965,60 @@ impl Compound<'_> {
     }
 }
 
-macro_rules! compound {
-    ($($trait:ident :: $method:ident ($($key:ident)?)),*) => {$(
+macro_rules! elements {
+    ($($trait:ident :: $method:ident),*) => {$(
         impl ser::$trait for Compound<'_> {
             type Ok = ();
             type Error = Error;
-            fn $method<T: Serialize + ?Sized>(
-                &mut self,
-                $($key: &'static str,)?
-                value: &T,
-            ) -> Result<(), Error> {
-                compound!(@write self $($key)? value)
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+                self.element(value)
             }
             fn end(self) -> Result<(), Error> {
                 self.finish()
             }
         }
     )*};
-    (@write $self:ident $value:ident) => { $self.element($value) };
-    (@write $self:ident $key:ident $value:ident) => { $self.field($key, $value) };
 }
 
-compound! {
-    SerializeSeq::serialize_element(),
-    SerializeTuple::serialize_element(),
-    SerializeTupleStruct::serialize_field(),
-    SerializeTupleVariant::serialize_field(),
-    SerializeStruct::serialize_field(key),
-    SerializeStructVariant::serialize_field(key)
+elements!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
+
+impl ser::SerializeStruct for Compound<'_> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        self.field(key, value)
+    }
+
+    fn end(self) -> Result<(), Error> {
+        self.finish()
+    }
+}
+
+impl ser::SerializeStructVariant for Compound<'_> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        self.field(key, value)
+    }
+
+    fn end(self) -> Result<(), Error> {
+        self.finish()
+    }
 }
 
 impl ser::SerializeMap for Compound<'_> {
@@ -832,5 +1042,543 @@ impl ser::SerializeMap for Compound<'_> {
 
     fn end(self) -> Result<(), Error> {
         self.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::de::IgnoredAny;
+    use serde::{Deserialize, Serialize};
+    use serde_json::Value;
+
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    enum Kind {
+        Text,
+        SystemNotice,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    enum Shape {
+        Dot,
+        Circle(u32),
+        Line(i8, i8),
+        Rect { w: u16, h: u16 },
+    }
+
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    struct Author {
+        name: String,
+        #[serde(rename = "userId")]
+        user_id: u64,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    struct Wrapper(String);
+
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    struct Point(i32, i32);
+
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Message {
+        id: u64,
+        client_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reply_to: Option<i64>,
+        edited: Option<String>,
+        tags: Vec<String>,
+        author: Author,
+        #[serde(default)]
+        readers: Vec<Author>,
+        kind: Kind,
+        shapes: Vec<Shape>,
+        pair: (u8, i16),
+        wrapper: Wrapper,
+        point: Point,
+        nothing: (),
+        pinned: bool,
+        letter: char,
+    }
+
+    fn message(text: &str, reply_to: Option<i64>, edited: Option<&str>) -> Message {
+        Message {
+            id: u64::MAX,
+            client_id: text.into(),
+            reply_to,
+            edited: edited.map(Into::into),
+            tags: vec![text.into(), String::new(), "\u{0}\u{1f}\u{7f}".into()],
+            author: Author {
+                name: "Ann \"the\" \\ 👋".into(),
+                user_id: 7,
+            },
+            readers: vec![],
+            kind: if reply_to.is_some() {
+                Kind::SystemNotice
+            } else {
+                Kind::Text
+            },
+            shapes: vec![
+                Shape::Dot,
+                Shape::Circle(3),
+                Shape::Line(-1, 1),
+                Shape::Rect { w: 2, h: 0 },
+            ],
+            pair: (255, i16::MIN),
+            wrapper: Wrapper(text.into()),
+            point: Point(i32::MIN, i32::MAX),
+            nothing: (),
+            pinned: edited.is_some(),
+            letter: text.chars().next().unwrap_or('\n'),
+        }
+    }
+
+    fn messages() -> Vec<Message> {
+        vec![
+            message("hello", None, None),
+            message(
+                "two\nlines\t\"quoted\" \\ é 😀 \u{8}\u{c}\r/",
+                Some(-3),
+                Some("x"),
+            ),
+            message("", Some(i64::MIN), Some("")),
+            message("\u{10ffff}\u{ffff}\u{e000}\u{d7ff}", Some(i64::MAX), None),
+        ]
+    }
+
+    #[test]
+    fn writes_what_serde_json_writes_and_reads_it_back() {
+        for m in messages() {
+            let json = serde_json::to_string(&m).unwrap();
+            assert_eq!(to_string(&m).unwrap(), json);
+            assert_eq!(from_str::<Message>(&json).unwrap(), m);
+            let pretty = serde_json::to_string_pretty(&m).unwrap();
+            assert_eq!(from_str::<Message>(&pretty).unwrap(), m);
+        }
+    }
+
+    #[test]
+    fn reads_like_serde_json() {
+        let json = r#" {
+            "extra": {"a": [1, -2.5e3, "\"]}", {"b": null}], "c": true},
+            "kind" : "systemNotice", "letter": "\u00e9", "pinned": false,
+            "nothing": null, "point": [ 1 , -2 ], "wrapper": "w", "pair": [0, -1],
+            "shapes": ["Dot", {"Circle": 1}, {"Line": [1, 2]}, {"Rect": {"h": 1, "w": 2}},
+                       {"Dot": null}],
+            "author": {"userId": 1, "name": "\ud83d\ude00", "more": [[[]]]},
+            "tags": [], "edited": null, "clientId": "c", "id": 0, "more": "\\\"\u0000"
+        } "#;
+        let mine = from_str::<Message>(json).unwrap();
+        assert_eq!(mine, serde_json::from_str::<Message>(json).unwrap());
+        assert_eq!(mine.author.name, "😀");
+        assert_eq!((mine.reply_to, mine.edited), (None, None));
+
+        // `&str` borrows when it can.
+        assert_eq!(from_str::<&str>(r#""plain""#).unwrap(), "plain");
+        assert!(from_str::<&str>(r#""a\nb""#).is_err());
+        assert!(serde_json::from_str::<&str>(r#""a\nb""#).is_err());
+    }
+
+    #[test]
+    fn refuses_what_does_not_fit_the_type() {
+        let good = serde_json::to_string(&message("x", Some(1), None)).unwrap();
+        let bad = [
+            good.replace(r#""id":18446744073709551615"#, r#""id":-1"#),
+            good.replace(
+                r#""id":18446744073709551615"#,
+                r#""id":18446744073709551616"#,
+            ),
+            good.replace(r#""id":18446744073709551615"#, r#""id":1.5"#),
+            good.replace(r#""id":18446744073709551615"#, r#""id":"1""#),
+            good.replace(r#""id":18446744073709551615,"#, ""),
+            good.replace(r#""letter":"x""#, r#""letter":"xy""#),
+            good.replace(r#""kind":"systemNotice""#, r#""kind":"SystemNotice""#),
+            good.replace(r#""kind":"systemNotice""#, r#""kind":0"#),
+            good.replace(r#""pair":[255,-32768]"#, r#""pair":[256,-32768]"#),
+            good.replace(r#""pair":[255,-32768]"#, r#""pair":[255,-32769]"#),
+            good.replace(r#""pair":[255,-32768]"#, r#""pair":[255]"#),
+            good.replace(r#""pair":[255,-32768]"#, r#""pair":[255,0,0]"#),
+            good.replace(r#""Dot""#, r#""Circle""#),
+            good.replace(r#"{"Circle":3}"#, r#""Circle""#),
+            good.replace(r#"{"Circle":3}"#, r#"{"Circle":3,"Dot":null}"#),
+            good.replace(r#"{"Circle":3}"#, r#"{}"#),
+            good.replace(r#""nothing":null"#, r#""nothing":0"#),
+            good.replace(r#""pinned":false"#, r#""pinned":"false""#),
+            good.replace(r#""tags":["#, r#""tags":{"#),
+            good.replace("\"replyTo\":1", "\"replyTo\":1,\"replyTo\":2"),
+        ];
+        for bad in &bad {
+            assert_ne!(bad, &good);
+            assert!(serde_json::from_str::<Message>(bad).is_err(), "{bad}");
+            assert!(from_str::<Message>(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            from_str::<u8>("256").unwrap_err().kind,
+            ErrorKind::InvalidValue
+        );
+        assert_eq!(
+            from_str::<Author>(r#"{"name":"a"}"#).unwrap_err().kind,
+            ErrorKind::MissingField
+        );
+        assert_eq!(
+            from_str::<Kind>(r#""other""#).unwrap_err().kind,
+            ErrorKind::UnknownVariant
+        );
+    }
+
+    #[test]
+    fn strings_and_escapes() {
+        let json = r#""\"\\\/\b\f\n\r\t\u0041\u00e9\u20AC\ud83d\ude00\uD834\uDD1E\u0000 é😀""#;
+        let mine: String = from_str(json).unwrap();
+        assert_eq!(mine, serde_json::from_str::<String>(json).unwrap());
+        assert_eq!(mine, "\"\\/\u{8}\u{c}\n\r\tAé€😀𝄞\u{0} é😀");
+        assert_eq!(from_str::<char>(r#""\ud83d\ude00""#).unwrap(), '😀');
+
+        // Every ASCII char and a few others are written as serde_json writes them.
+        let all: String = (0..0x80u8)
+            .map(char::from)
+            .chain("é€😀\u{2028}\u{10ffff}".chars())
+            .collect();
+        let written = to_string(&all).unwrap();
+        assert_eq!(written, serde_json::to_string(&all).unwrap());
+        assert_eq!(from_str::<String>(&written).unwrap(), all);
+        for c in all.chars() {
+            assert_eq!(to_string(&c).unwrap(), serde_json::to_string(&c).unwrap());
+        }
+    }
+
+    #[test]
+    fn numbers() {
+        for json in [
+            "0",
+            "-0",
+            "1",
+            "-1",
+            "18446744073709551615",
+            "-9223372036854775808",
+            "9223372036854775807",
+            "9223372036854775808",
+            "18446744073709551616",
+            "-9223372036854775809",
+            "1.5",
+            "-0.25",
+            "1e3",
+            "1E-2",
+            "2.5e+10",
+            "0.0",
+            "1e-400",
+            "123456789.123456789",
+            "5e-324",
+            "1.7976931348623157e308",
+        ] {
+            let (mine, theirs): (Value, Value) =
+                (from_str(json).unwrap(), serde_json::from_str(json).unwrap());
+            assert!(close(&mine, &theirs), "{json}: {mine} {theirs}");
+            let (mine, theirs): (f64, f64) =
+                (from_str(json).unwrap(), serde_json::from_str(json).unwrap());
+            assert_eq!(mine, theirs, "{json}");
+        }
+        assert_eq!(from_str::<u64>("18446744073709551615").unwrap(), u64::MAX);
+        assert_eq!(from_str::<i64>("-9223372036854775808").unwrap(), i64::MIN);
+        assert_eq!(from_str::<i64>("9223372036854775807").unwrap(), i64::MAX);
+        assert_eq!(
+            from_str::<u128>("18446744073709551615").unwrap(),
+            u128::from(u64::MAX)
+        );
+        for bad in ["9223372036854775808", "-9223372036854775809", "1.0", "1e2"] {
+            assert!(from_str::<i64>(bad).is_err(), "{bad}");
+            assert!(serde_json::from_str::<i64>(bad).is_err(), "{bad}");
+        }
+        for n in [0, 1, u64::MAX, i64::MAX as u64] {
+            assert_eq!(to_string(&n).unwrap(), serde_json::to_string(&n).unwrap());
+        }
+        for n in [i64::MIN, -1, 0, i64::MAX] {
+            assert_eq!(to_string(&n).unwrap(), serde_json::to_string(&n).unwrap());
+        }
+        assert_eq!(to_string(&i128::MIN).unwrap(), i128::MIN.to_string());
+        assert_eq!(to_string(&1.5).unwrap_err().kind, ErrorKind::Float);
+    }
+
+    #[test]
+    fn malformed_is_refused() {
+        let deep = |n| "[".repeat(n) + &"]".repeat(n);
+        assert!(from_str::<Value>(&deep(127)).is_ok());
+        assert!(serde_json::from_str::<Value>(&deep(127)).is_ok());
+        for bad in [
+            "",
+            " ",
+            "[",
+            "[1",
+            "[1,",
+            "[1,]",
+            "[,1]",
+            "[1 2]",
+            "[]]",
+            "{",
+            "{\"a\"",
+            "{\"a\":",
+            "{\"a\":1",
+            "{\"a\":1,}",
+            "{\"a\" 1}",
+            "{\"a\":1 \"b\":2}",
+            "{a:1}",
+            "{1:2}",
+            "{\"a\":1}}",
+            "{,}",
+            "01",
+            "-01",
+            "00",
+            "+1",
+            ".5",
+            "1.",
+            "1.e5",
+            "1e",
+            "1e+",
+            "-",
+            "- 1",
+            "0x10",
+            "NaN",
+            "Infinity",
+            "-Infinity",
+            "1e400",
+            "-1e400",
+            "nul",
+            "nulll",
+            "tru",
+            "truex",
+            "True",
+            "fals",
+            "1 2",
+            "{} x",
+            "'a'",
+            "\"abc",
+            "\"\\\"",
+            "\"\\x\"",
+            "\"\\u12\"",
+            "\"\\u12g4\"",
+            "\"\\u+123\"",
+            "\"\\U0041\"",
+            "\"\\ud800\"",
+            "\"\\udc00\"",
+            "\"\\ud800\\u0041\"",
+            "\"\\ud800\\ud800\"",
+            "\"\\ud800x\"",
+            "\"\\ud800\\\"",
+            "\"a\nb\"",
+            "\"\t\"",
+            "\"\u{1}\"",
+            "\"\u{1f}\"",
+            "\u{feff}1",
+            "[1]\u{0}",
+            "\u{a0}1",
+        ]
+        .into_iter()
+        .map(String::from)
+        .chain([deep(128)])
+        {
+            assert!(serde_json::from_str::<Value>(&bad).is_err(), "{bad:?}");
+            assert!(from_str::<Value>(&bad).is_err(), "{bad:?}");
+            assert!(from_str::<IgnoredAny>(&bad).is_err(), "{bad:?}");
+        }
+        let error = from_str::<Value>("[1,]").unwrap_err();
+        assert_eq!((error.kind, error.position), (ErrorKind::Syntax, 3));
+        assert_eq!(error.to_string(), "invalid JSON");
+        let error = from_str::<Value>("[1] x").unwrap_err();
+        assert_eq!(
+            (error.kind, error.position),
+            (ErrorKind::TrailingCharacters, 4)
+        );
+    }
+
+    #[test]
+    fn whitespace_anywhere() {
+        let json = " \t\r\n{ \t\r\n\"a\" \t\r\n: \t\r\n[ \t\r\n1 \t\r\n, \t\r\n{ } \t\r\n, [ ] , \
+                    null , true , false , \"s\" , -1.5e2 \t\r\n] \t\r\n} \t\r\n";
+        assert_eq!(
+            from_str::<Value>(json).unwrap(),
+            serde_json::from_str::<Value>(json).unwrap()
+        );
+        assert!(from_str::<IgnoredAny>(json).is_ok());
+        // serde_json's pretty printer with odd whitespace for indentation.
+        for m in messages() {
+            let mut text = Vec::new();
+            let formatter = serde_json::ser::PrettyFormatter::with_indent(b" \t\r");
+            m.serialize(&mut serde_json::Serializer::with_formatter(
+                &mut text, formatter,
+            ))
+            .unwrap();
+            let text = String::from_utf8(text).unwrap();
+            assert_eq!(from_str::<Message>(&text).unwrap(), m, "{text}");
+        }
+    }
+
+    #[test]
+    fn map_keys_must_be_strings() {
+        let map = std::collections::BTreeMap::from([("b", 1), ("a", 2)]);
+        assert_eq!(
+            to_string(&map).unwrap(),
+            serde_json::to_string(&map).unwrap()
+        );
+        let by_number = std::collections::BTreeMap::from([(1, 1)]);
+        assert_eq!(
+            to_string(&by_number).unwrap_err().kind,
+            ErrorKind::KeyMustBeString
+        );
+        let back: std::collections::BTreeMap<String, u8> = from_str(r#"{"a":2,"b":1}"#).unwrap();
+        assert_eq!(back.len(), 2);
+    }
+
+    /// Equal, but floats only nearly (serde_json's default float parsing may be off by a
+    /// little; and it reads `-0` as a float).
+    fn close(a: &Value, b: &Value) -> bool {
+        match (a, b) {
+            (Value::Number(x), Value::Number(y)) if x.is_f64() || y.is_f64() => {
+                let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+                (x - y).abs() <= x.abs().max(y.abs()) * 1e-14 + 1e-300
+            }
+            (Value::Array(x), Value::Array(y)) => {
+                x.len() == y.len() && x.iter().zip(y).all(|(x, y)| close(x, y))
+            }
+            (Value::Object(x), Value::Object(y)) => {
+                x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| close(v, w)))
+            }
+            _ => a == b,
+        }
+    }
+
+    /// xorshift64.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+
+        fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+            items[self.below(items.len() as u64) as usize]
+        }
+
+        fn char(&mut self) -> char {
+            match self.below(4) {
+                0 => self.pick(&['"', '\\', '/', '\0', '\u{1f}', '\n', '\u{8}', '\u{7f}', 'u']),
+                1 => char::from(0x20 + self.below(0x5f) as u8),
+                2 => self.pick(&[
+                    'é',
+                    '€',
+                    '😀',
+                    '\u{d7ff}',
+                    '\u{e000}',
+                    '\u{ffff}',
+                    '\u{10000}',
+                    '\u{10ffff}',
+                ]),
+                _ => char::from_u32(self.below(0x11_0000) as u32).unwrap_or('\u{fffd}'),
+            }
+        }
+
+        fn string(&mut self) -> String {
+            (0..self.below(8)).map(|_| self.char()).collect()
+        }
+
+        fn value(&mut self, depth: u32, floats: bool) -> Value {
+            match self.below(if depth == 0 { 6 } else { 8 }) {
+                0 => Value::Null,
+                1 => Value::Bool(self.below(2) == 1),
+                2 => Value::from(match self.below(3) {
+                    0 => self.pick(&[0, 1, 9, 10, u64::MAX, i64::MAX as u64, 1 << 63]),
+                    _ => self.next() >> self.below(64),
+                }),
+                3 => Value::from(match self.below(3) {
+                    0 => self.pick(&[i64::MIN, -1, i64::MIN + 1]),
+                    _ => -((self.next() >> (1 + self.below(63))) as i64),
+                }),
+                4 if floats => {
+                    let bits = f64::from_bits(self.next());
+                    let simple = (self.next() % 100_000) as f64 / 1000.0 - 50.0;
+                    Value::from(if bits.is_finite() && self.below(2) == 0 {
+                        bits
+                    } else {
+                        simple
+                    })
+                }
+                4 | 5 => Value::String(self.string()),
+                6 => Value::Array(
+                    (0..self.below(5))
+                        .map(|_| self.value(depth - 1, floats))
+                        .collect(),
+                ),
+                _ => Value::Object(
+                    (0..self.below(5))
+                        .map(|_| (self.string(), self.value(depth - 1, floats)))
+                        .collect(),
+                ),
+            }
+        }
+    }
+
+    #[test]
+    fn random_values() {
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+        for _ in 0..3000 {
+            // Reading: what serde_json writes reads back to the same value.
+            let value = rng.value(4, true);
+            let json = serde_json::to_string(&value).unwrap();
+            assert_eq!(from_str::<Value>(&json).unwrap(), value, "{json}");
+            let pretty = serde_json::to_string_pretty(&value).unwrap();
+            assert_eq!(from_str::<Value>(&pretty).unwrap(), value, "{pretty}");
+            assert!(from_str::<IgnoredAny>(&pretty).is_ok(), "{pretty}");
+
+            // Writing: the same bytes as serde_json (no floats), which reads them back.
+            let value = rng.value(4, false);
+            let json = to_string(&value).unwrap();
+            assert_eq!(json, serde_json::to_string(&value).unwrap());
+            assert_eq!(
+                serde_json::from_str::<Value>(&json).unwrap(),
+                value,
+                "{json}"
+            );
+        }
+    }
+
+    #[test]
+    fn random_damage_is_refused_like_serde_json() {
+        const BYTES: &[u8] = b"{}[],:\"\\ \n0123456789eE.+-ntfrlsaux\x01\x7f";
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let (mut accepted, mut refused) = (0, 0);
+        for _ in 0..20_000 {
+            let mut bytes = serde_json::to_vec(&rng.value(3, true)).unwrap();
+            for _ in 0..1 + rng.below(2) {
+                let at = rng.below(bytes.len() as u64 + 1) as usize;
+                match rng.below(3) {
+                    0 if at < bytes.len() => drop(bytes.remove(at)),
+                    1 if at < bytes.len() => bytes[at] = rng.pick(BYTES),
+                    _ => bytes.insert(at, rng.pick(BYTES)),
+                }
+            }
+            let Ok(text) = String::from_utf8(bytes) else {
+                continue;
+            };
+            match (
+                from_str::<Value>(&text),
+                serde_json::from_str::<Value>(&text),
+            ) {
+                (Ok(mine), Ok(theirs)) => {
+                    assert!(close(&mine, &theirs), "{text:?}: {mine} {theirs}");
+                    assert!(from_str::<IgnoredAny>(&text).is_ok(), "{text:?}");
+                    accepted += 1;
+                }
+                (Err(_), Err(_)) => refused += 1,
+                (mine, theirs) => panic!("{text:?}: {mine:?} {theirs:?}"),
+            }
+        }
+        assert!(accepted > 1000 && refused > 1000, "{accepted} {refused}");
     }
 }

@@ -13,6 +13,7 @@
 
 pub mod backoff;
 pub mod codec;
+pub mod json;
 
 #[cfg(feature = "hydrate")]
 mod browser;

@@ -3,6 +3,8 @@
 //! (two tabs never overwrite each other's), gone when the tab closes.
 
 use leptos::prelude::*;
+
+use super::json;
 use web_sys::Storage;
 
 use crate::model::{ChatStore, SavedUnsent};
@@ -26,7 +28,7 @@ pub fn keep_unsent(store: ChatStore, outbox: Outbox) {
         let now = store
             .unsent()
             .filter(|unsent| !unsent.conversations.is_empty())
-            .and_then(|unsent| match serde_json::to_string(&unsent) {
+            .and_then(|unsent| match json::to_string(&unsent) {
                 Ok(json) => Some(json),
                 Err(error) => {
                     leptos::logging::warn!("cannot save unsent messages: {error}");
@@ -52,7 +54,7 @@ fn storage() -> Option<Storage> {
 
 fn load() -> Option<SavedUnsent> {
     let json = storage()?.get_item(KEY).ok()??;
-    match serde_json::from_str(&json) {
+    match json::from_str(&json) {
         Ok(saved) => Some(saved),
         Err(error) => {
             leptos::logging::warn!("ignoring unreadable unsent messages: {error}");

@@ -500,7 +500,10 @@ impl ChatStore {
             }
         });
         if !receipt.ok {
-            leptos::logging::warn!("message refused: {:?}", receipt.reason);
+            leptos::logging::warn!(
+                "message refused: {}",
+                receipt.message.as_deref().unwrap_or_default()
+            );
         }
     }
 
@@ -566,7 +569,10 @@ impl ChatStore {
                     c.has_more = false;
                 }
             });
-            leptos::logging::warn!("history refused: {:?}", reply.message);
+            leptos::logging::warn!(
+                "history refused: {}",
+                reply.message.as_deref().unwrap_or_default()
+            );
             return Vec::new();
         }
         if reply.resync == Some(true) {

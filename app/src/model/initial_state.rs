@@ -96,7 +96,7 @@ impl InitialState {
                 .document()?
                 .get_element_by_id(INITIAL_STATE_ID)?
                 .text_content()?;
-            match serde_json::from_str(&json) {
+            match crate::client::json::from_str(&json) {
                 Ok(state) => Some(state),
                 Err(_) => {
                     leptos::logging::warn!("the page's initial state is unreadable");

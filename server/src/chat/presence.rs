@@ -2,7 +2,7 @@
 //! protocol family), with which session and grace period, and whether they are away.
 //! Plain state with no I/O; the rules in [`super::Chat`] turn its changes into events.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::hash::Hash;
 use std::time::{Duration, Instant};
 
@@ -95,6 +95,9 @@ pub struct Presence<C> {
     conns: HashMap<C, Connection>,
     /// Every lobby-family socket, logged in or not: the audience of the lobby protocol.
     lobby_conns: HashSet<C>,
+    /// The users in a grace period, by when it started (mirrors `away_since`): the next
+    /// deadline without looking at everyone online.
+    held: BTreeSet<(Instant, UserId)>,
     next_join: u64,
     grace: Duration,
 }
@@ -111,6 +114,7 @@ impl<C: Clone + Eq + Hash> Presence<C> {
             names: HashMap::new(),
             conns: HashMap::new(),
             lobby_conns: HashSet::new(),
+            held: BTreeSet::new(),
             next_join: 0,
             grace,
         }
@@ -263,8 +267,22 @@ impl<C: Clone + Eq + Hash> Presence<C> {
     /// A new session holds `name` (checked with [`Presence::check_name`]) for the grace
     /// period, waiting for its first connection. Nobody is told.
     pub fn claim(&mut self, id: UserId, session: SessionId, name: &str, now: Instant) {
-        let user = self.insert(id, name, Some(session));
-        user.away_since = Some(now);
+        self.insert(id, name, Some(session));
+        self.hold(id, Some(now));
+    }
+
+    /// Starts (`Some`) or ends a user's grace period.
+    fn hold(&mut self, id: UserId, since: Option<Instant>) {
+        let Some(user) = self.users.get_mut(&id) else {
+            return;
+        };
+        if let Some(previous) = user.away_since.take() {
+            self.held.remove(&(previous, id));
+        }
+        user.away_since = since;
+        if let Some(since) = since {
+            self.held.insert((since, id));
+        }
     }
 
     /// After a restart: a user that was online is listed again and holds their name for
@@ -273,9 +291,8 @@ impl<C: Clone + Eq + Hash> Presence<C> {
         if self.names.contains_key(&name_key(name)) || self.users.contains_key(&id) {
             return false;
         }
-        let user = self.insert(id, name, Some(session));
-        user.visible = true;
-        user.away_since = Some(now);
+        self.insert(id, name, Some(session)).visible = true;
+        self.hold(id, Some(now));
         true
     }
 
@@ -300,10 +317,10 @@ impl<C: Clone + Eq + Hash> Presence<C> {
         connection.presence_sent = false;
         let family = connection.family;
         let away = connection.away;
+        self.hold(id, None);
         let user = self.insert(id, name, session);
         let announce = !user.visible;
         user.visible = true;
-        user.away_since = None;
         match family {
             Family::Lobby => user.lobby.push(conn.clone()),
             Family::Rooms => user.rooms.push(conn.clone()),
@@ -368,7 +385,7 @@ impl<C: Clone + Eq + Hash> Presence<C> {
             return Departure::Quiet;
         }
         if user.session.is_some() {
-            user.away_since = Some(now);
+            self.hold(id, Some(now));
             return Departure::GraceStarted(id);
         }
         self.remove(id);
@@ -377,6 +394,7 @@ impl<C: Clone + Eq + Hash> Presence<C> {
 
     /// Drops a user (their name is free); their sockets, if any, stay connected, logged out.
     pub fn remove(&mut self, id: UserId) -> Option<(OnlineUser<C>, Vec<C>)> {
+        self.hold(id, None);
         let user = self.users.remove(&id)?;
         if self.names.get(&name_key(&user.name)) == Some(&id) {
             self.names.remove(&name_key(&user.name));
@@ -393,9 +411,10 @@ impl<C: Clone + Eq + Hash> Presence<C> {
     /// Users whose grace period has run out by `now`, oldest log-in first.
     pub fn expired(&self, now: Instant) -> Vec<UserId> {
         let mut gone: Vec<(u64, UserId)> = self
-            .users
-            .values()
-            .filter(|u| u.away_since.is_some_and(|since| since + self.grace <= now))
+            .held
+            .iter()
+            .take_while(|(since, _)| *since + self.grace <= now)
+            .filter_map(|(_, id)| self.users.get(id))
             .map(|u| (u.joined, u.id))
             .collect();
         gone.sort_unstable();
@@ -404,10 +423,7 @@ impl<C: Clone + Eq + Hash> Presence<C> {
 
     /// When the next grace period runs out, if any.
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.users
-            .values()
-            .filter_map(|u| u.away_since.map(|since| since + self.grace))
-            .min()
+        self.held.first().map(|(since, _)| *since + self.grace)
     }
 }
 

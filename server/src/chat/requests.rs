@@ -194,7 +194,7 @@ mod tests {
         );
         assert_eq!(
             parse_join(&json!({"room": 3})),
-            Err(RejectionReason::BadRoomName)
+            Err(RejectionReason::BadRequest)
         );
         assert_eq!(parse_join(&json!({})), Err(RejectionReason::BadRequest));
         assert_eq!(parse_join(&json!("rust")), Err(RejectionReason::BadRequest));

@@ -425,7 +425,7 @@ impl Client {
     }
 }
 
-fn decode_event(json: &str, label: &str) -> ServerEvent {
+pub fn decode_event(json: &str, label: &str) -> ServerEvent {
     let array: Vec<serde_json::Value> =
         serde_json::from_str(json).unwrap_or_else(|e| panic!("{label}: bad event {json:?}: {e}"));
     let mut args = array.into_iter();
