@@ -16,7 +16,7 @@ pub enum Route {
 }
 
 /// A conversation, as the client keys it: a room's name, or the other party's name
-/// (names are unique ignoring case, so it is kept lower-cased).
+/// (names are unique ignoring case, so it is kept lower-cased, ASCII letters only).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ConvKey {
     Room(String),
@@ -24,8 +24,11 @@ pub enum ConvKey {
 }
 
 impl ConvKey {
+    /// Keyed ignoring ASCII case. (The server names everyone as they spell their name, so
+    /// the keys of one person agree; folding only ASCII keeps Unicode's case tables out of
+    /// the browser bundle.)
     pub fn with(name: &str) -> Self {
-        Self::With(name.to_lowercase())
+        Self::With(name.to_ascii_lowercase())
     }
 
     pub fn general() -> Self {
@@ -46,7 +49,7 @@ impl Route {
         let mut parts = path.trim_matches('/').splitn(2, '/');
         match (parts.next(), parts.next()) {
             (Some("r"), Some(room)) if !room.is_empty() => {
-                Self::Room(percent_decode(room).trim().to_lowercase())
+                Self::Room(percent_decode(room).trim().to_ascii_lowercase())
             }
             (Some("dm"), Some(name)) if !name.is_empty() => Self::Direct(percent_decode(name)),
             (Some("rooms"), None) => Self::Rooms,

@@ -57,7 +57,7 @@ pub fn DirectNav() -> impl IntoView {
 pub fn status_of(store: &crate::model::ChatStore, name: &str) -> PresenceStatus {
     store.presence.with(|list| {
         list.iter()
-            .find(|p| p.username.to_lowercase() == name.to_lowercase())
+            .find(|p| p.username.eq_ignore_ascii_case(name))
             .map_or(PresenceStatus::Offline, |p| p.status)
     })
 }

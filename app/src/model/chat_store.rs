@@ -173,15 +173,28 @@ impl ChatStore {
         name: &str,
         f: impl FnOnce(&mut Conversation, &mut Keys) -> T,
     ) -> Option<T> {
+        let (mut f, mut result) = (Some(f), None);
+        self.change_any(key, name, &mut |c, keys| {
+            result = f.take().map(|f| f(c, keys));
+        });
+        result
+    }
+
+    /// [`ChatStore::change`] without its type parameters: the map's code exists once.
+    fn change_any(
+        &self,
+        key: &ConvKey,
+        name: &str,
+        f: &mut dyn FnMut(&mut Conversation, &mut Keys),
+    ) {
         let mut keys = self.keys.get_value();
-        let result = self.conversations.try_update(|all| {
+        self.conversations.try_update(|all| {
             let c = all
                 .entry(key.clone())
                 .or_insert_with(|| Conversation::new(name, matches!(key, ConvKey::With(_))));
-            f(c, &mut keys)
+            f(c, &mut keys);
         });
         self.keys.set_value(keys);
-        result
     }
 
     fn name_of(&self, key: &ConvKey) -> String {
@@ -396,7 +409,7 @@ impl ChatStore {
     /// The room a join box asks for, normalized (its page), or `None` with a notice when
     /// it is not a valid room name.
     pub fn join_room(&self, wanted: &str) -> Option<Route> {
-        let room = wanted.trim().to_lowercase();
+        let room = wanted.trim().to_ascii_lowercase();
         let valid = (1..=crate::protocol::limits::ROOM_NAME_MAX_CHARS).contains(&room.len())
             && room
                 .bytes()
@@ -920,10 +933,16 @@ impl ChatStore {
     }
 
     /// Reads the conversation shown (tracked).
-    pub fn with_current<T>(&self, f: impl FnOnce(Option<&Conversation>) -> T) -> T {
+    pub fn with_current<T: Default>(&self, f: impl FnOnce(Option<&Conversation>) -> T) -> T {
+        let (mut f, mut result) = (Some(f), None);
+        self.with_current_any(&mut |c| result = f.take().map(|f| f(c)));
+        result.unwrap_or_default()
+    }
+
+    fn with_current_any(&self, f: &mut dyn FnMut(Option<&Conversation>)) {
         let key = self.route.with(Route::conversation);
         self.conversations
-            .with(|all| f(key.and_then(|key| all.get(&key))))
+            .with(|all| f(key.and_then(|key| all.get(&key))));
     }
 }
 
