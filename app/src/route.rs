@@ -28,7 +28,7 @@ impl ConvKey {
     /// the keys of one person agree; folding only ASCII keeps Unicode's case tables out of
     /// the browser bundle.)
     pub fn with(name: &str) -> Self {
-        Self::With(name.to_ascii_lowercase())
+        Self::With(crate::protocol::name_key(name))
     }
 
     pub fn general() -> Self {
@@ -162,6 +162,11 @@ mod tests {
         assert_eq!(
             Route::Direct("Ann".into()).conversation(),
             Some(ConvKey::with("ann"))
+        );
+        // As the server compares names: in any script.
+        assert_eq!(
+            Route::Direct("ÉLODIE".into()).conversation(),
+            Some(ConvKey::with("élodie"))
         );
         assert_eq!(Route::Rooms.conversation(), None);
     }

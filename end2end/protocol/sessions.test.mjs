@@ -87,7 +87,9 @@ describe('POST /api/session', { concurrency: CONCURRENCY }, () => {
     const answer = await postSession(ctx.url, { name: '  Ann ' });
     assert.equal(answer.status, 200, answer.text);
     assert.match(answer.contentType, /^application\/json/);
-    assert.deepStrictEqual(answer.json, { name: 'Ann' });
+    assert.deepStrictEqual(Object.keys(answer.json).sort(), ['name', 'userId']);
+    assert.equal(answer.json.name, 'Ann');
+    assert.ok(Number.isInteger(answer.json.userId) && answer.json.userId > 0, JSON.stringify(answer.json));
     assertSessionCookie(answer);
   }));
 

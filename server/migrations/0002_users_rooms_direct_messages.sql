@@ -13,10 +13,11 @@ CREATE TABLE users (
     retired_at INTEGER
 );
 
-CREATE UNIQUE INDEX users_active_by_name ON users (name_key) WHERE retired_at IS NULL;
-
 -- Every existing session becomes a user of its own (same id); of several sessions with
--- one name, the newest keeps it.
+-- one name, the newest keeps it. SQLite's lower() folds ASCII only: at start-up the server
+-- recomputes the keys of the users made here (Unicode, as everywhere else), retires
+-- the older of any two that then share one, and creates the unique index
+-- `users_active_by_name` (see `storage::users::finish_user_keys`).
 INSERT INTO users (id, name, name_key, created_at)
     SELECT id, name, lower(name), created_at FROM sessions ORDER BY id;
 UPDATE users SET retired_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000
@@ -33,12 +34,9 @@ CREATE INDEX sessions_by_user ON sessions (user_id);
 ALTER TABLE conversations ADD COLUMN kind TEXT NOT NULL DEFAULT 'room';
 UPDATE conversations SET name = 'general' WHERE name = 'lobby';
 
--- Who sent a message: a user id (NULL for messages stored before users existed).
+-- Who sent a message: a user id. Messages stored before users existed belong to nobody
+-- (NULL): a name then did not say which person it was.
 ALTER TABLE messages ADD COLUMN sender_id INTEGER REFERENCES users (id);
-UPDATE messages SET sender_id = (
-    SELECT users.id FROM users
-    WHERE users.name_key = messages.sender_key AND users.retired_at IS NULL
-);
 
 -- A resend (same client id) is stored once per sender and conversation.
 DROP INDEX messages_by_client_id;

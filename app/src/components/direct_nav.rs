@@ -55,9 +55,10 @@ pub fn DirectNav() -> impl IntoView {
 
 /// `name`'s presence, from the presence list (absent: offline).
 pub fn status_of(store: &crate::model::ChatStore, name: &str) -> PresenceStatus {
+    let key = crate::protocol::name_key(name);
     store.presence.with(|list| {
         list.iter()
-            .find(|p| p.username.eq_ignore_ascii_case(name))
+            .find(|p| crate::protocol::name_key(&p.username) == key)
             .map_or(PresenceStatus::Offline, |p| p.status)
     })
 }

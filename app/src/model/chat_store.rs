@@ -103,16 +103,14 @@ impl ChatStore {
                 .entry(ConvKey::Room(room.room.clone()))
                 .or_insert_with(|| Conversation::new(&room.room, true));
             c.member = true;
-            c.read_up_to = room.read_up_to;
-            c.listed(room.unread, room.last_id);
+            c.listed(room.unread, room.last_id, room.read_up_to);
         }
         for dm in &initial.dms {
             let c = conversations
                 .entry(ConvKey::with(&dm.with))
                 .or_insert_with(|| Conversation::new(&dm.with, true));
-            c.read_up_to = dm.read_up_to;
             c.their_read_up_to = dm.their_read_up_to;
-            c.listed(dm.unread, dm.last_id);
+            c.listed(dm.unread, dm.last_id, dm.read_up_to);
         }
         if let (Some(key), Some(snapshot)) = (route.conversation(), initial.conversation) {
             let name = match (&key, &snapshot.with) {
@@ -598,7 +596,6 @@ impl ChatStore {
         }
         let messages = reply.messages.unwrap_or_default();
         let has_more = reply.has_more.unwrap_or(false);
-        let reading = self.reading(key);
         self.change(key, &name, |c, keys| match purpose {
             HistoryPurpose::Latest => {
                 c.load(messages, has_more, me, keys);
@@ -614,8 +611,9 @@ impl ChatStore {
             HistoryPurpose::CatchUp => {
                 for message in messages {
                     let (own, id) = (me != 0 && message.user_id == me, message.id);
-                    if c.insert(message, me, keys) && !own {
-                        c.count(id, reading);
+                    c.insert(message, me, keys);
+                    if !own {
+                        c.count(id);
                     }
                 }
                 c.catching_up = false;
@@ -644,17 +642,15 @@ impl ChatStore {
                     .entry(ConvKey::Room(room.room.clone()))
                     .or_insert_with(|| Conversation::new(&room.room, true));
                 c.member = true;
-                c.read_up_to = c.read_up_to.max(room.read_up_to);
-                c.listed(room.unread, room.last_id);
+                c.listed(room.unread, room.last_id, room.read_up_to);
             }
             for dm in listing.dms.unwrap_or_default() {
                 let c = all
                     .entry(ConvKey::with(&dm.with))
                     .or_insert_with(|| Conversation::new(&dm.with, true));
                 c.name = dm.with;
-                c.read_up_to = c.read_up_to.max(dm.read_up_to);
                 c.their_read_up_to = c.their_read_up_to.max(dm.their_read_up_to);
-                c.listed(dm.unread, dm.last_id);
+                c.listed(dm.unread, dm.last_id, dm.read_up_to);
             }
         });
         // Now that your rooms are known: the members of the room shown, and its marker.
@@ -786,12 +782,11 @@ impl ChatStore {
         Vec::new()
     }
 
-    /// A live message: into its conversation, counted unread unless you are reading it;
-    /// a hole before it is filled from history.
+    /// A live message: into its conversation, counted unread (marked read at once if you
+    /// are reading it); a hole before it is filled from history.
     fn received(&self, key: &ConvKey, name: &str, message: Message) -> Vec<Action> {
         let me = self.me_id();
         let own = me != 0 && message.user_id == me;
-        let reading = self.reading(key);
         let sender = message.sender.clone();
         let id = message.id;
         let (gap, after) = self
@@ -799,8 +794,9 @@ impl ChatStore {
                 let gap = c.has_gap_before(id);
                 let after = c.contiguous();
                 c.typing.retain(|n| *n != sender);
-                if c.insert(message, me, keys) && !own {
-                    c.count(id, reading);
+                c.insert(message, me, keys);
+                if !own {
+                    c.count(id);
                 }
                 c.trim();
                 (gap, after)

@@ -27,10 +27,15 @@ pub struct Conversation {
     pub read_up_to: u64,
     /// How far the other party of a DM has read.
     pub their_read_up_to: u64,
+    /// Unread messages: `listed_unread` plus `fresh`.
     pub unread: u64,
-    /// The newest id whose message is accounted for in `unread` (so a message that
-    /// arrives twice, live and in a catch-up, or after the server counted it, counts once).
-    pub counted: u64,
+    /// The newest id the server's last listing (`my_conversations`) counted up to...
+    pub listed_up_to: u64,
+    /// ...and its count of unread messages up to there (adjusted as you read).
+    pub listed_unread: u64,
+    /// Messages from others newer than that listing and than the read marker, each once
+    /// (a message can arrive twice: live, and in a catch-up).
+    pub fresh: Vec<u64>,
     /// The newest id known (from the server's listing or a live message).
     pub last_id: u64,
     /// Where "New messages" begins, while you look at it.
@@ -80,39 +85,58 @@ impl Conversation {
         timeline::insert_message(&mut self.lines, message, own, keys)
     }
 
-    /// Counts a message from someone else as unread, once per id, unless you are reading
-    /// the conversation.
-    pub fn count(&mut self, id: u64, reading: bool) {
-        if id > self.counted {
-            if !reading {
-                self.unread += 1;
-            }
-            self.counted = id;
+    /// A message from someone else arrived (live or caught up): unread unless the server's
+    /// listing counted it already, or you have read past it; once per id.
+    pub fn count(&mut self, id: u64) {
+        if id > self.listed_up_to && id > self.read_up_to && !self.fresh.contains(&id) {
+            self.fresh.push(id);
+            self.total();
         }
     }
 
-    /// The server's count of unread messages up to `last_id`, unless this conversation
-    /// already knows of newer ones.
-    pub fn listed(&mut self, unread: u64, last_id: u64) {
-        if last_id >= self.counted {
-            self.unread = unread;
-            self.counted = last_id;
-        }
+    /// The server's listing: `unread` messages up to `last_id`, `read_up_to` its read
+    /// marker then. A listing older than what is known changes nothing but what it can.
+    pub fn listed(&mut self, unread: u64, last_id: u64, read_up_to: u64) {
         self.last_id = self.last_id.max(last_id);
+        if last_id < self.listed_up_to {
+            return;
+        }
+        self.listed_up_to = last_id;
+        self.listed_unread = unread;
+        self.fresh.retain(|id| *id > last_id);
+        if read_up_to < self.read_up_to {
+            // Read further here since the server made it: recount what it counted.
+            self.read_to(self.read_up_to);
+        } else {
+            self.read_up_to = read_up_to;
+            self.total();
+        }
     }
 
-    /// You have read up to `id`: what is unread is what is newer (counted among the
-    /// messages held, or estimated from the ids when none are held).
+    /// You have read up to `id`: what is unread is what is newer.
     pub fn read_to(&mut self, id: u64) {
         self.read_up_to = self.read_up_to.max(id);
-        self.counted = self.counted.max(self.read_up_to);
-        self.unread = if self.read_up_to >= self.last_id {
+        let marker = self.read_up_to;
+        self.fresh.retain(|fresh| *fresh > marker);
+        self.listed_unread = if marker >= self.listed_up_to {
             0
-        } else if self.loaded {
-            self.count_unread()
+        } else if self.loaded && self.base <= marker {
+            // Every message after the marker is held: count them exactly.
+            let listed_up_to = self.listed_up_to;
+            self.lines
+                .iter()
+                .filter(|l| l.from_others())
+                .filter_map(ChatLine::message_id)
+                .filter(|id| *id > marker && *id <= listed_up_to)
+                .count() as u64
         } else {
-            self.unread.min(self.last_id - self.read_up_to)
+            self.listed_unread.min(self.listed_up_to - marker)
         };
+        self.total();
+    }
+
+    fn total(&mut self) {
+        self.unread = self.listed_unread + self.fresh.len() as u64;
     }
 
     /// Whether a message with this id leaves a hole below it (a packet was missed).
@@ -194,6 +218,50 @@ mod tests {
         // An older page extends the stretch held downwards.
         c.insert(msg(3, 2), 1, &mut keys);
         assert_eq!((c.base, c.contiguous()), (2, 7));
+    }
+
+    #[test]
+    fn each_unread_message_counts_once_whatever_the_order_of_listing_and_catch_up() {
+        let mut keys = Keys::default();
+        let mut c = Conversation::new("rust", true);
+        c.load(vec![msg(1, 2), msg(2, 2)], false, 1, &mut keys);
+        c.listed(2, 2, 0);
+        assert_eq!(c.unread, 2);
+        // 3 arrives live, then a catch-up brings 3 again and 4 (a packet that was missed).
+        c.insert(msg(3, 2), 1, &mut keys);
+        c.count(3);
+        for id in [3, 4] {
+            c.insert(msg(id, 2), 1, &mut keys);
+            c.count(id);
+        }
+        assert_eq!(c.unread, 4);
+        // A listing made before 4 arrived (it counted up to 3): 4 stays counted, once.
+        c.listed(3, 3, 0);
+        assert_eq!(c.unread, 4);
+        // Reading up to 2 here, then a stale listing that has not seen that read.
+        c.read_to(2);
+        assert_eq!(c.unread, 2);
+        c.listed(3, 3, 0);
+        assert_eq!(
+            c.unread, 2,
+            "read here since: the listing does not bring it back"
+        );
+        c.read_to(9);
+        assert_eq!((c.unread, c.read_up_to), (0, 9));
+    }
+
+    #[test]
+    fn unread_of_a_conversation_held_in_no_detail() {
+        let mut c = Conversation::new("ops", true);
+        c.listed(5, 10, 5);
+        c.count(11);
+        c.count(11);
+        assert_eq!(c.unread, 6);
+        c.read_to(8);
+        assert_eq!(
+            c.unread, 3,
+            "at most the two after the marker up to 10, and 11"
+        );
     }
 
     #[test]

@@ -42,7 +42,8 @@ pub fn insert_message(
     if lines.iter().any(|l| l.message_id() == Some(message.id)) {
         return false;
     }
-    if let Some(client_id) = message.client_id.as_deref() {
+    // Only your own message can be your pending line (client ids are not secret).
+    if let Some(client_id) = message.client_id.as_deref().filter(|_| own) {
         if let Some(at) = lines.iter().position(|l| pending_with(l, client_id)) {
             let mut line = lines.remove(at);
             mark_stored(&mut line, message.id, message.sent_at);
@@ -194,7 +195,7 @@ fn set_delivery(lines: &mut [ChatLine], client_id: &str, state: Delivery) {
 
 /// A line of yours with this client id that is not stored yet.
 fn pending_with(line: &ChatLine, wanted: &str) -> bool {
-    matches!(&line.kind, LineKind::Message { id: None, client_id: Some(c), .. } if c == wanted)
+    matches!(&line.kind, LineKind::Message { id: None, own: true, client_id: Some(c), .. } if c == wanted)
 }
 
 fn mark_stored(line: &mut ChatLine, stored_id: u64, stored_at: i64) {

@@ -135,6 +135,35 @@ impl Refused {
     }
 }
 
+/// An acknowledgement that says only that it was done (`logout`, `typing`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Done {
+    pub ok: bool,
+}
+
+/// The acknowledgement of a log-in (`register`, `login` of the rooms protocol).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct LoggedIn<'a> {
+    pub ok: bool,
+    pub username: &'a str,
+    #[serde(rename = "userId")]
+    pub user_id: u64,
+}
+
+/// The acknowledgement of `leave_room`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct LeftReply<'a> {
+    pub ok: bool,
+    pub room: &'a str,
+}
+
+/// The acknowledgement of `set_presence`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PresenceReply {
+    pub ok: bool,
+    pub status: super::PresenceStatus,
+}
+
 /// The acknowledgement of `send_message` and `private_message`, as the client reads it:
 /// stored (with its id) or refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

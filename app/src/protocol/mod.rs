@@ -12,8 +12,9 @@ mod server_event;
 pub mod time;
 
 pub use ack::{
-    ChatPost, ChatReceipt, Conversations, DmSummary, HistoryReply, HistoryRequest, JoinReply,
-    ReadReply, Refused, RoomInfo, RoomList, RoomSummary, SendReceipt,
+    ChatPost, ChatReceipt, Conversations, DmSummary, Done, HistoryReply, HistoryRequest, JoinReply,
+    LeftReply, LoggedIn, PresenceReply, ReadReply, Refused, RoomInfo, RoomList, RoomSummary,
+    SendReceipt,
 };
 pub use client_event::ClientEvent;
 pub use rooms::{
@@ -98,4 +99,10 @@ pub mod limits {
     pub const HISTORY_PAGE_MAX: u32 = 100;
     /// Longest room name, in characters (after trimming).
     pub const ROOM_NAME_MAX_CHARS: usize = 30;
+}
+
+/// The key a user's name is unique by, and compared by: names that differ only in case
+/// (any script's, `Élodie` and `élodie`) are the same name.
+pub fn name_key(name: &str) -> String {
+    name.to_lowercase()
 }

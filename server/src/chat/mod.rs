@@ -26,11 +26,11 @@ pub use ids::{ConversationId, DirectPair, SessionId, UserId};
 pub use message::{
     validate_chat, validate_message, ChatInput, MessageError, NewMessage, StoredMessage,
 };
-pub use name::{validate_name, NameError};
+pub use name::{name_key, validate_name, NameError};
 pub use outgoing::{Audience, Outgoing};
-pub use presence::{name_key, ClaimError, Family};
+pub use presence::{ClaimError, Family};
 pub use room_name::RoomName;
 pub use rules::{
     Chat, DirectPost, Events, JoinPlan, JoinRefusal, LoginRefusal, Now, ReadTarget, RoomPost,
-    TypingWhere, SESSION_GRACE, TYPING_LEASE,
+    TypingWhere, TYPING_LEASE,
 };

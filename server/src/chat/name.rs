@@ -1,4 +1,5 @@
 use app::protocol::limits::{NAME_MAX_CHARS, NAME_MIN_CHARS};
+pub use app::protocol::name_key;
 use serde_json::Value;
 
 /// Why a name was refused.

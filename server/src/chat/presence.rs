@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use app::protocol::{Presence as PresenceEntry, PresenceStatus};
 use serde_json::Value;
 
-use super::{validate_name, SessionId, UserId};
+use super::{name_key, validate_name, SessionId, UserId};
 
 /// Which protocol a socket speaks, and so which events it receives
 /// (`docs/protocol.md`, "Two families of events").
@@ -100,11 +100,6 @@ pub struct Presence<C> {
     held: BTreeSet<(Instant, UserId)>,
     next_join: u64,
     grace: Duration,
-}
-
-/// The key a name is unique by.
-pub fn name_key(name: &str) -> String {
-    name.to_lowercase()
 }
 
 impl<C: Clone + Eq + Hash> Presence<C> {
@@ -249,18 +244,21 @@ impl<C: Clone + Eq + Hash> Presence<C> {
 
     fn insert(&mut self, id: UserId, name: &str, session: Option<SessionId>) -> &mut OnlineUser<C> {
         self.names.insert(name_key(name), id);
-        let joined = self.next_join;
-        self.next_join += 1;
-        self.users.entry(id).or_insert(OnlineUser {
-            id,
-            name: name.to_owned(),
-            joined,
-            session,
-            lobby: Vec::new(),
-            rooms: Vec::new(),
-            visible: false,
-            away_since: None,
-            status: PresenceStatus::Online,
+        let next_join = &mut self.next_join;
+        self.users.entry(id).or_insert_with(|| {
+            let joined = *next_join;
+            *next_join += 1;
+            OnlineUser {
+                id,
+                name: name.to_owned(),
+                joined,
+                session,
+                lobby: Vec::new(),
+                rooms: Vec::new(),
+                visible: false,
+                away_since: None,
+                status: PresenceStatus::Online,
+            }
         })
     }
 
@@ -282,6 +280,20 @@ impl<C: Clone + Eq + Hash> Presence<C> {
         user.away_since = since;
         if let Some(since) = since {
             self.held.insert((since, id));
+        }
+    }
+
+    /// A session was used without a socket (a page, a form): its user holds their name
+    /// for another grace period, unless a socket of theirs holds it anyway.
+    pub fn touch(&mut self, id: UserId, session: SessionId, name: &str, now: Instant) {
+        match self.users.get(&id) {
+            Some(user) if user.has_sockets() => {}
+            Some(_) => self.hold(id, Some(now)),
+            None if !self.names.contains_key(&name_key(name)) => {
+                self.claim(id, session, name, now);
+            }
+            // Someone else holds the name: the session will hear it was replaced.
+            None => {}
         }
     }
 

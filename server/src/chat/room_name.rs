@@ -1,5 +1,4 @@
 use app::protocol::limits::ROOM_NAME_MAX_CHARS;
-use serde_json::Value;
 
 /// A room's name, normalized: trimmed, lower-cased, 1 to 30 characters from `a-z`, `0-9`,
 /// `-` and `_`. Two names that differ only in case are the same room.
@@ -15,11 +14,6 @@ impl RoomName {
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
         valid.then_some(Self(name))
-    }
-
-    /// A room name from a JSON payload field (`None` when missing, not a string or invalid).
-    pub fn from_value(raw: &Value) -> Option<Self> {
-        raw.as_str().and_then(Self::parse)
     }
 
     /// `general`, the lobby.
@@ -71,6 +65,5 @@ mod tests {
             assert_eq!(RoomName::parse(bad), None, "{bad:?}");
         }
         assert!(RoomName::parse(&"x".repeat(30)).is_some());
-        assert_eq!(RoomName::from_value(&serde_json::json!(5)), None);
     }
 }

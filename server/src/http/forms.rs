@@ -19,7 +19,11 @@ use crate::hub::{PageTarget, PostError};
 async fn reader(state: &AppState, headers: &HeaderMap) -> Option<UserId> {
     let token = session_token(headers)?;
     match state.store.live_session(&token).await {
-        Ok(session) => session.map(|s| s.user),
+        Ok(session) => session.map(|session| {
+            let user = session.user;
+            state.hub.session_used(session);
+            user
+        }),
         Err(error) => {
             tracing::error!(%error, "cannot look up a session for a form");
             None

@@ -77,6 +77,9 @@ async fn initial_state(
         }),
         None => None,
     };
+    if let Some(session) = &session {
+        state.hub.session_used(session.clone());
+    }
     let room = match route {
         Route::Room(room) => RoomName::parse(room),
         _ => None,

@@ -2,19 +2,32 @@
 
 use serde::Serialize;
 use socketioxide::adapter::Adapter;
-use socketioxide::extract::AckSender;
+use socketioxide::extract::{AckSender, SocketRef};
+use socketioxide::{SendError, SocketError};
+
+use super::delivery::spawn_disconnect;
 
 /// Sends a serialized acknowledgement through the socket it belongs to.
 type Responder = Box<dyn FnOnce(&serde_json::value::RawValue) -> Result<(), String> + Send>;
+
+/// The text of a failure that was handled (the socket is being disconnected).
+const DISCONNECTING: &str = "its queue is full: the socket is disconnected";
 
 /// Answers one event whose client asked for an acknowledgement. Erases the adapter type,
 /// so commands stay plain data.
 pub struct Ack(Responder);
 
 impl Ack {
-    pub fn new<A: Adapter>(sender: AckSender<A>) -> Self {
-        Self(Box::new(move |payload| {
-            sender.send(payload).map_err(|e| e.to_string())
+    /// Answers through `sender`, for `socket`. A socket whose queue cannot take the answer
+    /// is disconnected, like one that misses an event: its client would wait forever.
+    pub fn new<A: Adapter>(sender: AckSender<A>, socket: SocketRef<A>) -> Self {
+        Self(Box::new(move |payload| match sender.send(payload) {
+            Ok(()) => Ok(()),
+            Err(SendError::Socket(SocketError::InternalChannelFull)) => {
+                spawn_disconnect(socket);
+                Err(DISCONNECTING.to_owned())
+            }
+            Err(error) => Err(error.to_string()),
         }))
     }
 

@@ -9,7 +9,7 @@ use tokio::sync::oneshot;
 
 use super::Ack;
 use crate::chat::{ConversationId, Family, RoomName, UserId};
-use crate::storage::{SessionToken, StorageError};
+use crate::storage::{SessionRecord, SessionToken, StorageError};
 
 #[derive(Debug)]
 pub enum HubCommand {
@@ -57,6 +57,10 @@ pub enum HubCommand {
         room: RoomName,
         join: bool,
         reply: oneshot::Sender<Result<(), PostError>>,
+    },
+    /// A page or a form was used with this session (no socket needed).
+    SessionUsed {
+        session: SessionRecord,
     },
     /// A page showed `target` up to `id` to its reader.
     PageRead {

@@ -153,6 +153,12 @@ impl<A: Adapter> Hub<A> {
                     let _ = reply.send(self.page_membership(user, room, join).await);
                     None
                 }
+                HubCommand::SessionUsed { session } => {
+                    self.chat
+                        .session_used(session.user, session.id, &session.name, now());
+                    self.persist_presence(session.id, true).await;
+                    None
+                }
                 HubCommand::PageRead { user, target, id } => {
                     self.page_read(user, target, id).await;
                     None

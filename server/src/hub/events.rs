@@ -3,9 +3,9 @@
 //! the acknowledgement when there is one, the `error` event otherwise).
 
 use app::protocol::{
-    client, ClientEvent, ErrorEvent, Refused, Rejection, RejectionReason, ServerEvent,
+    client, ClientEvent, Done, ErrorEvent, LoggedIn, Refused, Rejection, RejectionReason,
+    ServerEvent,
 };
-use serde::Serialize;
 use serde_json::Value;
 use socketioxide::adapter::Adapter;
 use socketioxide::socket::Sid;
@@ -14,21 +14,6 @@ use tokio::sync::mpsc;
 use super::core::{now, Hub};
 use super::{Ack, HubCommand};
 use crate::chat::{LoginRefusal, Outgoing};
-
-/// An acknowledgement that says only that it was done.
-#[derive(Debug, Serialize)]
-pub(super) struct Done {
-    pub(super) ok: bool,
-}
-
-/// The acknowledgement of a log-in (`register`, `login`).
-#[derive(Debug, Serialize)]
-struct LoggedIn<'a> {
-    ok: bool,
-    username: &'a str,
-    #[serde(rename = "userId")]
-    user_id: u64,
-}
 
 impl<A: Adapter> Hub<A> {
     /// Applies one socket event. A message to store takes the messages queued right behind
@@ -112,10 +97,10 @@ impl<A: Adapter> Hub<A> {
                 });
             }
         } else {
-            if let Some(ack) = ack {
-                ack.send(&Refused::new(RejectionReason::StorageFailed));
+            match ack {
+                Some(ack) => ack.send(&Refused::new(RejectionReason::StorageFailed)),
+                None => self.refuse_lobby(conn, event, RejectionReason::StorageFailed),
             }
-            self.refuse_lobby(conn, event, RejectionReason::StorageFailed);
         }
     }
 

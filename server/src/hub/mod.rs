@@ -13,7 +13,8 @@
 //! - `core`: the task, its state, connects, disconnects, sessions and timers;
 //! - `events`: socket events, dispatched to `posting` (messages, batched per
 //!   transaction), `rooms` (joins, leaves, typing, read markers, presence) and `reads`;
-//! - `page`: what the server-rendered pages and their forms ask;
+//! - `page`: the snapshot a server-rendered page shows (its forms' posts and joins go
+//!   through `posting` and `rooms` like socket events);
 //! - `delivery`: events to sockets, once each, and what happens to a socket that cannot
 //!   keep up.
 
@@ -38,7 +39,7 @@ use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::chat::UserId;
-use crate::storage::SessionToken;
+use crate::storage::{SessionRecord, SessionToken};
 
 /// The queue into the hub. Cheap to clone; every clone feeds the same task.
 #[derive(Debug, Clone)]
@@ -126,6 +127,12 @@ impl ChatHub {
         })
         .await
         .unwrap_or(Err(PostError::HubGone))
+    }
+
+    /// A page or a form was used with `session`: its name stays held (a reader without
+    /// JavaScript has no socket to hold it).
+    pub fn session_used(&self, session: SessionRecord) {
+        self.send(HubCommand::SessionUsed { session });
     }
 
     /// The reader of a page has seen `target` up to `id`.

@@ -15,7 +15,9 @@ use super::command::{PageTarget, PostError};
 use super::core::Hub;
 use super::{Ack, HubCommand};
 use crate::chat::requests::{Post, Recipient};
-use crate::chat::{ConversationId, DirectPair, NewMessage, RoomName, StoredMessage, UserId};
+use crate::chat::{
+    ConversationId, DirectPair, Family, NewMessage, RoomName, StoredMessage, UserId,
+};
 use crate::storage::Appended;
 
 /// The most queued messages stored in one transaction.
@@ -89,8 +91,11 @@ impl<A: Adapter> Hub<A> {
                         | ClientEvent::PrivateMessage(_)),
                     ack,
                 } if self.chat.is_connected(&conn) => {
-                    if event.is_rooms_protocol() {
-                        self.chat.switch_to_rooms(&conn);
+                    if event.is_rooms_protocol() && self.chat.family(&conn) == Some(Family::Lobby) {
+                        // It changes family with this event: what comes before it (the
+                        // batch) reaches it in the lobby's, so the batch ends here.
+                        next = Some(HubCommand::Event { conn, event, ack });
+                        break;
                     }
                     match self.check_post(conn, event, ack).await {
                         Ok(pending) => batch.push(pending),
@@ -205,10 +210,9 @@ impl<A: Adapter> Hub<A> {
         let checked = self
             .chat
             .direct_post(sender, recipient, &recipient_name, post)?;
-        let pair = DirectPair::new(sender, recipient).ok_or(RejectionReason::SelfMessage)?;
         Ok((
             Destination::Direct {
-                pair,
+                pair: checked.pair,
                 recipient,
                 recipient_name: checked.recipient_name,
             },
@@ -370,7 +374,6 @@ impl<A: Adapter> Hub<A> {
         let to = match target {
             PageTarget::Room(name) => self.member_room(user, name).await,
             PageTarget::With(name) => match self.resolve_user(&name).await {
-                Ok((recipient, _)) if recipient == user => Err(RejectionReason::SelfMessage),
                 Ok((recipient, recipient_name)) => DirectPair::new(user, recipient)
                     .map(|pair| Destination::Direct {
                         pair,

@@ -1,7 +1,9 @@
-//! Reads: `history`, `list_rooms`, `my_conversations`. Each is authorised in the hub's
-//! order (who is asking, what they may read) and answered from storage beside it: every
-//! message stored before the request is in the answer, every later one reaches the
-//! socket live. A socket may have [`HubSettings::reads_per_socket`] reads in flight.
+//! Reads: `history`, `list_rooms`, `my_conversations`. Each starts in the hub's order,
+//! which fixes who is asking (the socket's user) and what the answer contains (every
+//! message stored before the request; every later one reaches the socket live), and is
+//! answered from storage beside the hub: what the reader may read (a DM only by its two
+//! users) is checked there, against storage. A socket may have
+//! [`HubSettings::reads_per_socket`] reads in flight.
 //!
 //! [`HubSettings::reads_per_socket`]: super::HubSettings::reads_per_socket
 
@@ -63,9 +65,8 @@ impl<A: Adapter> Hub<A> {
         let store = self.store.clone();
         let general = self.chat.general();
         let catch_up_max = self.settings.catch_up_max;
-        let directs = self.directs.clone();
         tokio::spawn(async move {
-            let reply = match resolve(&store, general, query.target, reader, &directs).await {
+            let reply = match resolve(&store, general, query.target, reader).await {
                 Ok(Some((id, shape))) => {
                     match read_page(&store, id, query.range, catch_up_max).await {
                         Ok(page) => Reply::page(page, &shape),
@@ -75,8 +76,11 @@ impl<A: Adapter> Hub<A> {
                         }
                     }
                 }
-                // A direct conversation that has not begun.
-                Ok(None) => Reply::Empty,
+                // A direct conversation that has not begun: nothing, or a cursor from
+                // another history.
+                Ok(None) => Reply::Empty {
+                    resync: matches!(query.range, HistoryRange::After(after) if after > 0),
+                },
                 Err(reason) => Reply::Refused(reason),
             };
             reply.send(ack);
@@ -254,7 +258,6 @@ async fn resolve(
     general: ConversationId,
     target: HistoryTarget,
     reader: Option<(UserId, String)>,
-    directs: &HashMap<DirectPair, ConversationId>,
 ) -> Result<Option<(ConversationId, Shape)>, RejectionReason> {
     let failed = |error: StorageError| {
         tracing::error!(%error, "cannot look up a conversation");
@@ -274,10 +277,7 @@ async fn resolve(
                 .map_err(failed)?
                 .ok_or(RejectionReason::UnknownUser)?;
             let pair = DirectPair::new(reader, other.id).ok_or(RejectionReason::SelfMessage)?;
-            let id = match directs.get(&pair) {
-                Some(id) => Some(*id),
-                None => store.direct(pair).await.map_err(failed)?,
-            };
+            let id = store.direct(pair).await.map_err(failed)?;
             Ok(id.map(|id| {
                 (
                     id,
@@ -338,7 +338,10 @@ enum Reply {
     Lobby(HistoryReply),
     Room(HistoryReply<app::protocol::RoomMessage>),
     Direct(HistoryReply<app::protocol::DirectMessage>),
-    Empty,
+    /// A conversation that has not begun.
+    Empty {
+        resync: bool,
+    },
     Refused(RejectionReason),
 }
 
@@ -387,7 +390,9 @@ impl Reply {
             Self::Lobby(reply) => ack.send(&reply),
             Self::Room(reply) => ack.send(&reply),
             Self::Direct(reply) => ack.send(&reply),
-            Self::Empty => ack.send(&HistoryReply::<Value>::page(Vec::new(), false, false)),
+            Self::Empty { resync } => {
+                ack.send(&HistoryReply::<Value>::page(Vec::new(), false, resync));
+            }
             Self::Refused(reason) => ack.send(&HistoryReply::<Value>::refused(reason)),
         }
     }

@@ -1,31 +1,17 @@
 //! Joining and leaving rooms, typing in a conversation, read markers and presence: each
 //! checked by the rules, stored when it must be, then delivered.
 
-use app::protocol::{client, JoinReply, PresenceStatus, ReadReply, RejectionReason};
-use serde::Serialize;
+use app::protocol::{
+    client, Done, JoinReply, LeftReply, PresenceReply, ReadReply, RejectionReason,
+};
 use serde_json::Value;
 use socketioxide::adapter::Adapter;
 use socketioxide::socket::Sid;
 
 use super::core::{now, Hub};
-use super::events::Done;
 use super::Ack;
 use crate::chat::requests::{self, Target};
 use crate::chat::{DirectPair, JoinPlan, JoinRefusal, ReadTarget, RoomName, TypingWhere, UserId};
-
-/// The acknowledgement of `leave_room`.
-#[derive(Debug, Serialize)]
-struct LeftReply<'a> {
-    ok: bool,
-    room: &'a str,
-}
-
-/// The acknowledgement of `set_presence`.
-#[derive(Debug, Serialize)]
-struct PresenceReply {
-    ok: bool,
-    status: PresenceStatus,
-}
 
 impl<A: Adapter> Hub<A> {
     /// `join_room {username?, room}`.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use app::protocol::{ClientEvent, ROOMS_PROTOCOL};
 use serde_json::Value;
 use socketioxide::adapter::Adapter;
-use socketioxide::extract::{AckSender, Event, State, TryData};
+use socketioxide::extract::{AckSender, Event, SocketRef, State, TryData};
 use socketioxide::handler::{FromConnectParts, FromDisconnectParts, FromMessageParts};
 use socketioxide::socket::{DisconnectReason, Socket};
 use socketioxide_core::Value as SocketValue;
@@ -85,9 +85,16 @@ impl<A: Adapter> FromMessageParts<A> for Enqueued<A> {
             Ok(TryData(data)) => data.ok(),
             Err(never) => match never {},
         };
-        let ack = ack_id.map(|_| match AckSender::from_message_parts(s, v, ack_id) {
-            Ok(ack) => Ack::new(ack),
-            Err(never) => match never {},
+        let ack = ack_id.map(|_| {
+            let sender = match AckSender::from_message_parts(s, v, ack_id) {
+                Ok(sender) => sender,
+                Err(never) => match never {},
+            };
+            let socket = match SocketRef::from_message_parts(s, v, ack_id) {
+                Ok(socket) => socket,
+                Err(never) => match never {},
+            };
+            Ack::new(sender, socket)
         });
         hub.send(HubCommand::Event {
             conn: s.id,

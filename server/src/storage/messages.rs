@@ -183,7 +183,7 @@ async fn append_in(
     .bind(conversation.0)
     .bind(id)
     .bind(&message.sender_name)
-    .bind(message.sender_name.to_lowercase())
+    .bind(crate::chat::name_key(&message.sender_name))
     .bind(message.sender.0)
     .bind(&message.text)
     .bind(&message.client_id)

@@ -91,6 +91,7 @@ impl Store {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
+        users::finish_user_keys(&pool).await?;
         let general = conversation_named(&pool, app::protocol::GENERAL).await?;
         Ok(Self { pool, general })
     }

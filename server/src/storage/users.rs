@@ -91,6 +91,49 @@ impl Store {
     }
 }
 
+/// Finishes migration 0002 (once): gives the users it made from sessions their keys as
+/// the server computes them (Unicode lower case, where SQLite's `lower()` folds ASCII
+/// only), retires the older of any two active users that then share a key, and creates
+/// the unique index that keeps one active user per name.
+pub(super) async fn finish_user_keys(pool: &sqlx::SqlitePool) -> Result<(), StorageError> {
+    let done: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'users_active_by_name'",
+    )
+    .fetch_optional(pool)
+    .await?;
+    if done.is_some() {
+        return Ok(());
+    }
+    let mut tx = pool.begin().await?;
+    let users: Vec<(i64, String, String)> = sqlx::query_as(
+        "SELECT id, name, name_key FROM users WHERE retired_at IS NULL ORDER BY id DESC",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let now = now_ms();
+    let mut taken = std::collections::HashSet::new();
+    for (id, name, stored_key) in users {
+        let key = name_key(&name);
+        if !taken.insert(key.clone()) {
+            // A newer user has this name (ignoring case): the older one lets go of it.
+            retire_in(&mut tx, UserId(id), now, false).await?;
+        } else if key != stored_key {
+            sqlx::query("UPDATE users SET name_key = $2 WHERE id = $1")
+                .bind(id)
+                .bind(&key)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    sqlx::query(
+        "CREATE UNIQUE INDEX users_active_by_name ON users (name_key) WHERE retired_at IS NULL",
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// How long an unused session lives, in milliseconds.
 pub(super) fn lifetime_ms() -> i64 {
     i64::try_from(SESSION_LIFETIME.as_millis()).unwrap_or(i64::MAX)
@@ -126,6 +169,89 @@ async fn retire_in(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A database as the previous version left it (migration 0001 only), with sessions
+    /// that share names ignoring case (ASCII and not), opened by this version.
+    #[tokio::test]
+    async fn a_database_of_the_previous_version_is_migrated() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let first = dir.path().join("migrations");
+        std::fs::create_dir(&first).expect("dir");
+        let name = "0001_conversations_messages_sessions.sql";
+        let sql = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/migrations/0001_conversations_messages_sessions.sql"
+        );
+        std::fs::copy(sql, first.join(name)).expect("copy");
+        let path = dir.path().join("old.db");
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true);
+        let pool = sqlx::SqlitePool::connect_with(options).await.expect("open");
+        sqlx::migrate::Migrator::new(first.as_path())
+            .await
+            .expect("migrator")
+            .run(&pool)
+            .await
+            .expect("0001");
+        for (id, name) in [
+            (1, "Ann"),
+            (2, "ann"),
+            (3, "Émile"),
+            (4, "émile"),
+            (5, "Bob"),
+        ] {
+            sqlx::query(
+                "INSERT INTO sessions (id, token_hash, name, created_at, last_seen_at, present) \
+                 VALUES ($1, $2, $3, 0, 0, 0)",
+            )
+            .bind(id)
+            .bind(vec![id as u8])
+            .bind(name)
+            .execute(&pool)
+            .await
+            .expect("session");
+        }
+        sqlx::query(
+            "INSERT INTO messages (conversation_id, id, sender, sender_key, body, sent_at) \
+             VALUES (1, 1, 'Ann', 'ann', 'from before', 0)",
+        )
+        .execute(&pool)
+        .await
+        .expect("message");
+        sqlx::query("UPDATE conversations SET last_message_id = 1")
+            .execute(&pool)
+            .await
+            .expect("counter");
+        pool.close().await;
+
+        let store = Store::open(&path).await.expect("migrated");
+        let active = |name: &'static str| {
+            let store = store.clone();
+            async move { store.active_user(name).await.expect("find").map(|u| u.id) }
+        };
+        assert_eq!(
+            active("ANN").await,
+            Some(UserId(2)),
+            "the newest session keeps it"
+        );
+        assert_eq!(active("émile").await, Some(UserId(4)));
+        assert_eq!(active("Bob").await, Some(UserId(5)));
+        let page = store
+            .page_before(store.general(), None, 10)
+            .await
+            .expect("history");
+        assert_eq!(page.messages[0].text, "from before");
+        assert_eq!(
+            page.messages[0].sender,
+            UserId(0),
+            "nobody's: a name was not a person"
+        );
+        // The unique index holds from now on, and opening again changes nothing.
+        assert!(store.create_user("émile").await.is_ok());
+        store.close().await;
+        assert!(Store::open(&path).await.is_ok());
+    }
 
     #[tokio::test]
     async fn a_name_taken_again_is_a_new_user() {

@@ -9,13 +9,12 @@ use serde_json::Value;
 use super::{Chat, Events};
 use crate::chat::conversations::TypingSpot;
 use crate::chat::requests::{self, Post, Recipient};
-use crate::chat::{Audience, Outgoing, StoredMessage, UserId};
+use crate::chat::{Audience, DirectPair, Outgoing, StoredMessage, UserId};
 
 /// A direct message to store, once the recipient is known.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DirectPost {
-    pub sender: UserId,
-    pub sender_name: String,
+    pub pair: DirectPair,
     pub recipient: UserId,
     pub recipient_name: String,
     pub post: Post,
@@ -41,12 +40,9 @@ impl<C: Clone + Eq + Hash> Chat<C> {
         recipient_name: &str,
         post: Post,
     ) -> Result<DirectPost, RejectionReason> {
-        if sender == recipient {
-            return Err(RejectionReason::SelfMessage);
-        }
+        let pair = DirectPair::new(sender, recipient).ok_or(RejectionReason::SelfMessage)?;
         Ok(DirectPost {
-            sender,
-            sender_name: self.name_of(sender).unwrap_or_default().to_owned(),
+            pair,
             recipient,
             recipient_name: recipient_name.to_owned(),
             post,

@@ -34,9 +34,6 @@ use super::{Audience, ConversationId, Outgoing, RoomName, UserId};
 
 /// How long a `typing` keeps a user shown as typing without being renewed.
 pub const TYPING_LEASE: Duration = Duration::from_secs(3);
-/// How long a session user stays online (and keeps the name) after their last connection
-/// closes.
-pub const SESSION_GRACE: Duration = Duration::from_secs(15);
 
 /// The time, as the rules need it: a monotonic instant for leases and grace periods, and
 /// the wall clock (ms since the epoch) for the `time` of events.

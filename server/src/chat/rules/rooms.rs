@@ -37,7 +37,6 @@ pub struct RoomPost {
     pub room: ConversationId,
     pub name: RoomName,
     pub sender: UserId,
-    pub sender_name: String,
     pub post: Post,
 }
 
@@ -212,7 +211,6 @@ impl<C: Clone + Eq + Hash> Chat<C> {
             room,
             name,
             sender: user,
-            sender_name: self.name_of(user).unwrap_or_default().to_owned(),
             post,
         }
     }

@@ -69,6 +69,11 @@ impl<C: Clone + Eq + Hash> Chat<C> {
         self.presence.claim(user, session, name, now.at);
     }
 
+    /// A session was used by a page or a form (no socket): its name stays held.
+    pub fn session_used(&mut self, user: UserId, session: SessionId, name: &str, now: Now) {
+        self.presence.touch(user, session, name, now.at);
+    }
+
     /// After a restart: a user online then is listed again for the grace period, in
     /// `rooms` (besides `general`). Nobody is told.
     pub fn restore(
