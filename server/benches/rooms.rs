@@ -110,8 +110,15 @@ impl ServerProcess {
                 break addr;
             }
         };
-        // Keep draining its output so that it never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
+        // Keep draining its output so that it never blocks on a full pipe; its warnings and
+        // errors are shown.
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                if line.contains("WARN") || line.contains("ERROR") {
+                    eprintln!("server: {line}");
+                }
+            }
+        });
         let pid = child.id().to_string();
         Self { child, pid, addr }
     }
@@ -200,12 +207,23 @@ struct Conn {
     acks: Option<mpsc::UnboundedReceiver<(i64, String, Instant)>>,
 }
 
+/// Frames received by every client of the bench, to tell a stalled server from a stalled
+/// socket.
+static FRAMES: AtomicU64 = AtomicU64::new(0);
+
 async fn read_frame(ws: &mut Ws, label: &str) -> String {
     loop {
+        let others = FRAMES.load(Ordering::Relaxed);
         match tokio::time::timeout(TIMEOUT, ws.next()).await {
-            Ok(Some(Ok(Message::Text(text)))) => return text.to_string(),
+            Ok(Some(Ok(Message::Text(text)))) => {
+                FRAMES.fetch_add(1, Ordering::Relaxed);
+                return text.to_string();
+            }
             Ok(Some(Ok(_))) => {}
-            other => panic!("{label}: no frame ({other:?})"),
+            other => panic!(
+                "{label}: no frame ({other:?}); the other clients received {} meanwhile",
+                FRAMES.load(Ordering::Relaxed) - others
+            ),
         }
     }
 }
@@ -224,7 +242,7 @@ async fn open(url: &str, cookie: Option<&str>, label: &str) -> Ws {
     let (mut ws, _) = tokio_tungstenite::connect_async_with_config(request, None, true)
         .await
         .unwrap_or_else(|e| panic!("{label}: websocket: {e}"));
-    match codec::decode(&read_frame(&mut ws, label).await) {
+    match codec::decode(&read_frame(&mut ws, &format!("{label} (the handshake)")).await) {
         Ok(Incoming::Open(open)) => {
             static SHOWN: OnceLock<()> = OnceLock::new();
             SHOWN.get_or_init(|| println!("handshake: {open:?}"));
@@ -235,7 +253,7 @@ async fn open(url: &str, cookie: Option<&str>, label: &str) -> Ws {
         .await
         .expect("send");
     loop {
-        match codec::decode(&read_frame(&mut ws, label).await) {
+        match codec::decode(&read_frame(&mut ws, &format!("{label} (connect)")).await) {
             Ok(Incoming::Connected) => return ws,
             Ok(Incoming::Ping) => ws.send(Message::text(codec::pong())).await.expect("send"),
             Ok(Incoming::Event(_) | Incoming::Ignored) => {}
@@ -254,7 +272,7 @@ async fn call(ws: &mut Ws, name: &str, payload: Option<&Value>, label: &str) -> 
     };
     ws.send(Message::text(frame)).await.expect("send");
     loop {
-        let frame = read_frame(ws, label).await;
+        let frame = read_frame(ws, &format!("{label} ({name})")).await;
         if frame.starts_with("43") {
             let at = Instant::now();
             if let Ok(Incoming::Ack(ACK, json)) = codec::decode(&frame) {
@@ -319,6 +337,7 @@ async fn run_client(
             frame = stream.next() => {
                 let Some(Ok(message)) = frame else { break };
                 let Message::Text(text) = message else { continue };
+                FRAMES.fetch_add(1, Ordering::Relaxed);
                 let text = text.as_str();
                 if text.starts_with("42") {
                     stats.events.fetch_add(1, Ordering::Relaxed);
