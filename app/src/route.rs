@@ -16,7 +16,7 @@ pub enum Route {
 }
 
 /// A conversation, as the client keys it: a room's name, or the other party's name
-/// (names are unique ignoring case, so it is kept lower-cased, ASCII letters only).
+/// (names are unique ignoring case, so it is kept lower-cased).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ConvKey {
     Room(String),
@@ -24,9 +24,8 @@ pub enum ConvKey {
 }
 
 impl ConvKey {
-    /// Keyed ignoring ASCII case. (The server names everyone as they spell their name, so
-    /// the keys of one person agree; folding only ASCII keeps Unicode's case tables out of
-    /// the browser bundle.)
+    /// Keyed by the name as the server compares names (ignoring case, in any script), so a
+    /// link typed `/dm/élodie` and the messages of `Élodie` are one conversation.
     pub fn with(name: &str) -> Self {
         Self::With(crate::protocol::name_key(name))
     }
