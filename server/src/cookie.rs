@@ -22,11 +22,12 @@ pub fn session_token(headers: &HeaderMap) -> Option<SessionToken> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use axum::http::HeaderValue;
 
-    fn headers(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
+    /// Request headers with these values (for the tests of what reads them).
+    pub(crate) fn headers(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();
         for (name, value) in pairs {
             map.append(name.clone(), HeaderValue::from_str(value).expect("valid"));

@@ -85,14 +85,7 @@ pub async fn post_to_room(
         Err(response) => return *response,
     };
     let route = Route::room(room.as_str());
-    let text = form_field(&body, "text").unwrap_or_default();
-    back(
-        &route,
-        state
-            .hub
-            .post_from_page(user, PageTarget::Room(room), text)
-            .await,
-    )
+    post_and_return(&state, user, &body, &route, PageTarget::Room(room)).await
 }
 
 /// `POST /dm/<name>/messages` (`text=...`).
@@ -107,14 +100,19 @@ pub async fn post_to_direct(
         Err(response) => return *response,
     };
     let route = Route::Direct(name.clone());
-    let text = form_field(&body, "text").unwrap_or_default();
-    back(
-        &route,
-        state
-            .hub
-            .post_from_page(user, PageTarget::With(name), text)
-            .await,
-    )
+    post_and_return(&state, user, &body, &route, PageTarget::With(name)).await
+}
+
+/// Stores the form's `text` in `target` and goes back to its page, saying how it went.
+async fn post_and_return(
+    state: &AppState,
+    user: UserId,
+    body: &[u8],
+    route: &Route,
+    target: PageTarget,
+) -> Response {
+    let text = form_field(body, "text").unwrap_or_default();
+    back(route, state.hub.post_from_page(user, target, text).await)
 }
 
 /// `POST /r/<room>/join`.

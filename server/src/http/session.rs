@@ -188,14 +188,7 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Respon
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn headers(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (name, value) in pairs {
-            map.append(name.clone(), HeaderValue::from_str(value).expect("valid"));
-        }
-        map
-    }
+    use crate::cookie::tests::headers;
 
     #[test]
     fn the_cookie_is_http_only_and_secure_behind_https() {

@@ -100,16 +100,37 @@ impl<A: Adapter> Hub<A> {
         }
     }
 
-    /// `list_rooms`.
-    pub(super) fn list_rooms(&mut self, conn: Sid, ack: Option<Ack>) {
+    /// What a listing (`list_rooms`, `my_conversations`) needs before it reads: an
+    /// acknowledgement to answer, a logged-in asker and a read permit. `None` once the
+    /// refusal has been sent (as `refused` shapes it).
+    fn admit_listing<R: serde::Serialize>(
+        &mut self,
+        conn: Sid,
+        event: &str,
+        ack: Option<Ack>,
+        refused: fn(RejectionReason) -> R,
+    ) -> Option<(Ack, UserId, OwnedSemaphorePermit)> {
         let Some(ack) = ack else {
-            return self.refuse_read(conn, client::LIST_ROOMS, &Value::Null);
+            self.refuse_read(conn, event, &Value::Null);
+            return None;
         };
         let Some(user) = self.chat.user_of(&conn) else {
-            return ack.send(&refused_rooms(RejectionReason::NotLoggedIn));
+            ack.send(&refused(RejectionReason::NotLoggedIn));
+            return None;
         };
         let Some(permit) = self.permit(conn) else {
-            return ack.send(&refused_rooms(RejectionReason::RateLimited));
+            ack.send(&refused(RejectionReason::RateLimited));
+            return None;
+        };
+        Some((ack, user, permit))
+    }
+
+    /// `list_rooms`.
+    pub(super) fn list_rooms(&mut self, conn: Sid, ack: Option<Ack>) {
+        let Some((ack, user, permit)) =
+            self.admit_listing(conn, client::LIST_ROOMS, ack, refused_rooms)
+        else {
+            return;
         };
         let online: HashMap<ConversationId, usize> =
             self.chat.present_counts().into_iter().collect();
@@ -144,14 +165,10 @@ impl<A: Adapter> Hub<A> {
 
     /// `my_conversations`.
     pub(super) fn my_conversations(&mut self, conn: Sid, ack: Option<Ack>) {
-        let Some(ack) = ack else {
-            return self.refuse_read(conn, client::MY_CONVERSATIONS, &Value::Null);
-        };
-        let Some(user) = self.chat.user_of(&conn) else {
-            return ack.send(&refused_conversations(RejectionReason::NotLoggedIn));
-        };
-        let Some(permit) = self.permit(conn) else {
-            return ack.send(&refused_conversations(RejectionReason::RateLimited));
+        let Some((ack, user, permit)) =
+            self.admit_listing(conn, client::MY_CONVERSATIONS, ack, refused_conversations)
+        else {
+            return;
         };
         let statuses = self.chat.statuses();
         let store = self.store.clone();

@@ -499,45 +499,25 @@ mod tests {
             (directs[0].other_name.as_str(), directs[0].unread),
             ("Bob", 3)
         );
-        let read = store
-            .mark_read(ann, dm, 2)
-            .await
-            .expect("mark")
-            .expect("member");
-        assert_eq!(
-            read,
-            ReadOutcome {
-                read_up_to: 2,
-                moved: true,
-                unread: 1
-            }
-        );
-        let back = store
-            .mark_read(ann, dm, 1)
-            .await
-            .expect("mark")
-            .expect("member");
-        assert_eq!(
-            back,
-            ReadOutcome {
-                read_up_to: 2,
-                moved: false,
-                unread: 1
-            }
-        );
-        let far = store
-            .mark_read(ann, dm, 99)
-            .await
-            .expect("mark")
-            .expect("member");
-        assert_eq!(
-            far,
-            ReadOutcome {
-                read_up_to: 4,
-                moved: true,
-                unread: 0
-            }
-        );
+        // Forward, never back, and never past the newest message.
+        for (up_to, read_up_to, moved, unread) in
+            [(2, 2, true, 1), (1, 2, false, 1), (99, 4, true, 0)]
+        {
+            let outcome = store
+                .mark_read(ann, dm, up_to)
+                .await
+                .expect("mark")
+                .expect("member");
+            assert_eq!(
+                outcome,
+                ReadOutcome {
+                    read_up_to,
+                    moved,
+                    unread
+                },
+                "mark_read up to {up_to}"
+            );
+        }
         let (_, bobs) = store.my_conversations(bob).await.expect("list");
         assert_eq!((bobs[0].unread, bobs[0].their_read_up_to), (1, 4));
         let cat = store.create_user("Cat").await.expect("user");
