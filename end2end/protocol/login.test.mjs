@@ -7,6 +7,7 @@ import { describe, test } from 'node:test';
 import {
   Clients, TRANSPORTS, expectEvents, expectNothing, loginAll, onlineUsers, rejected, useServer,
 } from './helpers.mjs';
+import { ack, refusedAck } from './rooms-helpers.mjs';
 
 const ctx = useServer();
 
@@ -134,6 +135,25 @@ for (const { label, options } of TRANSPORTS) {
       ]);
       lurker.emit('onlineUsers');
       await expectEvents([[lurker, [['onlineUsers', ['Ann', 'Bob']]]], [ann, []], [other, []]]);
+    });
+
+    test('a login sent with an acknowledgement still gets the lobby replies, and the answer too', async () => {
+      const [tryer, ann] = await clients.connectMany(['tryer', 'ann']);
+      await loginAll([tryer, ann], [[ann, 'Ann']]);
+      const cases = [
+        ['ab', ['loginNameBad', 'ab'], 'invalidName'],
+        ['ANN', ['loginNameExists', 'ANN'], 'nameTaken'],
+      ];
+      for (const [name, event, reason] of cases) {
+        assert.deepStrictEqual(ack(await tryer.call('login', name)), refusedAck(reason), name);
+        await expectEvents([[tryer, [event]], [ann, []]]);
+      }
+      const welcomed = await tryer.call('login', 'Tia');
+      assert.deepStrictEqual({ ...welcomed, userId: typeof welcomed.userId }, { ok: true, username: 'Tia', userId: 'number' });
+      await expectEvents([
+        [tryer, [['welcome', 'Tia'], ['userJoined', 'Tia']]],
+        [ann, [['userJoined', 'Tia']]],
+      ]);
     });
 
     test('a second login on the same socket is rejected with alreadyLoggedIn', async () => {

@@ -127,6 +127,27 @@ describe('reads in flight', () => {
     for (const a of answers.filter((x) => !x.ok)) assert.deepStrictEqual(a, refusedAck('rateLimited'));
     assert.ok(pages.length >= 4, `${pages.length} pages among 20 answers`);
   }));
+
+  test('a client that keeps 4 reads in flight, asking again on each answer, is never refused', () => run(async (scene) => {
+    const ann = await registerUser(scene, 'ann', 'Ann', { joins: ['rust'] });
+    await ann.call('send_message', { room: 'rust', message: 'one' });
+    const reads = [
+      () => ann.call('history', { room: 'rust' }),
+      () => ann.call('list_rooms'),
+      () => ann.call('my_conversations'),
+    ];
+    let asked = 0;
+    const refused = [];
+    const lane = async () => {
+      while (asked < 60) {
+        const reply = await reads[asked % reads.length]();
+        asked += 1;
+        if (!reply.ok) refused.push(reply.reason);
+      }
+    };
+    await Promise.all([lane(), lane(), lane(), lane()]);
+    assert.deepStrictEqual(refused, [], `refused among ${asked} reads`);
+  }));
 });
 
 describe('history {with}', { concurrency: CONCURRENCY }, () => {

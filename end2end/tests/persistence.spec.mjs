@@ -7,6 +7,7 @@ import {
   SESSION_GRACE_MS,
   baseURL,
   expect,
+  login,
   messages,
   notice,
   notices,
@@ -401,6 +402,30 @@ test('your own messages from another tab, caught up after a reconnection, are no
   await expect(messages(ann.page).last()).toHaveClass(/(^|\s)own(\s|$)/);
   // Nothing from anyone else arrived: nothing is unread.
   await expect(ann.page).toHaveTitle('Chat', { timeout: 5_000 });
+});
+
+test('a tab offline while another logs out and in as someone else never sends as them', async ({ openUser, bot }) => {
+  const ann = await openUser({ name: 'Ann', route: true });
+  const cat = await bot('Cat');
+  const tab2 = await ann.context.newPage();
+  await openApp(tab2);
+  await waitWelcomed(tab2, 'Ann');
+  await takeOffline(ann.page, ann.link);
+  await send(ann.page, 'written offline as Ann');
+  await expect(messages(ann.page).last()).toHaveAttribute('data-state', 'pending');
+  // The other tab logs out and in as Bob: the cookie both tabs share is Bob's now.
+  await tab2.getByTestId('logout-button').click();
+  await login(tab2, 'Bob');
+
+  ann.link.down = false;
+  // Welcomed as Bob, the first tab ends Ann's session there instead of sending for her.
+  await expect(ann.page.getByTestId('login-form')).toBeVisible({ timeout: RECONNECT_TIMEOUT_MS });
+  await expect(ann.page.getByTestId('message-input')).toHaveCount(0);
+  await send(tab2, 'Bob here');
+  await expect.poll(() => cat.chats.map((m) => m.message)).toContain('Bob here');
+  expect(cat.chats.map((m) => m.message)).not.toContain('written offline as Ann');
+  const sentTexts = ann.link.sentEvents().map((e) => JSON.stringify(e.payload ?? null));
+  expect(sentTexts.filter((p) => p.includes('written offline as Ann'))).toEqual([]);
 });
 
 test('scrolling up loads older pages down to the first message', async ({ openUser, bot }) => {

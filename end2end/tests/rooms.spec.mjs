@@ -3,7 +3,9 @@
 // party read, deep links and back/forward, the drawer on a phone, a reload mid-conversation,
 // and the whole chat without JavaScript (pages and plain forms).
 
-import { baseURL, expect, messages, send, test, texts } from './fixtures.mjs';
+import {
+  RECONNECT_TIMEOUT_MS, baseURL, expect, messages, notices, reloadApp, send, takeOffline, test, texts,
+} from './fixtures.mjs';
 
 /** The sidebar entry of a room, and of a DM. */
 const roomEntry = (page, room) => page.getByTestId('rooms').locator(`[data-room="${room}"]`);
@@ -133,6 +135,25 @@ test('a phone-sized screen: the conversations are a drawer', async ({ openUser }
   expect(width).toBeLessThanOrEqual(390);
 });
 
+test('leaving a room while reconnecting: it is left once the connection is back', async ({ openUser }) => {
+  const ann = await openUser({ name: 'Ann', route: true });
+  const bob = await openUser({ name: 'Bob' });
+  await joinRoom(ann.page, 'flaky');
+  await joinRoom(bob.page, 'flaky');
+  await expect(bob.page.getByTestId('users').getByTestId('user')).toHaveText(['Ann', 'Bob']);
+  await takeOffline(ann.page, ann.link);
+  await ann.page.getByTestId('leave-room').click();
+  await expect(ann.page.getByTestId('conversation-title')).toHaveText('#general');
+  ann.link.down = false;
+  // Bob sees Ann leave (not only go offline and come back), and she stays out.
+  await expect(notices(bob.page)).toHaveText(['Ann left'], { timeout: RECONNECT_TIMEOUT_MS });
+  await expect(bob.page.getByTestId('users').getByTestId('user')).toHaveText(['Bob']);
+  await expect(roomEntry(ann.page, 'flaky')).toHaveCount(0);
+  await reloadApp(ann.page);
+  await expect(ann.page.getByTestId('rooms').locator('[data-room]')).toHaveCount(1);
+  await expect(roomEntry(ann.page, 'general')).toBeVisible();
+});
+
 test('without JavaScript: log in, join a room, read and post by plain forms and links', async ({ browser, openUser }) => {
   const bob = await openUser({ name: 'Bob' });
   await joinRoom(bob.page, 'plain');
@@ -187,6 +208,9 @@ test('a deep link to a room renders its history with JavaScript disabled', async
     await expect(texts(page)).toHaveText(['deep one', 'deep two']);
     await expect(page.getByTestId('me')).toHaveText('Ann');
     await expect(roomEntry(page, 'deep')).toBeVisible();
+    // The room's online members, as rendered (Ann's app is open).
+    await expect(page.getByTestId('user-count')).toHaveText('1');
+    await expect(page.getByTestId('users')).toContainText('Ann');
   } finally {
     await context.close();
   }

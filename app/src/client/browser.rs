@@ -1,6 +1,7 @@
 //! The WebSocket session in the browser: handshake, heartbeat, events, acknowledgements,
 //! reconnection.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use futures::channel::mpsc::{self, UnboundedReceiver};
@@ -31,18 +32,23 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// connection drops, until you log out or the app is gone.
 pub async fn run(store: ChatStore, mut commands: UnboundedReceiver<Command>) {
     let mut backoff = Backoff::default();
+    // Joins and leaves asked for while not welcomed, across reconnections.
+    let mut held = Vec::new();
     loop {
         if store.me.get_untracked().is_none() && !wait_for_login(&mut commands).await {
             return;
         }
-        match session(&store, &mut commands, &mut backoff).await {
+        match session(&store, &mut commands, &mut backoff, &mut held).await {
             Ended::AppGone => return,
-            Ended::Stopped => backoff.reset(),
+            Ended::Stopped => {
+                held.clear();
+                backoff.reset();
+            }
             Ended::Lost(reason) => {
                 leptos::logging::warn!("connection lost: {reason}");
                 store.connection_lost();
                 let delay = backoff.next_delay(js_sys::Math::random());
-                if !wait_before_reconnecting(&mut commands, delay).await {
+                if !wait_before_reconnecting(&mut commands, delay, &mut held).await {
                     return;
                 }
             }
@@ -67,6 +73,7 @@ async fn wait_for_login(commands: &mut UnboundedReceiver<Command>) -> bool {
 async fn wait_before_reconnecting(
     commands: &mut UnboundedReceiver<Command>,
     delay: Duration,
+    held: &mut Vec<Request>,
 ) -> bool {
     let mut pause = sleep(delay).fuse();
     loop {
@@ -74,10 +81,18 @@ async fn wait_before_reconnecting(
             () = pause => return true,
             command = commands.next() => match command {
                 Some(Command::Disconnect) => return true,
-                Some(_) => {}
+                Some(Command::Send(request)) => hold(held, request),
+                Some(Command::Connect) => {}
                 None => return false,
             },
         }
+    }
+}
+
+/// Keeps a join or a leave for the next welcome; anything else is asked again then.
+fn hold(held: &mut Vec<Request>, request: Request) {
+    if matches!(request, Request::Join(_) | Request::Leave(_)) {
+        held.push(request);
     }
 }
 
@@ -87,6 +102,10 @@ enum Ended {
     Stopped,
     Lost(String),
 }
+
+/// Reads (`history`, `list_rooms`, `my_conversations`) a socket may have in flight: the
+/// server refuses more (`rateLimited`), so more wait here for an answer.
+const READS_IN_FLIGHT: usize = 4;
 
 /// What an acknowledgement answers.
 enum Awaited {
@@ -98,21 +117,38 @@ enum Awaited {
 }
 
 /// One connection, from handshake to close.
-struct Connection {
+struct Connection<'a> {
     socket: Socket,
     next_ack: i64,
     /// Requests waiting for their acknowledgement (a handful at most).
     awaited: Vec<(i64, Awaited)>,
     /// The server has welcomed us on this connection: requests can go out.
     welcomed: bool,
+    /// Reads waiting for one in flight to be answered, in order.
+    queued_reads: VecDeque<Request>,
+    /// Joins and leaves asked for before the welcome (on this connection or while
+    /// reconnecting), sent once welcomed as the same user.
+    held: &'a mut Vec<Request>,
 }
 
-impl Connection {
+impl Awaited {
+    fn is_read(&self) -> bool {
+        !matches!(self, Awaited::Send(..) | Awaited::Join)
+    }
+}
+
+impl Connection<'_> {
     fn send(&mut self, store: &ChatStore, request: Request) -> Result<(), String> {
         if !self.welcomed {
             // Nothing goes out before the welcome, which asks again for what matters:
-            // unsent messages stay pending, the conversation shown is loaded.
+            // unsent messages stay pending, the conversation shown is loaded. Joining or
+            // leaving a room waits for it.
             store.request_dropped(&request);
+            hold(self.held, request);
+            return Ok(());
+        }
+        if request.is_read() && self.reads_in_flight() >= READS_IN_FLIGHT {
+            self.queued_reads.push_back(request);
             return Ok(());
         }
         let frame = match request {
@@ -190,6 +226,25 @@ impl Connection {
         self.socket.send(&frame)
     }
 
+    /// What to send on a welcome: the joins and leaves that waited for it (first, so that
+    /// the listings the welcome asks for include them), then what the store asks for;
+    /// nothing that waited if the store stops (welcomed as someone else).
+    fn welcomed_with(&mut self, actions: Vec<Action>) -> Vec<Action> {
+        let waited = std::mem::take(self.held);
+        if actions.iter().any(|a| matches!(a, Action::Stop)) {
+            return actions;
+        }
+        waited
+            .into_iter()
+            .map(Action::Send)
+            .chain(actions)
+            .collect()
+    }
+
+    fn reads_in_flight(&self) -> usize {
+        self.awaited.iter().filter(|(_, a)| a.is_read()).count()
+    }
+
     fn expect_ack(&mut self, awaited: Awaited) -> i64 {
         let id = self.next_ack;
         self.next_ack += 1;
@@ -218,6 +273,22 @@ impl Connection {
             .iter()
             .position(|(waiting, _)| *waiting == id)
             .map(|at| self.awaited.swap_remove(at).1);
+        let mut actions = Vec::new();
+        if awaited.as_ref().is_some_and(Awaited::is_read) {
+            // A read is answered: the next one waiting can go.
+            actions.extend(self.queued_reads.pop_front().map(Action::Send));
+        }
+        actions.extend(self.answered(store, awaited, id, json));
+        actions
+    }
+
+    fn answered(
+        &mut self,
+        store: &ChatStore,
+        awaited: Option<Awaited>,
+        id: i64,
+        json: &str,
+    ) -> Vec<Action> {
         let bad = |what: &str, error: codec::CodecError| {
             leptos::logging::warn!("bad {what}: {error}");
             Vec::new()
@@ -290,6 +361,7 @@ async fn session(
     store: &ChatStore,
     commands: &mut UnboundedReceiver<Command>,
     backoff: &mut Backoff,
+    held: &mut Vec<Request>,
 ) -> Ended {
     let (socket, mut frames) = match Socket::open(&endpoint()) {
         Ok(opened) => opened,
@@ -330,14 +402,24 @@ async fn session(
         next_ack: 0,
         awaited: Vec::new(),
         welcomed: false,
+        queued_reads: VecDeque::new(),
+        held,
     };
 
     // The server pings every interval; silence for longer than interval + timeout means
     // the connection is dead even if the browser has not noticed.
+    // One deadline, put off by each frame that arrives (not by what we send).
     let silence_limit = open.ping_interval + open.ping_timeout;
+    let mut silence = sleep(silence_limit).fuse();
     loop {
         futures::select_biased! {
-            frame = next_incoming(&mut frames, silence_limit).fuse() => {
+            frame = frames.next() => {
+                silence = sleep(silence_limit).fuse();
+                let frame = match incoming(frame) {
+                    Ok(Some(incoming)) => Ok(incoming),
+                    Ok(None) => continue,
+                    Err(reason) => Err(reason),
+                };
                 let actions = match frame {
                     Ok(Incoming::Ping) => {
                         if let Err(reason) = connection.socket.send(&codec::pong()) {
@@ -346,10 +428,14 @@ async fn session(
                         Vec::new()
                     }
                     Ok(Incoming::Event(event)) => {
-                        if matches!(event, ServerEvent::Welcome(_)) {
+                        let welcome = matches!(event, ServerEvent::Welcome(_));
+                        let actions = store.apply(event);
+                        if welcome {
                             connection.welcomed = true;
+                            connection.welcomed_with(actions)
+                        } else {
+                            actions
                         }
-                        store.apply(event)
                     }
                     Ok(Incoming::Ack(id, json)) => connection.acknowledged(store, id, &json),
                     Ok(Incoming::Close | Incoming::Disconnected) => return Ended::Lost("closed by the server".into()),
@@ -361,6 +447,7 @@ async fn session(
                     return ended;
                 }
             },
+            () = silence => return Ended::Lost(silent_for(silence_limit)),
             command = commands.next() => match command {
                 Some(Command::Send(request)) => {
                     if let Err(reason) = connection.send(store, request) {
@@ -384,17 +471,32 @@ async fn next_incoming(
     loop {
         let frame = futures::select_biased! {
             frame = frames.next() => frame,
-            () = sleep(limit).fuse() => return Err(format!("no frame from the server for {} s", limit.as_secs())),
+            () = sleep(limit).fuse() => return Err(silent_for(limit)),
         };
-        match frame {
-            Some(Frame::Text(text)) => match codec::decode(&text) {
-                Ok(incoming) => return Ok(incoming),
-                Err(error) => leptos::logging::warn!("ignoring a frame: {error}"),
-            },
-            Some(Frame::Closed(reason)) => return Err(reason),
-            None => return Err("socket gone".into()),
+        if let Some(incoming) = incoming(frame)? {
+            return Ok(incoming);
         }
     }
+}
+
+/// What a frame says: `None` for one that cannot be decoded (logged and skipped), `Err`
+/// when the socket is closed.
+fn incoming(frame: Option<Frame>) -> Result<Option<Incoming>, String> {
+    match frame {
+        Some(Frame::Text(text)) => match codec::decode(&text) {
+            Ok(incoming) => Ok(Some(incoming)),
+            Err(error) => {
+                leptos::logging::warn!("ignoring a frame: {error}");
+                Ok(None)
+            }
+        },
+        Some(Frame::Closed(reason)) => Err(reason),
+        None => Err("socket gone".into()),
+    }
+}
+
+fn silent_for(limit: Duration) -> String {
+    format!("no frame from the server for {} s", limit.as_secs())
 }
 
 /// `ws(s)://<this host>/socket.io/?EIO=4&transport=websocket`.

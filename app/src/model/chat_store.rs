@@ -9,7 +9,7 @@ use super::{
 };
 use crate::protocol::{
     Conversations, HistoryReply, JoinReply, MemberChange, MemberEvent, Presence, PresenceStatus,
-    RoomInfo, RoomList, SendReceipt, ServerEvent, SessionEndReason, GENERAL,
+    RejectionReason, RoomInfo, RoomList, SendReceipt, ServerEvent, SessionEndReason, GENERAL,
 };
 use crate::route::{ConvKey, Route};
 
@@ -132,13 +132,18 @@ impl ChatStore {
             let newest = c.last_id;
             c.read_to(newest);
         }
+        // The page's members are those of the room it shows.
+        let shown_room = match &route {
+            Route::Room(room) => room.clone(),
+            _ => String::new(),
+        };
         Self {
             login_error: RwSignal::new(initial.login_error.as_deref().map(LoginError::from_reason)),
             me: RwSignal::new(initial.me),
             route: RwSignal::new(route),
             conversations: RwSignal::new(conversations),
             presence: RwSignal::new(initial.presence),
-            room_users: RwSignal::new((String::new(), initial.room_users)),
+            room_users: RwSignal::new((shown_room, initial.room_users)),
             all_rooms: RwSignal::new(initial.all_rooms),
             connection: RwSignal::new(Connection::Connecting),
             local_time: RwSignal::new(false),
@@ -236,11 +241,12 @@ impl ChatStore {
         self.me.set(None);
         self.presence.update(Vec::clear);
         self.room_users.update(|(_, users)| users.clear());
+        // The next user (this tab may log in again) has `general` and nothing else, and
+        // nothing of this one's in it: read state, own lines, unsent messages.
         self.conversations.update(|all| {
             all.retain(|key, _| *key == ConvKey::general());
             for c in all.values_mut() {
-                c.typing.clear();
-                c.unread = 0;
+                c.forget_reader();
             }
         });
         self.login_error.set(error);
@@ -413,11 +419,8 @@ impl ChatStore {
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
         if !valid {
-            self.notice.set(Some(
-                crate::protocol::RejectionReason::BadRoomName
-                    .describe()
-                    .to_owned(),
-            ));
+            self.notice
+                .set(Some(RejectionReason::BadRoomName.describe().to_owned()));
             return None;
         }
         Some(Route::Room(room))
@@ -574,8 +577,13 @@ impl ChatStore {
             self.change(key, &name, |c, _| {
                 c.loading_older = false;
                 c.catching_up = false;
-                if purpose == HistoryPurpose::Latest {
-                    // A room nobody has created: empty, to be joined.
+                let transient = matches!(
+                    reply.reason,
+                    Some(RejectionReason::RateLimited | RejectionReason::StorageFailed)
+                );
+                if purpose == HistoryPurpose::Latest && !transient {
+                    // A room nobody has created: empty, to be joined. (A transient refusal
+                    // leaves it unloaded: the next welcome or opening asks again.)
                     c.loaded = true;
                     c.has_more = false;
                 }
@@ -587,7 +595,10 @@ impl ChatStore {
             return Vec::new();
         }
         if reply.resync == Some(true) {
-            self.change(key, &name, |c, _| c.catching_up = false);
+            self.change(key, &name, |c, _| {
+                c.catching_up = false;
+                c.reload();
+            });
             return vec![Action::Send(Request::History {
                 of: key.clone(),
                 query: history_query(key, &name, None, None),
@@ -596,10 +607,10 @@ impl ChatStore {
         }
         let messages = reply.messages.unwrap_or_default();
         let has_more = reply.has_more.unwrap_or(false);
-        self.change(key, &name, |c, keys| match purpose {
+        let gap = self.change(key, &name, |c, keys| match purpose {
             HistoryPurpose::Latest => {
-                c.load(messages, has_more, me, keys);
                 c.catching_up = false;
+                c.load(messages, has_more, me, keys).then(|| c.contiguous())
             }
             HistoryPurpose::Older => {
                 for message in messages {
@@ -607,6 +618,7 @@ impl ChatStore {
                 }
                 c.has_more = has_more;
                 c.loading_older = false;
+                None
             }
             HistoryPurpose::CatchUp => {
                 for message in messages {
@@ -618,9 +630,16 @@ impl ChatStore {
                 }
                 c.catching_up = false;
                 c.trim();
+                None
             }
         });
-        self.mark_read(key).map(Action::Send).into_iter().collect()
+        let mut actions: Vec<Action> = gap
+            .flatten()
+            .and_then(|after| self.catch_up(key, after))
+            .into_iter()
+            .collect();
+        actions.extend(self.mark_read(key).map(Action::Send));
+        actions
     }
 
     /// The answer to `my_conversations`: your rooms and DMs, their unread counts.
@@ -687,7 +706,19 @@ impl ChatStore {
     /// Applies one event from the server.
     pub fn apply(&self, event: ServerEvent) -> Vec<Action> {
         match event {
-            ServerEvent::Welcome(name) => return self.welcomed(name),
+            ServerEvent::Welcome(name) => {
+                let someone_else = self.my_name().is_some_and(|me| {
+                    crate::protocol::name_key(&me) != crate::protocol::name_key(&name)
+                });
+                if someone_else {
+                    // The cookie is another user's now (logged out and in again in another
+                    // tab): nothing of this tab's user, unsent messages least of all, may
+                    // go out as them.
+                    self.logged_out(Some(LoginError::SessionEnded));
+                    return vec![Action::Stop];
+                }
+                return self.welcomed(name);
+            }
             ServerEvent::SessionEnded(end) => {
                 let error = match end.reason {
                     SessionEndReason::LoggedOut => None,

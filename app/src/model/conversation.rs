@@ -58,26 +58,55 @@ impl Conversation {
         timeline::contiguous_from(&self.lines, self.base)
     }
 
-    /// Replaces the history held with the newest page (your unsent messages stay).
-    pub fn load(&mut self, messages: Vec<Message>, has_more: bool, me: u64, keys: &mut Keys) {
-        self.base = messages
-            .first()
-            .map_or(self.last_id, |m| m.id.saturating_sub(1));
+    /// Replaces the history held with the newest page. Your unsent messages stay, and so
+    /// do the messages newer than the page that arrived live while it was on its way.
+    /// Returns whether messages are missing between the page and those (to catch up).
+    pub fn load(
+        &mut self,
+        messages: Vec<Message>,
+        has_more: bool,
+        me: u64,
+        keys: &mut Keys,
+    ) -> bool {
         if let Some(last) = messages.last() {
             self.last_id = self.last_id.max(last.id);
         }
         timeline::replace_messages(&mut self.lines, messages, me, keys);
+        self.base = timeline::oldest_id(&self.lines).map_or(self.last_id, |id| id - 1);
         self.has_more = has_more;
         self.loaded = true;
+        timeline::newest_id(&self.lines) > self.contiguous()
     }
 
-    /// Adds a message (live, caught up, or older); returns whether it is new here.
+    /// The history held is to be read again from the newest page (it no longer matches
+    /// the server's): only your unsent messages stay, and what arrives live meanwhile is
+    /// kept for [`load`](Self::load).
+    pub fn reload(&mut self) {
+        timeline::forget_stored(&mut self.lines);
+        self.loaded = false;
+    }
+
+    /// Someone else will read it next (a log-out): its messages stay, nothing of the reader
+    /// does (read state, which lines were theirs, what they had not sent yet).
+    pub fn forget_reader(&mut self) {
+        timeline::disown(&mut self.lines);
+        *self = Self {
+            name: std::mem::take(&mut self.name),
+            member: self.member,
+            lines: std::mem::take(&mut self.lines),
+            loaded: self.loaded,
+            has_more: self.has_more,
+            base: self.base,
+            last_id: self.last_id,
+            ..Self::default()
+        };
+    }
+
+    /// Adds a message (live, caught up, or older); returns whether it is new here. Before
+    /// the first page has come, a live message is held for it.
     pub fn insert(&mut self, message: Message, me: u64, keys: &mut Keys) -> bool {
         self.last_id = self.last_id.max(message.id);
-        if !self.loaded {
-            return true;
-        }
-        if message.id <= self.base {
+        if self.loaded && message.id <= self.base {
             // Older than the stretch held: the start of an older page.
             self.base = message.id.saturating_sub(1);
         }
@@ -218,6 +247,37 @@ mod tests {
         // An older page extends the stretch held downwards.
         c.insert(msg(3, 2), 1, &mut keys);
         assert_eq!((c.base, c.contiguous()), (2, 7));
+    }
+
+    #[test]
+    fn messages_that_arrive_while_the_first_page_is_on_its_way_are_kept() {
+        let mut keys = Keys::default();
+        let ids = |c: &Conversation| -> Vec<u64> {
+            c.lines.iter().filter_map(ChatLine::message_id).collect()
+        };
+        // 5 and 7 arrive live before the newest page (made when 4 was the newest) comes.
+        let mut c = Conversation::new("rust", true);
+        c.insert(msg(5, 2), 1, &mut keys);
+        c.insert(msg(7, 2), 1, &mut keys);
+        let gap = c.load(vec![msg(3, 2), msg(4, 2)], true, 1, &mut keys);
+        assert_eq!(ids(&c), vec![3, 4, 5, 7]);
+        assert!(gap, "6 is missing: to catch up after {}", c.contiguous());
+        assert_eq!(c.contiguous(), 5);
+        // A page that already holds what came live: each once, nothing missing.
+        let mut c = Conversation::new("rust", true);
+        c.insert(msg(2, 2), 1, &mut keys);
+        assert!(!c.load(vec![msg(1, 2), msg(2, 2)], false, 1, &mut keys));
+        assert_eq!(ids(&c), vec![1, 2]);
+        // An empty page (nothing stored then): the live message is the start.
+        let mut c = Conversation::new("rust", true);
+        c.insert(msg(1, 2), 1, &mut keys);
+        assert!(!c.load(Vec::new(), false, 1, &mut keys));
+        assert_eq!((ids(&c), c.contiguous()), (vec![1], 1));
+        // Reading again after a resync forgets what was held, keeps what comes meanwhile.
+        c.reload();
+        c.insert(msg(9, 2), 1, &mut keys);
+        assert!(!c.load(vec![msg(8, 2)], true, 1, &mut keys));
+        assert_eq!(ids(&c), vec![8, 9]);
     }
 
     #[test]

@@ -57,3 +57,13 @@ pub enum Action {
     /// Close the connection and wait for the next log-in.
     Stop,
 }
+
+impl Request {
+    /// A read the server answers from storage, a bounded number at a time per socket.
+    pub fn is_read(&self) -> bool {
+        matches!(
+            self,
+            Request::History { .. } | Request::ListRooms | Request::MyConversations
+        )
+    }
+}

@@ -31,6 +31,23 @@ pub fn oldest_id(lines: &[ChatLine]) -> Option<u64> {
     lines.iter().filter_map(ChatLine::message_id).min()
 }
 
+/// Makes every line nobody's own and drops the unsent ones (the reader changes).
+pub fn disown(lines: &mut Vec<ChatLine>) {
+    lines.retain_mut(|l| match &mut l.kind {
+        LineKind::Message { id: None, .. } => false,
+        LineKind::Message { own, .. } => {
+            *own = false;
+            true
+        }
+        _ => true,
+    });
+}
+
+/// Keeps only your messages still waiting to be stored.
+pub fn forget_stored(lines: &mut Vec<ChatLine>) {
+    lines.retain(|l| matches!(&l.kind, LineKind::Message { id: None, .. }));
+}
+
 /// Adds a stored message unless it is already there (by id). Your own pending line with
 /// the same client id becomes this message. Returns whether the list gained a message.
 pub fn insert_message(
@@ -241,14 +258,21 @@ pub fn add_notice(lines: &mut Vec<ChatLine>, kind: LineKind, text: String, keys:
     );
 }
 
-/// Replaces every stored message with `messages` (a resync); your unsent ones stay.
+/// Replaces the stored messages with the page `messages`; your unsent ones stay, and so do
+/// messages newer than the page (they arrived live while it was on its way).
 pub fn replace_messages(
     lines: &mut Vec<ChatLine>,
     messages: Vec<Message>,
     me: u64,
     keys: &mut Keys,
 ) {
-    lines.retain(|l| matches!(&l.kind, LineKind::Message { id: None, .. }));
+    let newest = messages.last().map(|m| m.id);
+    // Pending lines, and messages newer than the page (they came live meanwhile).
+    lines.retain(|l| match &l.kind {
+        LineKind::Message { id: None, .. } => true,
+        LineKind::Message { id: Some(id), .. } => newest.is_none_or(|newest| *id > newest),
+        _ => false,
+    });
     for message in messages {
         let own = me != 0 && message.user_id == me;
         insert_message(lines, message, own, keys);

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use super::AppState;
 use crate::cookie::{session_token, SESSION_COOKIE};
 use crate::hub::CreateSessionError;
-use crate::storage::{SessionToken, SESSION_LIFETIME};
+use crate::storage::SessionToken;
 
 /// The answer to a log-in.
 #[derive(Debug, serde::Serialize)]
@@ -20,6 +20,13 @@ struct LoggedIn<'a> {
     #[serde(rename = "userId")]
     user_id: u64,
 }
+
+/// How long the browser keeps the session cookie: as long as browsers allow (400 days).
+/// The server ends a session after 30 days unused
+/// ([`SESSION_LIFETIME`](crate::storage::SESSION_LIFETIME)), and the cookie is set only
+/// at log-in, so a cookie as short as the session would log out, after 30 days, someone
+/// who chats every day (and their next log-in would be a new user).
+const COOKIE_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(400 * 24 * 60 * 60);
 
 fn set_cookie(token: &SessionToken, headers: &HeaderMap) -> HeaderValue {
     // Behind a TLS-terminating proxy, the cookie must never travel in clear.
@@ -30,7 +37,7 @@ fn set_cookie(token: &SessionToken, headers: &HeaderMap) -> HeaderValue {
     let cookie = format!(
         "{SESSION_COOKIE}={}; HttpOnly; SameSite=Lax; Path=/; Max-Age={}{}",
         token.as_str(),
-        SESSION_LIFETIME.as_secs(),
+        COOKIE_MAX_AGE.as_secs(),
         if secure { "; Secure" } else { "" }
     );
     // A token is base64url: always a valid header value.
@@ -107,7 +114,12 @@ pub(super) fn form_field(body: &[u8], key: &str) -> Option<String> {
 /// Where a form asks to go after logging in: a path of this site (never another site's).
 fn next_page(body: &[u8]) -> String {
     form_field(body, "next")
-        .filter(|next| next.starts_with('/') && !next.starts_with("//") && !next.contains('\\'))
+        .filter(|next| {
+            // Browsers drop tabs and newlines from a `Location`: `/\t/x` would become `//x`.
+            next.starts_with('/')
+                && !next.starts_with("//")
+                && !next.contains(|c: char| c == '\\' || c.is_whitespace() || c.is_control())
+        })
         .unwrap_or_else(|| "/".to_owned())
 }
 
@@ -191,12 +203,32 @@ mod tests {
     use crate::cookie::tests::headers;
 
     #[test]
+    fn a_form_goes_on_to_a_page_of_this_site_only() {
+        for (next, to) in [
+            ("%2Fr%2Frust", "/r/rust"),
+            ("%2Fdm%2FBob%3Fx%3D1", "/dm/Bob?x=1"),
+            ("https%3A%2F%2Fevil.example", "/"),
+            ("%2F%2Fevil.example", "/"),
+            ("%2F%5Cevil.example", "/"),
+            // Browsers drop tabs and newlines from a Location: these would become //evil.
+            ("%2F%09%2Fevil.example", "/"),
+            ("%2F%0A%2Fevil.example", "/"),
+            ("%2F%0D%2Fevil.example", "/"),
+            ("%2F+%2Fevil.example", "/"),
+        ] {
+            let body = format!("name=Ann&next={next}");
+            assert_eq!(next_page(body.as_bytes()), to, "next={next}");
+        }
+        assert_eq!(next_page(b"name=Ann"), "/");
+    }
+
+    #[test]
     fn the_cookie_is_http_only_and_secure_behind_https() {
         let token = SessionToken::from_client("abc");
         let plain = set_cookie(&token, &HeaderMap::new());
         assert_eq!(
             plain.to_str().ok(),
-            Some("chat_session=abc; HttpOnly; SameSite=Lax; Path=/; Max-Age=2592000")
+            Some("chat_session=abc; HttpOnly; SameSite=Lax; Path=/; Max-Age=34560000")
         );
         let https = set_cookie(
             &token,

@@ -154,9 +154,11 @@ impl<A: Adapter> Hub<A> {
                     None
                 }
                 HubCommand::SessionUsed { session } => {
-                    self.chat
-                        .session_used(session.user, session.id, &session.name, now());
-                    self.persist_presence(session.id, true).await;
+                    if self.session_still_live(session.user).await {
+                        self.chat
+                            .session_used(session.user, session.id, &session.name, now());
+                        self.persist_presence(session.id, true).await;
+                    }
                     None
                 }
                 HubCommand::PageRead { user, target, id } => {
@@ -335,6 +337,22 @@ impl<A: Adapter> Hub<A> {
             self.persist_presence(session, false).await;
         }
         self.flush(None);
+    }
+
+    /// Whether a session a page found live still is, now that its use reaches the hub: a
+    /// log-out (another tab) may have retired its user meanwhile, who must not take their
+    /// name back. Users online are live (a log-out takes them offline first).
+    async fn session_still_live(&self, user: UserId) -> bool {
+        if self.chat.name_of(user).is_some() {
+            return true;
+        }
+        match self.store.user_name(user).await {
+            Ok(found) => matches!(found, Some((_, false))),
+            Err(error) => {
+                tracing::error!(%error, "cannot look up the user of a session used");
+                false
+            }
+        }
     }
 
     async fn persist_presence(&self, session: SessionId, present: bool) {

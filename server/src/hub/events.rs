@@ -97,10 +97,14 @@ impl<A: Adapter> Hub<A> {
                 });
             }
         } else {
-            match ack {
-                Some(ack) => ack.send(&Refused::new(RejectionReason::StorageFailed)),
-                None => self.refuse_lobby(conn, event, RejectionReason::StorageFailed),
+            let reason = RejectionReason::StorageFailed;
+            if let Some(ack) = ack {
+                ack.send(&Refused::new(reason));
+                if event != client::LOGIN {
+                    return;
+                }
             }
+            self.refuse_lobby(conn, event, reason);
         }
     }
 
@@ -126,8 +130,9 @@ impl<A: Adapter> Hub<A> {
         }
     }
 
-    /// A refused log-in: `login` and `register` answer as the lobby protocol does (or in
-    /// the acknowledgement).
+    /// A refused log-in: `login` and `register` answer as the lobby protocol does; with an
+    /// acknowledgement, `register` answers there instead and `login` there too (its
+    /// clients wait for the lobby's events).
     pub(super) fn refuse_login(
         &mut self,
         conn: Sid,
@@ -135,13 +140,14 @@ impl<A: Adapter> Hub<A> {
         refusal: LoginRefusal,
         ack: Option<Ack>,
     ) {
-        match ack {
-            Some(ack) => ack.send(&Refused::new(refusal.reason())),
-            None => {
-                let out = vec![Outgoing::only(conn, refusal.lobby_event(event))];
-                self.deliver(out);
+        if let Some(ack) = ack {
+            ack.send(&Refused::new(refusal.reason()));
+            if event != client::LOGIN {
+                return;
             }
         }
+        let out = vec![Outgoing::only(conn, refusal.lobby_event(event))];
+        self.deliver(out);
     }
 
     /// Refuses a request of the rooms protocol: in the acknowledgement if asked for, with

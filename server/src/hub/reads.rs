@@ -83,8 +83,10 @@ impl<A: Adapter> Hub<A> {
                 },
                 Err(reason) => Reply::Refused(reason),
             };
-            reply.send(ack);
+            // The permit goes first: a client that waits for its answers before asking
+            // again is never refused.
             drop(permit);
+            reply.send(ack);
         });
     }
 
@@ -136,7 +138,9 @@ impl<A: Adapter> Hub<A> {
             self.chat.present_counts().into_iter().collect();
         let store = self.store.clone();
         tokio::spawn(async move {
-            match store.list_rooms(user).await {
+            let rows = store.list_rooms(user).await;
+            drop(permit);
+            match rows {
                 Ok(rows) => ack.send(&RoomList {
                     ok: true,
                     rooms: Some(
@@ -159,7 +163,6 @@ impl<A: Adapter> Hub<A> {
                     ack.send(&refused_rooms(RejectionReason::StorageFailed));
                 }
             }
-            drop(permit);
         });
     }
 
@@ -173,14 +176,15 @@ impl<A: Adapter> Hub<A> {
         let statuses = self.chat.statuses();
         let store = self.store.clone();
         tokio::spawn(async move {
-            match conversations_of(&store, user, &statuses).await {
+            let answer = conversations_of(&store, user, &statuses).await;
+            drop(permit);
+            match answer {
                 Ok(answer) => ack.send(&answer),
                 Err(error) => {
                     tracing::error!(%error, "cannot list a user's conversations");
                     ack.send(&refused_conversations(RejectionReason::StorageFailed));
                 }
             }
-            drop(permit);
         });
     }
 }
