@@ -108,19 +108,24 @@ impl<A: Adapter> Hub<A> {
         }
     }
 
+    /// Stores a new user of `name`; `None` (logged) when storage failed.
+    pub(super) async fn create_user(&self, name: &str) -> Option<crate::chat::UserId> {
+        match self.store.create_user(name).await {
+            Ok(user) => Some(user),
+            Err(error) => {
+                tracing::error!(%error, "cannot create a user");
+                None
+            }
+        }
+    }
+
     /// Creates a user of `name` (checked free) and logs `conn` in as them.
-    pub(super) async fn new_user_on(
+    async fn new_user_on(
         &mut self,
         conn: Sid,
         name: &str,
     ) -> Option<(crate::chat::UserId, Vec<Outgoing<Sid>>)> {
-        let user = match self.store.create_user(name).await {
-            Ok(user) => user,
-            Err(error) => {
-                tracing::error!(%error, "cannot create a user");
-                return None;
-            }
-        };
+        let user = self.create_user(name).await?;
         match self.chat.log_in(&conn, user, name, None, &[], now()) {
             Ok(out) => Some((user, out)),
             Err(_) => {

@@ -11,18 +11,16 @@ use socketioxide::socket::Sid;
 use super::core::{now, Hub};
 use super::Ack;
 use crate::chat::requests::{self, Target};
-use crate::chat::{DirectPair, JoinPlan, JoinRefusal, ReadTarget, RoomName, TypingWhere, UserId};
+use crate::chat::{
+    ConversationId, DirectPair, JoinPlan, JoinRefusal, ReadTarget, RoomName, TypingWhere, UserId,
+};
 
 impl<A: Adapter> Hub<A> {
     /// `join_room {username?, room}`.
     pub(super) async fn join(&mut self, conn: Sid, raw: &Value, ack: Option<Ack>) {
-        let (user, room) = match self.chat.check_join(&conn, raw) {
-            Ok(JoinPlan::Join { user, room }) => (user, room),
-            Ok(JoinPlan::LogInFirst { name, room }) => match self.new_user_on(conn, &name).await {
-                Some((user, out)) => {
-                    self.deliver(out);
-                    (user, room)
-                }
+        let (user, room, (id, newly)) = match self.chat.check_join(&conn, raw) {
+            Ok(JoinPlan::Join { user, room }) => match self.store_join(user, &room).await {
+                Some(joined) => (user, room, joined),
                 None => {
                     return self.refuse(
                         conn,
@@ -32,23 +30,47 @@ impl<A: Adapter> Hub<A> {
                     )
                 }
             },
+            Ok(JoinPlan::LogInFirst { name, room }) => {
+                // The user and the membership are stored before anyone hears of the
+                // log-in: if either cannot be, nothing happened.
+                let Some(user) = self.create_user(&name).await else {
+                    return self.refuse(
+                        conn,
+                        client::JOIN_ROOM,
+                        RejectionReason::StorageFailed,
+                        ack,
+                    );
+                };
+                let Some(joined) = self.store_join(user, &room).await else {
+                    if let Err(error) = self.store.retire_user(user).await {
+                        tracing::error!(%error, "cannot retire a user whose first join failed");
+                    }
+                    return self.refuse(
+                        conn,
+                        client::JOIN_ROOM,
+                        RejectionReason::StorageFailed,
+                        ack,
+                    );
+                };
+                match self.chat.log_in(&conn, user, &name, None, &[], now()) {
+                    Ok(out) => self.deliver(out),
+                    Err(_) => {
+                        tracing::error!(name, "a free name was taken meanwhile");
+                        return self.refuse(
+                            conn,
+                            client::JOIN_ROOM,
+                            RejectionReason::StorageFailed,
+                            ack,
+                        );
+                    }
+                }
+                (user, room, joined)
+            }
             Err(JoinRefusal::Invalid(reason)) => {
                 return self.refuse(conn, client::JOIN_ROOM, reason, ack)
             }
             Err(JoinRefusal::LogIn(refusal)) => {
                 return self.refuse(conn, client::JOIN_ROOM, refusal.reason(), ack)
-            }
-        };
-        let joined = if room.is_general() {
-            Ok((self.chat.general(), false))
-        } else {
-            self.store.join_room(user, &room).await
-        };
-        let (id, newly) = match joined {
-            Ok(joined) => joined,
-            Err(error) => {
-                tracing::error!(%error, "cannot join a room");
-                return self.refuse(conn, client::JOIN_ROOM, RejectionReason::StorageFailed, ack);
             }
         };
         let out = self.chat.joined(Some(&conn), user, id, &room, newly, now());
@@ -63,6 +85,21 @@ impl<A: Adapter> Hub<A> {
                 reason: None,
                 message: None,
             });
+        }
+    }
+
+    /// Stores `user`'s membership of `room` (`general`: always a member): its id and
+    /// whether it is new, or `None` (logged) when storage failed.
+    async fn store_join(&self, user: UserId, room: &RoomName) -> Option<(ConversationId, bool)> {
+        if room.is_general() {
+            return Some((self.chat.general(), false));
+        }
+        match self.store.join_room(user, room).await {
+            Ok(joined) => Some(joined),
+            Err(error) => {
+                tracing::error!(%error, "cannot join a room");
+                None
+            }
         }
     }
 
