@@ -18,60 +18,9 @@ use crate::chat::{
 impl<A: Adapter> Hub<A> {
     /// `join_room {username?, room}`.
     pub(super) async fn join(&mut self, conn: Sid, raw: &Value, ack: Option<Ack>) {
-        let (user, room, (id, newly)) = match self.chat.check_join(&conn, raw) {
-            Ok(JoinPlan::Join { user, room }) => match self.store_join(user, &room).await {
-                Some(joined) => (user, room, joined),
-                None => {
-                    return self.refuse(
-                        conn,
-                        client::JOIN_ROOM,
-                        RejectionReason::StorageFailed,
-                        ack,
-                    )
-                }
-            },
-            Ok(JoinPlan::LogInFirst { name, room }) => {
-                // The user and the membership are stored before anyone hears of the
-                // log-in: if either cannot be, nothing happened.
-                let Some(user) = self.create_user(&name).await else {
-                    return self.refuse(
-                        conn,
-                        client::JOIN_ROOM,
-                        RejectionReason::StorageFailed,
-                        ack,
-                    );
-                };
-                let Some(joined) = self.store_join(user, &room).await else {
-                    if let Err(error) = self.store.retire_user(user).await {
-                        tracing::error!(%error, "cannot retire a user whose first join failed");
-                    }
-                    return self.refuse(
-                        conn,
-                        client::JOIN_ROOM,
-                        RejectionReason::StorageFailed,
-                        ack,
-                    );
-                };
-                match self.chat.log_in(&conn, user, &name, None, &[], now()) {
-                    Ok(out) => self.deliver(out),
-                    Err(_) => {
-                        tracing::error!(name, "a free name was taken meanwhile");
-                        return self.refuse(
-                            conn,
-                            client::JOIN_ROOM,
-                            RejectionReason::StorageFailed,
-                            ack,
-                        );
-                    }
-                }
-                (user, room, joined)
-            }
-            Err(JoinRefusal::Invalid(reason)) => {
-                return self.refuse(conn, client::JOIN_ROOM, reason, ack)
-            }
-            Err(JoinRefusal::LogIn(refusal)) => {
-                return self.refuse(conn, client::JOIN_ROOM, refusal.reason(), ack)
-            }
+        let (user, room, (id, newly)) = match self.joining(conn, raw).await {
+            Ok(joining) => joining,
+            Err(reason) => return self.refuse(conn, client::JOIN_ROOM, reason, ack),
         };
         let out = self.chat.joined(Some(&conn), user, id, &room, newly, now());
         self.deliver(out);
@@ -85,6 +34,44 @@ impl<A: Adapter> Hub<A> {
                 reason: None,
                 message: None,
             });
+        }
+    }
+
+    /// Who joins which room (logged in first when the socket is not), with the membership
+    /// stored: its conversation and whether it is new. For a log-in, the user and the
+    /// membership are stored before anyone hears of it: if either cannot be, nothing
+    /// happened.
+    async fn joining(
+        &mut self,
+        conn: Sid,
+        raw: &Value,
+    ) -> Result<(UserId, RoomName, (ConversationId, bool)), RejectionReason> {
+        let storage_failed = RejectionReason::StorageFailed;
+        match self.chat.check_join(&conn, raw) {
+            Ok(JoinPlan::Join { user, room }) => {
+                let joined = self.store_join(user, &room).await.ok_or(storage_failed)?;
+                Ok((user, room, joined))
+            }
+            Ok(JoinPlan::LogInFirst { name, room }) => {
+                let user = self.create_user(&name).await.ok_or(storage_failed)?;
+                let Some(joined) = self.store_join(user, &room).await else {
+                    if let Err(error) = self.store.retire_user(user).await {
+                        tracing::error!(%error, "cannot retire a user whose first join failed");
+                    }
+                    return Err(storage_failed);
+                };
+                let out = self
+                    .chat
+                    .log_in(&conn, user, &name, None, &[], now())
+                    .map_err(|_| {
+                        tracing::error!(name, "a free name was taken meanwhile");
+                        storage_failed
+                    })?;
+                self.deliver(out);
+                Ok((user, room, joined))
+            }
+            Err(JoinRefusal::Invalid(reason)) => Err(reason),
+            Err(JoinRefusal::LogIn(refusal)) => Err(refusal.reason()),
         }
     }
 
