@@ -1,27 +1,74 @@
 #!/usr/bin/env bash
 # Our release server against the original Node.js + Socket.IO lobby chat (bench/node-chat,
-# in memory), in one run, with the same load generator (loadgen/) and the same scenario;
-# prints one table with both and their ratio. Not part of the test command.
+# in memory), with the same load generator (loadgen/) and the same scenarios; prints one
+# markdown table with both and their ratio. Not part of the test command.
 #
-# Scenario (environment, defaults): fanout, FANOUT_RECEIVERS=500 receivers and
-# FANOUT_SENDERS=5 senders, FANOUT_RATE=200 messages/s for FANOUT_SECONDS=10 s (every
-# socket gets every message: ~100,000 deliveries/s). Every message is stored by our server.
+# Every scenario runs against a fresh server process on each side (Node first, then ours,
+# ours with --database $work/<scenario>.db --log warn), so one scenario's leftovers never
+# skew the next. Both servers get the same Engine.IO heartbeat: PING_INTERVAL_MS=25000
+# and PING_TIMEOUT_MS=20000 (socket.io's defaults, and ours).
+#
+# Scenarios (SCENARIOS="fanout logins ..." runs a subset; default all, in this order):
+#   fanout      FANOUT_RECEIVERS=500 receivers and FANOUT_SENDERS=5 senders in the lobby,
+#               FANOUT_RATE=200 messages/s for FANOUT_SECONDS=10 s (open loop, every socket
+#               gets every message: ~100,000 deliveries/s). Latency p50/p99/max, CPU.
+#   saturation  the same population (SATURATION_RECEIVERS=500, SATURATION_SENDERS=5),
+#               closed loop: each sender keeps SATURATION_WINDOW=4 messages in flight (a new
+#               one each time one of its own comes back) for SATURATION_SECONDS=10 s: the
+#               deliveries/s each server reaches, with nothing lost.
+#   logins      LOGINS_USERS=2000 users connect and log in, LOGINS_IN_FLIGHT=64 at a time
+#               (a crowd coming back at once, as after a restart);
+#               each log-in is broadcast to every socket connected so far (~2 million
+#               userJoined). Log-ins/s from the first connect to the last userJoined.
+#   idle        IDLE_USERS=2000 logged-in idle sockets: the server's RSS per connection
+#               once its memory has settled, then its CPU over IDLE_SECONDS=30 s of
+#               idleness (pings only). Opened IDLE_IN_FLIGHT=64 at a time.
+#   idle10k     IDLE10K_USERS=10000 sockets connected but not logged in (10,000 log-ins
+#               would first broadcast 50 million userJoined: twenty minutes for Node): the
+#               memory and the heartbeat CPU of holding them.
+#   rooms       the guide's rooms protocol (join_room, send_message → receive_message),
+#               run twice: ROOMS_SMALL_USERS=200 users in ROOMS_SMALL_ROOMS=10 rooms, and
+#               ROOMS_USERS=2000 in ROOMS_ROOMS=100; both times one member of each of
+#               ROOMS_SENDERS=10 rooms sends, ROOMS_RATE=500 messages/s in all for
+#               ROOMS_SECONDS=10 s: the same messages to the same 10 rooms of 20. Server
+#               CPU µs per delivery, deliveries/s, latency; and the ratio 2,000/200 (ten
+#               times the people connected should not make a delivery dearer).
+#
+# Builds: our server with cargo leptos, unless SERVER_BIN names a server binary to use
+# (then setup.sh and the site build are skipped); loadgen with cargo, into
+# CARGO_TARGET_DIR if set. The load generator prints progress on stderr; the servers' own
+# output goes to their logs, whose tail is shown when a scenario fails. The table's
+# "others' CPU %" rows are every other process on the machine during the measured window
+# (a build next door skews everything; rerun then).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-bash "$ROOT/scripts/setup.sh"
+if [ -z "${SERVER_BIN:-}" ]; then
+  bash "$ROOT/scripts/setup.sh"
+fi
 # shellcheck source=scripts/env.sh
 source "$ROOT/scripts/env.sh"
 cd "$ROOT"
 
-cargo leptos build --release --precompress
+SCENARIOS="${SCENARIOS:-fanout saturation logins idle idle10k rooms}"
+PING_INTERVAL_MS="${PING_INTERVAL_MS:-25000}"
+PING_TIMEOUT_MS="${PING_TIMEOUT_MS:-20000}"
+
+if [ -n "${SERVER_BIN:-}" ]; then
+  server_bin="$SERVER_BIN"
+else
+  cargo leptos build --release --precompress
+  server_bin="$ROOT/target/release/server"
+fi
 cargo build --release -p loadgen
+loadgen="${CARGO_TARGET_DIR:-$ROOT/target}/release/loadgen"
 (cd bench/node-chat && { [ -d node_modules/socket.io ] || npm ci --no-audit --no-fund; })
 
+# 10,000 sockets on each side of loopback: one descriptor each per process.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 work=$(mktemp -d)
-pids=()
+server_pid=""
 cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -40,44 +87,165 @@ wait_listening() {
   return 1
 }
 
-fanout() { # URL PID
-  target/release/loadgen fanout --url "$1" --server-pid "$2" \
-    --receivers "${FANOUT_RECEIVERS:-500}" --senders "${FANOUT_SENDERS:-5}" \
-    --rate "${FANOUT_RATE:-200}" --seconds "${FANOUT_SECONDS:-10}"
+# Starts a fresh server: SIDE (node | ours) NAME (the scenario: its database and log).
+# Sets port, server_pid and server_log.
+start_server() {
+  port=$(free_port)
+  server_log="$work/$2-$1.log"
+  if [ "$1" = node ]; then
+    PING_INTERVAL_MS="$PING_INTERVAL_MS" PING_TIMEOUT_MS="$PING_TIMEOUT_MS" \
+      node bench/node-chat/server.js "$port" >"$server_log" 2>&1 &
+  else
+    "$server_bin" --port "$port" --database "$work/$2.db" --log warn \
+      --ping-interval-ms "$PING_INTERVAL_MS" --ping-timeout-ms "$PING_TIMEOUT_MS" \
+      >"$server_log" 2>&1 &
+  fi
+  server_pid=$!
+  wait_listening "$port"
 }
 
-ours_port=$(free_port)
-target/release/server --port "$ours_port" --database "$work/chat.db" --log warn &
-pids+=($!)
-ours_pid=$!
-node_port=$(free_port)
-node bench/node-chat/server.js "$node_port" >/dev/null &
-pids+=($!)
-node_pid=$!
-wait_listening "$ours_port"
-wait_listening "$node_port"
+stop_server() {
+  kill "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=""
+}
 
-echo "fanout against Node socket.io (pid $node_pid) ..." >&2
-node_line=$(fanout "http://127.0.0.1:$node_port" "$node_pid")
-echo "fanout against ours (pid $ours_pid) ..." >&2
-ours_line=$(fanout "http://127.0.0.1:$ours_port" "$ours_pid")
+# Runs one scenario against one side: NAME SIDE LOADGEN-ARGS...; appends its figures
+# line to $work/results as "NAME SIDE key=value...".
+run() {
+  local name=$1 side=$2 line
+  shift 2
+  start_server "$side" "$name"
+  echo "$name against $side (pid $server_pid, load $(cut -d' ' -f1-3 /proc/loadavg)) ..." >&2
+  if ! line=$("$loadgen" "$@" --url "http://127.0.0.1:$port" --server-pid "$server_pid"); then
+    echo "$name against $side failed; the end of its server's log:" >&2
+    tail -n 5 "$server_log" >&2 || true
+    line="scenario=$name failed=yes"
+  fi
+  stop_server
+  echo "  $line" >&2
+  echo "$name $side $line" >>"$work/results"
+}
 
-python3 - "$node_line" "$ours_line" <<'EOF'
+both() { # NAME LOADGEN-ARGS...
+  local name=$1
+  shift
+  run "$name" node "$@"
+  run "$name" ours "$@"
+}
+
+started=$(date +%s)
+touch "$work/results"
+for scenario in $SCENARIOS; do
+  case "$scenario" in
+    fanout)
+      both fanout fanout --receivers "${FANOUT_RECEIVERS:-500}" --senders "${FANOUT_SENDERS:-5}" \
+        --rate "${FANOUT_RATE:-200}" --seconds "${FANOUT_SECONDS:-10}" ;;
+    saturation)
+      both saturation saturation --receivers "${SATURATION_RECEIVERS:-500}" \
+        --senders "${SATURATION_SENDERS:-5}" --window "${SATURATION_WINDOW:-4}" \
+        --seconds "${SATURATION_SECONDS:-10}" ;;
+    logins)
+      both logins logins --users "${LOGINS_USERS:-2000}" --in-flight "${LOGINS_IN_FLIGHT:-64}" ;;
+    idle)
+      both idle idle --users "${IDLE_USERS:-2000}" --in-flight "${IDLE_IN_FLIGHT:-64}" \
+        --idle-seconds "${IDLE_SECONDS:-30}" ;;
+    idle10k)
+      both idle10k idle --connect-only --users "${IDLE10K_USERS:-10000}" --in-flight "${IDLE_IN_FLIGHT:-64}" \
+        --idle-seconds "${IDLE_SECONDS:-30}" ;;
+    rooms)
+      rooms_load=(--senders "${ROOMS_SENDERS:-10}" --rate "${ROOMS_RATE:-500}"
+        --seconds "${ROOMS_SECONDS:-10}")
+      both rooms_small rooms --users "${ROOMS_SMALL_USERS:-200}" \
+        --rooms "${ROOMS_SMALL_ROOMS:-10}" "${rooms_load[@]}"
+      both rooms_large rooms --users "${ROOMS_USERS:-2000}" --rooms "${ROOMS_ROOMS:-100}" \
+        "${rooms_load[@]}" ;;
+    *)
+      echo "unknown scenario $scenario (fanout saturation logins idle idle10k rooms)" >&2
+      exit 2 ;;
+  esac
+done
+echo "all scenarios: $(($(date +%s) - started)) s" >&2
+
+python3 - "$work/results" <<'EOF'
 import sys
-node, ours = (dict(kv.split("=", 1) for kv in line.split()) for line in sys.argv[1:3])
-rows = [
-    ("deliveries/s", "per_s"), ("lost", "lost"), ("duplicated", "duplicated"),
-    ("latency p50 ms", "p50_ms"), ("latency p99 ms", "p99_ms"), ("latency max ms", "max_ms"),
-    ("server CPU %", "server_cpu_pct"), ("load generator CPU %", "loadgen_cpu_pct"),
-]
-print(f"fanout: {ours['sockets']} sockets, {ours['messages']} messages")
-print(f"| {'figure':<22} | {'Node socket.io':>14} | {'ours':>10} | {'ours / Node':>11} |")
-print(f"| {'-' * 22} | {'-' * 14}: | {'-' * 10}: | {'-' * 11}: |")
-for label, key in rows:
-    a, b = node.get(key, "?"), ours.get(key, "?")
+
+results = {}
+for line in open(sys.argv[1]):
+    name, side, figures = line.split(" ", 2)
+    results[(name, side)] = dict(kv.split("=", 1) for kv in figures.split())
+
+def get(name, side, key):
+    figures = results.get((name, side), {})
+    return "failed" if "failed" in figures else figures.get(key, "?")
+
+cpu = [("server CPU %", "server_cpu_pct"), ("server user / sys %", "server_user_pct/server_sys_pct"),
+       ("load generator CPU %", "loadgen_cpu_pct"), ("others' CPU %", "others_cpu_pct")]
+latency = [("latency p50 ms", "p50_ms"), ("latency p99 ms", "p99_ms"), ("latency max ms", "max_ms")]
+delivery = [("deliveries/s", "per_s"), ("lost", "lost"), ("duplicated", "duplicated")]
+rows = {
+    "fanout": delivery + latency + cpu,
+    "saturation": delivery + latency + cpu,
+    "logins": [("log-ins/s", "logins_per_s"), ("userJoined frames/s", "frames_per_s"),
+               ("server CPU µs per log-in", "server_us_per_login")] + cpu,
+    "idle": [("RSS before KiB", "rss_before_kib"), ("RSS after KiB", "rss_after_kib"),
+             ("RSS per connection KiB", "per_conn_kib"), ("Pss per connection KiB", "pss_per_conn_kib"),
+             ("RSS per connection after idle KiB", "per_conn_end_kib"),
+             ("idle CPU %", "idle_cpu_pct"), ("pings answered", "pings"),
+             ("server CPU µs per ping", "us_per_ping"), ("others' CPU %", "others_cpu_pct")],
+    "rooms_small": [("µs server CPU per delivery", "cpu_us_per_delivery")] + delivery + latency + cpu,
+}
+rows["idle10k"] = rows["idle"]
+rows["rooms_large"] = rows["rooms_small"]
+titles = {
+    "fanout": "fanout", "saturation": "saturation", "logins": "logins",
+    "idle": "idle 2,000", "idle10k": "idle 10,000 (not logged in)",
+    "rooms_small": "rooms 200 in 10", "rooms_large": "rooms 2,000 in 100",
+}
+sizes = {
+    "fanout": lambda f: f"{f.get('sockets', '?')} sockets, {f.get('messages', '?')} messages",
+    "saturation": lambda f: f"{f.get('sockets', '?')} sockets, window {f.get('window', '?')}",
+    "logins": lambda f: f"{f.get('users', '?')} users, {f.get('in_flight', '?')} in flight",
+    "idle": lambda f: f"{f.get('users', '?')} users, {f.get('idle_s', '?')} s idle",
+    "rooms_small": lambda f: f"{f.get('users', '?')} users in {f.get('rooms', '?')} rooms, "
+                             f"{f.get('messages', '?')} messages",
+}
+sizes["idle10k"] = sizes["idle"]
+sizes["rooms_large"] = sizes["rooms_small"]
+
+def ratio(a, b):
     try:
-        ratio = f"{float(b) / float(a):.2f}" if float(a) else "-"
+        return f"{float(b) / float(a):.2f}" if float(a) else "-"
     except ValueError:
-        ratio = "-"
-    print(f"| {label:<22} | {a:>14} | {b:>10} | {ratio:>11} |")
+        return "-"
+
+def value(name, side, key):
+    if "/" in key:
+        return " / ".join(get(name, side, k) for k in key.split("/"))
+    return get(name, side, key)
+
+table = []
+for name in ["fanout", "saturation", "logins", "idle", "idle10k", "rooms_small", "rooms_large"]:
+    if (name, "node") not in results and (name, "ours") not in results:
+        continue
+    for label, key in rows[name]:
+        a, b = value(name, "node", key), value(name, "ours", key)
+        table.append((titles[name], label, a, b, "-" if "/" in key else ratio(a, b)))
+if ("rooms_small", "ours") in results and ("rooms_large", "ours") in results:
+    for label, key in [("µs per delivery, 2,000 / 200", "cpu_us_per_delivery"), ("deliveries/s, 2,000 / 200", "per_s")]:
+        a = ratio(get("rooms_small", "node", key), get("rooms_large", "node", key))
+        b = ratio(get("rooms_small", "ours", key), get("rooms_large", "ours", key))
+        table.append(("rooms", label, a, b, ratio(a, b)))
+
+for name in titles:
+    runs = [results.get((name, side), {}) for side in ("ours", "node")]
+    figures = next((f for f in runs if f and "failed" not in f), None)
+    if figures:
+        print(f"- {titles[name]}: {sizes[name](figures)}")
+print()
+w = [max(len(r[i]) for r in table + [("scenario", "figure", "Node socket.io", "ours", "ours / Node")]) for i in range(5)]
+print(f"| {'scenario':<{w[0]}} | {'figure':<{w[1]}} | {'Node socket.io':>{w[2]}} | {'ours':>{w[3]}} | {'ours / Node':>{w[4]}} |")
+print(f"| {'-' * w[0]} | {'-' * w[1]} | {'-' * (w[2] - 1)}: | {'-' * (w[3] - 1)}: | {'-' * (w[4] - 1)}: |")
+for r in table:
+    print(f"| {r[0]:<{w[0]}} | {r[1]:<{w[1]}} | {r[2]:>{w[2]}} | {r[3]:>{w[3]}} | {r[4]:>{w[4]}} |")
 EOF

@@ -74,13 +74,13 @@ describe('unknown events with reserved Socket.IO names (raw frames)', () => {
 });
 
 describe('Engine.IO handshake', () => {
-  test('WebSocket handshake: ping every 10 s, 10 s timeout, 64 KiB max payload', async () => {
+  test('WebSocket handshake: ping every 25 s, 20 s timeout, 64 KiB max payload', async () => {
     const raw = new RawSocket(ctx.url);
     try {
       const handshake = await raw.open();
       assert.equal(typeof handshake.sid, 'string');
-      assert.equal(handshake.pingInterval, 10_000);
-      assert.equal(handshake.pingTimeout, 10_000);
+      assert.equal(handshake.pingInterval, 25_000);
+      assert.equal(handshake.pingTimeout, 20_000);
       assert.equal(handshake.maxPayload, 65_536);
       assert.deepStrictEqual(handshake.upgrades, []);
     } finally {
@@ -95,8 +95,8 @@ describe('Engine.IO handshake', () => {
     assert.match(body, /^0\{/);
     const handshake = JSON.parse(body.slice(1));
     assert.deepStrictEqual(handshake.upgrades, ['websocket']);
-    assert.equal(handshake.pingInterval, 10_000);
-    assert.equal(handshake.pingTimeout, 10_000);
+    assert.equal(handshake.pingInterval, 25_000);
+    assert.equal(handshake.pingTimeout, 20_000);
     assert.equal(handshake.maxPayload, 65_536);
   });
 });

@@ -1,43 +1,67 @@
-//! A load generator for Socket.IO chat servers that speak the original lobby protocol
-//! (`login` → `welcome`, `chat` to everyone), over real WebSockets (Engine.IO 4 text
-//! frames, written here: no Socket.IO client library in the measurement path).
+//! A load generator for Socket.IO chat servers: ours, and the original Node.js lobby chat
+//! (`bench/node-chat`), over real WebSockets (Engine.IO 4 text frames, written here: no
+//! Socket.IO client library in the measurement path). Every message carries its send time
+//! on the generator's one monotonic clock; every socket records the latency of each
+//! message it gets, once, and counts what never came and what came twice. Set-ups end on
+//! barriers and settled counts, never on fixed sleeps. Each scenario prints one line of
+//! `key=value` figures (always `scenario=`), with the CPU of the server (`--server-pid`:
+//! `server_cpu_pct`, `server_user_pct`, `server_sys_pct`; 100 = one core) and its own
+//! (`loadgen_*`) over the measured window.
 //!
-//! `loadgen fanout --url http://127.0.0.1:3000` logs in receivers and senders, waits until
-//! every `userJoined` has arrived, then has the senders chat at a steady total rate. Each
-//! message carries its send time on the generator's one monotonic clock; every socket
-//! (senders included: `chat` goes to everyone) records the latency of each message it
-//! gets, once, and counts what never came and what came twice. It prints one line of
-//! `key=value` figures, with the server's CPU (`--server-pid`) and its own over the run.
+//! Scenarios (subcommands):
+//! - `fanout`: 500 receivers + 5 senders in the lobby; the senders `chat` at a steady total
+//!   rate (200/s) for 10 s, every socket gets every message. Latency p50/p99/max, lost,
+//!   duplicated, deliveries/s.
+//! - `saturation`: the same population, closed loop: each sender keeps 4 messages in
+//!   flight (a new one each time one of its own comes back), for 10 s. Deliveries/s over
+//!   all sockets, lost, duplicated, latency.
+//! - `logins`: 2,000 users connect and log in, 8 in flight; each log-in is broadcast to
+//!   every socket connected so far (~2 million `userJoined`). Log-ins/s and frames/s from
+//!   the first connect until the last `userJoined` has arrived everywhere.
+//! - `idle`: 2,000 (or 10,000) logged-in sockets doing nothing but answering pings: the
+//!   server's RSS and Pss per connection once its memory has settled, and its CPU over 30 s
+//!   of idleness.
+//! - `rooms`: the guide's rooms protocol (`join_room`, `send_message`, `receive_message`):
+//!   2,000 users in 100 rooms (or 200 in 10), one sender in each of 10 rooms, 500
+//!   messages/s in all. Deliveries/s, server CPU µs per delivery, latency, lost.
+//!
+//! Modules: [`wire`] (connecting, the frames), [`client`] (logged-in sockets, barriers,
+//! pacing), [`measure`] (clock, CPU, memory, percentiles, the output line), and one module
+//! per scenario in [`scenarios`].
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+mod client;
+mod measure;
+mod scenarios;
+mod wire;
 
-use clap::{Parser, Subcommand};
-use futures_util::{SinkExt, StreamExt};
-use tokio::net::TcpStream;
-use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use clap::{Args as ClapArgs, Parser, Subcommand};
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+use scenarios::{fanout, idle, logins, rooms, saturation};
 
 #[derive(Parser)]
-#[command(about = "Load generator for Socket.IO chat servers (the original lobby protocol)")]
+#[command(about = "Load generator for Socket.IO chat servers (lobby and rooms protocols)")]
 struct Cli {
     #[command(subcommand)]
     scenario: Scenario,
+}
+
+/// Options every scenario takes.
+#[derive(ClapArgs)]
+struct Target {
+    /// The server, e.g. http://127.0.0.1:3000.
+    #[arg(long)]
+    url: String,
+    /// The server's process id, to report its CPU (and memory) over the measurement.
+    #[arg(long)]
+    server_pid: Option<u32>,
 }
 
 #[derive(Subcommand)]
 enum Scenario {
     /// Receivers and senders in the lobby; senders chat at a steady total rate.
     Fanout {
-        /// The server, e.g. http://127.0.0.1:3000.
-        #[arg(long)]
-        url: String,
+        #[command(flatten)]
+        target: Target,
         #[arg(long, default_value_t = 500)]
         receivers: usize,
         #[arg(long, default_value_t = 5)]
@@ -47,324 +71,179 @@ enum Scenario {
         rate: u64,
         #[arg(long, default_value_t = 10)]
         seconds: u64,
-        /// The server's process id, to report its CPU over the sending.
-        #[arg(long)]
-        server_pid: Option<u32>,
     },
-}
-
-/// Nanoseconds on the generator's one monotonic clock.
-fn now_ns() -> u64 {
-    static BASE: OnceLock<Instant> = OnceLock::new();
-    BASE.get_or_init(Instant::now).elapsed().as_nanos() as u64
-}
-
-/// CPU time (user + system) of a process, from /proc.
-fn cpu_of(pid: &str) -> Option<Duration> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command name (which may hold spaces) in parentheses.
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    // Linux reports clock ticks of 1/100 s (USER_HZ) on every platform this runs on.
-    Some(Duration::from_millis(ticks * 10))
+    /// The fanout population, closed loop: each sender keeps `window` messages in flight.
+    Saturation {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long, default_value_t = 500)]
+        receivers: usize,
+        #[arg(long, default_value_t = 5)]
+        senders: usize,
+        /// Messages each sender keeps in flight.
+        #[arg(long, default_value_t = 4)]
+        window: u64,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
+    /// Users connect and log in, each log-in broadcast to every socket connected so far.
+    Logins {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long, default_value_t = 2000)]
+        users: usize,
+        /// Log-ins in flight at once (each from its connect until its welcome).
+        #[arg(long, default_value_t = 64)]
+        in_flight: usize,
+    },
+    /// Logged-in idle sockets: the server's memory per connection and idle CPU.
+    Idle {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long, default_value_t = 2000)]
+        users: usize,
+        /// Connections being opened and logged in at once.
+        #[arg(long, default_value_t = 64)]
+        in_flight: usize,
+        /// How long to stay idle (answering pings) while measuring the server's CPU.
+        #[arg(long, default_value_t = 30)]
+        idle_seconds: u64,
+        /// Connect the sockets (Socket.IO) without logging them in.
+        #[arg(long)]
+        connect_only: bool,
+    },
+    /// The rooms protocol: users in rooms, one sender in each of some rooms.
+    Rooms {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long, default_value_t = 2000)]
+        users: usize,
+        #[arg(long, default_value_t = 100)]
+        rooms: usize,
+        /// Rooms that get messages, one sender (a member) in each.
+        #[arg(long, default_value_t = 10)]
+        senders: usize,
+        /// Messages per second, all senders together.
+        #[arg(long, default_value_t = 500)]
+        rate: u64,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Joins in flight at once during the set-up.
+        #[arg(long, default_value_t = 16)]
+        in_flight: usize,
+    },
 }
 
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
-    match cli.scenario {
+    let (name, result) = match cli.scenario {
         Scenario::Fanout {
-            url,
+            target,
             receivers,
             senders,
             rate,
             seconds,
-            server_pid,
-        } => {
-            let figures = fanout(&url, receivers, senders, rate, seconds, server_pid).await;
-            match figures {
-                Ok(line) => println!("{line}"),
-                Err(error) => {
-                    eprintln!("fanout failed: {error}");
-                    std::process::exit(1);
-                }
-            }
-        }
-    }
-}
-
-/// One logged-in socket: its reading half runs in a task; this is the writing half.
-struct Client {
-    outbox: mpsc::UnboundedSender<String>,
-}
-
-/// What a socket saw, handed back when the run ends.
-#[derive(Default)]
-struct Seen {
-    latencies_ns: Vec<u64>,
-    duplicates: u64,
-}
-
-/// Shared between the socket tasks: counts that tell when a phase has settled.
-#[derive(Default)]
-struct Progress {
-    joined: AtomicU64,
-    delivered: AtomicU64,
-}
-
-async fn connect(url: &str) -> Result<Ws, String> {
-    let ws_url = format!(
-        "{}/socket.io/?EIO=4&transport=websocket",
-        url.replacen("http", "ws", 1).trim_end_matches('/')
-    );
-    // tungstenite zeroes its whole read buffer (128 KiB by default) on every read: with
-    // hundreds of sockets that memset was half of the generator's CPU. Chat frames are
-    // small.
-    let config = WebSocketConfig::default().read_buffer_size(4096);
-    let (mut ws, _) = tokio_tungstenite::connect_async_with_config(&ws_url, Some(config), true)
-        .await
-        .map_err(|e| format!("connect {ws_url}: {e}"))?;
-    // Engine.IO open packet, then connect to the default namespace.
-    next_text(&mut ws).await?;
-    ws.send(Message::text("40"))
-        .await
-        .map_err(|e| e.to_string())?;
-    loop {
-        let frame = next_text(&mut ws).await?;
-        if frame.starts_with("40") {
-            return Ok(ws);
-        }
-        if frame == "2" {
-            ws.send(Message::text("3"))
-                .await
-                .map_err(|e| e.to_string())?;
-        }
-    }
-}
-
-async fn next_text(ws: &mut Ws) -> Result<String, String> {
-    loop {
-        match ws.next().await {
-            Some(Ok(Message::Text(text))) => return Ok(text.to_string()),
-            Some(Ok(Message::Close(_))) | None => return Err("closed by the server".into()),
-            Some(Ok(_)) => {}
-            Some(Err(e)) => return Err(e.to_string()),
-        }
-    }
-}
-
-/// A JSON string literal.
-fn quoted(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// The marker a message carries: `@<sender>.<seq>.<send time ns>@`.
-fn marker(sender: usize, seq: u64, sent_ns: u64) -> String {
-    format!("@{sender}.{seq}.{sent_ns}@")
-}
-
-fn parse_marker(frame: &str) -> Option<(usize, u64, u64)> {
-    let start = frame.find('@')? + 1;
-    let end = start + frame[start..].find('@')?;
-    let mut parts = frame[start..end].split('.');
-    let sender = parts.next()?.parse().ok()?;
-    let seq = parts.next()?.parse().ok()?;
-    let sent = parts.next()?.parse().ok()?;
-    Some((sender, seq, sent))
-}
-
-/// Logs one socket in as `name`, then reads until told to stop: answers pings, counts
-/// `userJoined`, records each chat's latency once.
-async fn log_in(
-    url: &str,
-    name: String,
-    progress: Arc<Progress>,
-) -> Result<(Client, tokio::task::JoinHandle<Seen>), String> {
-    let ws = connect(url).await?;
-    let (mut sink, mut stream) = ws.split();
-    let (outbox, mut queue) = mpsc::unbounded_channel::<String>();
-    outbox
-        .send(format!("42[\"login\",{}]", quoted(&name)))
-        .map_err(|e| e.to_string())?;
-    // Weak: once the run drops the client, nothing keeps the socket open.
-    let pong = outbox.downgrade();
-    tokio::spawn(async move {
-        while let Some(frame) = queue.recv().await {
-            if sink.send(Message::text(frame)).await.is_err() {
-                return;
-            }
-        }
-        // Every sender is gone: the run is over.
-        let _ = sink.send(Message::Close(None)).await;
-    });
-    let reader = tokio::spawn(async move {
-        let mut seen = Seen::default();
-        // Per sender, the sequence numbers received (to tell a duplicate).
-        let mut received: HashMap<usize, Vec<bool>> = HashMap::new();
-        // Until the connection closes (the run ends by closing every socket).
-        loop {
-            let frame = match stream.next().await {
-                Some(Ok(Message::Text(text))) => text,
-                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
-                Some(Ok(_)) => continue,
-            };
-            let at = now_ns();
-            if frame.as_str() == "2" {
-                if let Some(pong) = pong.upgrade() {
-                    let _ = pong.send("3".to_owned());
-                }
-            } else if frame.starts_with("42[\"userJoined\"") {
-                progress.joined.fetch_add(1, Ordering::Relaxed);
-            } else if frame.starts_with("42[\"chat\"") {
-                if let Some((sender, seq, sent)) = parse_marker(&frame) {
-                    let seqs = received.entry(sender).or_default();
-                    let index = seq as usize;
-                    if seqs.len() <= index {
-                        seqs.resize(index + 1, false);
-                    }
-                    if seqs[index] {
-                        seen.duplicates += 1;
-                    } else {
-                        seqs[index] = true;
-                        seen.latencies_ns.push(at.saturating_sub(sent));
-                        progress.delivered.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-            }
-        }
-        seen
-    });
-    Ok((Client { outbox }, reader))
-}
-
-/// Waits until `count` stops changing for `quiet`, or reaches `target`; returns it.
-async fn settle(count: &AtomicU64, target: u64, quiet: Duration) -> u64 {
-    let mut last = count.load(Ordering::Relaxed);
-    let mut since = Instant::now();
-    loop {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        let now = count.load(Ordering::Relaxed);
-        if now >= target {
-            return now;
-        }
-        if now != last {
-            last = now;
-            since = Instant::now();
-        } else if since.elapsed() >= quiet {
-            return now;
-        }
-    }
-}
-
-fn percentile(sorted: &[u64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[rank] as f64 / 1e6
-}
-
-async fn fanout(
-    url: &str,
-    receivers: usize,
-    senders: usize,
-    rate: u64,
-    seconds: u64,
-    server_pid: Option<u32>,
-) -> Result<String, String> {
-    if senders == 0 || rate == 0 {
-        return Err("need at least one sender and a rate above 0".into());
-    }
-    let progress = Arc::new(Progress::default());
-    let total = receivers + senders;
-    let mut clients = Vec::with_capacity(total);
-    let mut readers = Vec::with_capacity(total);
-    for i in 0..total {
-        // Names of 3 to 10 characters: r0000.., s000..
-        let name = if i < receivers {
-            format!("r{i:04}")
-        } else {
-            format!("s{:03}", i - receivers)
-        };
-        let (client, reader) = log_in(url, name, progress.clone()).await?;
-        clients.push(client);
-        readers.push(reader);
-    }
-    // Socket i sees the userJoined of every user from i on: n (n + 1) / 2 in all.
-    let joins = (total * (total + 1) / 2) as u64;
-    let joined = settle(&progress.joined, joins, Duration::from_secs(10)).await;
-    if joined < joins {
-        return Err(format!("only {joined} of {joins} userJoined arrived"));
-    }
-
-    let pid = server_pid.map(|p| p.to_string());
-    let server_before = pid.as_deref().and_then(cpu_of);
-    let own_before = cpu_of("self");
-    let started = Instant::now();
-    let messages = rate * seconds;
-    let interval = Duration::from_nanos(1_000_000_000 / rate);
-    let sender_clients = &clients[receivers..];
-    let mut next = tokio::time::Instant::now();
-    let mut sent_per_sender = vec![0u64; senders];
-    for n in 0..messages {
-        tokio::time::sleep_until(next).await;
-        next += interval;
-        let sender = (n as usize) % senders;
-        let seq = sent_per_sender[sender];
-        sent_per_sender[sender] += 1;
-        let text = marker(sender, seq, now_ns());
-        sender_clients[sender]
-            .outbox
-            .send(format!("42[\"chat\",{}]", quoted(&text)))
-            .map_err(|_| "a sender's socket is gone".to_owned())?;
-    }
-    let expected = messages * total as u64;
-    let delivered = settle(&progress.delivered, expected, Duration::from_secs(3)).await;
-    let elapsed = started.elapsed();
-    let server_cpu = match (server_before, pid.as_deref().and_then(cpu_of)) {
-        (Some(before), Some(after)) => format!(
-            "{:.0}",
-            100.0 * (after - before).as_secs_f64() / elapsed.as_secs_f64()
+        } => (
+            "fanout",
+            fanout::run(fanout::Args {
+                url: target.url,
+                receivers,
+                senders,
+                rate,
+                seconds,
+                server_pid: target.server_pid,
+            })
+            .await,
         ),
-        _ => "?".to_owned(),
-    };
-    let own_cpu = match (own_before, cpu_of("self")) {
-        (Some(before), Some(after)) => format!(
-            "{:.0}",
-            100.0 * (after - before).as_secs_f64() / elapsed.as_secs_f64()
+        Scenario::Saturation {
+            target,
+            receivers,
+            senders,
+            window,
+            seconds,
+        } => (
+            "saturation",
+            saturation::run(saturation::Args {
+                url: target.url,
+                receivers,
+                senders,
+                window,
+                seconds,
+                server_pid: target.server_pid,
+            })
+            .await,
         ),
-        _ => "?".to_owned(),
+        Scenario::Logins {
+            target,
+            users,
+            in_flight,
+        } => (
+            "logins",
+            logins::run(logins::Args {
+                url: target.url,
+                users,
+                in_flight,
+                server_pid: target.server_pid,
+            })
+            .await,
+        ),
+        Scenario::Idle {
+            target,
+            users,
+            in_flight,
+            idle_seconds,
+            connect_only,
+        } => (
+            "idle",
+            match target.server_pid {
+                Some(server_pid) => {
+                    idle::run(idle::Args {
+                        url: target.url,
+                        users,
+                        in_flight,
+                        idle_seconds,
+                        server_pid,
+                        connect_only,
+                    })
+                    .await
+                }
+                None => Err("idle measures the server's memory: --server-pid is required".into()),
+            },
+        ),
+        Scenario::Rooms {
+            target,
+            users,
+            rooms,
+            senders,
+            rate,
+            seconds,
+            in_flight,
+        } => (
+            "rooms",
+            rooms::run(rooms::Args {
+                url: target.url,
+                users,
+                rooms,
+                senders,
+                rate,
+                seconds,
+                in_flight,
+                server_pid: target.server_pid,
+            })
+            .await,
+        ),
     };
-
-    // Closing the outboxes closes the sockets, which ends their readers.
-    drop(clients);
-    let mut latencies = Vec::with_capacity(delivered as usize);
-    let mut duplicates = 0;
-    for reader in readers {
-        let seen = reader.await.map_err(|e| e.to_string())?;
-        latencies.extend(seen.latencies_ns);
-        duplicates += seen.duplicates;
+    match result {
+        Ok(figures) => {
+            println!("{figures}");
+            // Exit at once: closing thousands of sockets one by one would only make the
+            // server broadcast their departures to a run that is over.
+            std::process::exit(0);
+        }
+        Err(error) => {
+            eprintln!("{name} failed: {error}");
+            std::process::exit(1);
+        }
     }
-    latencies.sort_unstable();
-    Ok(format!(
-        "scenario=fanout sockets={total} messages={messages} deliveries={delivered} \
-         per_s={:.0} lost={} duplicated={duplicates} p50_ms={:.2} p99_ms={:.2} max_ms={:.2} \
-         server_cpu_pct={server_cpu} loadgen_cpu_pct={own_cpu}",
-        delivered as f64 / elapsed.as_secs_f64(),
-        expected - delivered,
-        percentile(&latencies, 0.5),
-        percentile(&latencies, 0.99),
-        percentile(&latencies, 1.0),
-    ))
 }

@@ -37,11 +37,11 @@ pub struct Cli {
     #[arg(long, env = "CHAT_CONFIG")]
     pub config: Option<PathBuf>,
 
-    /// Engine.IO ping interval in milliseconds [default: 10000]
+    /// Engine.IO ping interval in milliseconds [default: 25000]
     #[arg(long, env = "CHAT_PING_INTERVAL_MS")]
     pub ping_interval_ms: Option<u64>,
 
-    /// Engine.IO ping timeout in milliseconds [default: 10000]
+    /// Engine.IO ping timeout in milliseconds [default: 20000]
     #[arg(long, env = "CHAT_PING_TIMEOUT_MS")]
     pub ping_timeout_ms: Option<u64>,
 
@@ -230,7 +230,7 @@ mod tests {
         let settings = Settings::load(&cli).expect("valid");
         assert_eq!(settings.server.port, 5000, "flag wins");
         assert_eq!(settings.server.log, "debug", "file wins over default");
-        assert_eq!(settings.socket.ping_interval_ms, 10000, "default kept");
+        assert_eq!(settings.socket.ping_interval_ms, 25000, "default kept");
     }
 
     #[test]

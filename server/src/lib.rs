@@ -34,6 +34,11 @@ use crate::storage::Store;
 /// History reads one socket may have in flight.
 const READS_PER_SOCKET: usize = 4;
 
+/// The WebSocket read buffer of each connection (engineioxide's default is 4 KiB). Chat
+/// frames are a few hundred bytes; a bigger one is read in several chunks. It is memory
+/// every open connection holds, idle or not.
+const WS_READ_BUFFER_BYTES: usize = 1024;
+
 /// Serves the chat from `store` on `listener` until `shutdown` completes, then closes every
 /// socket and waits up to the configured timeout for open requests.
 pub async fn serve(
@@ -48,6 +53,7 @@ pub async fn serve(
         .ping_timeout(Duration::from_millis(settings.socket.ping_timeout_ms))
         .max_payload(settings.socket.max_payload_bytes)
         .max_buffer_size(settings.socket.max_buffered_packets)
+        .ws_read_buffer_size(WS_READ_BUFFER_BYTES)
         .ws_max_message_size(
             usize::try_from(settings.socket.max_payload_bytes).unwrap_or(usize::MAX),
         )
@@ -79,7 +85,7 @@ pub async fn serve(
 
     let state = http::AppState {
         options,
-        hub,
+        hub: hub.clone(),
         store: store.clone(),
     };
     let router = http::router(state, socket_layer);
@@ -111,7 +117,8 @@ pub async fn serve(
             Ok(())
         }
     };
-    hub_task.abort();
+    // The hub finishes what is queued, then stops, before the database closes.
+    hub.stop(hub_task).await;
     store.close().await;
     result
 }

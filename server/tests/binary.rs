@@ -1,11 +1,19 @@
 //! The server binary as an operator runs it: `--help`, environment variables, a clear
-//! error for bad settings, the first page, and a graceful exit on SIGTERM.
+//! error for bad settings, the first page, and a graceful exit on SIGTERM (the database
+//! closed after the last write).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream as AsyncTcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+type Ws = WebSocketStream<MaybeTlsStream<AsyncTcpStream>>;
 
 const BIN: &str = env!("CARGO_BIN_EXE_server");
 
@@ -48,6 +56,12 @@ fn bad_settings_fail_clearly() {
 /// Starts the binary configured through the environment only, in an empty working
 /// directory (where it creates its database); returns it, its address and the directory.
 fn start() -> (Child, String, tempfile::TempDir) {
+    let (child, addr, dir, _) = start_logged();
+    (child, addr, dir)
+}
+
+/// [`start`], also keeping every line the server logs.
+fn start_logged() -> (Child, String, tempfile::TempDir, Arc<Mutex<Vec<String>>>) {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut child = Command::new(BIN)
         .current_dir(dir.path())
@@ -61,18 +75,92 @@ fn start() -> (Child, String, tempfile::TempDir) {
         .expect("starts");
     let stdout = child.stdout.take().expect("stdout");
     let (tx, rx) = mpsc::channel();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let lines = log.clone();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             if let Some(at) = line.find("listening on http://") {
                 let addr = line[at + "listening on http://".len()..].trim().to_owned();
                 let _ = tx.send(addr);
             }
+            lines.lock().expect("log").push(line);
         }
     });
     let addr = rx
         .recv_timeout(Duration::from_secs(10))
         .expect("listening line");
-    (child, addr, dir)
+    (child, addr, dir, log)
+}
+
+fn terminate(child: &mut Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            assert!(status.success(), "exit status after SIGTERM: {status}");
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still running 10 s after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A socket logged in as `name` with raw Socket.IO frames.
+async fn logged_in(addr: &str, name: &str) -> Ws {
+    let url = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket");
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.expect("ws");
+    ws.send(Message::text("40")).await.expect("connect");
+    until_frame(&mut ws, "40").await;
+    ws.send(Message::text(format!("42[\"login\",\"{name}\"]")))
+        .await
+        .expect("login");
+    until_frame(&mut ws, "42[\"welcome\"").await;
+    ws
+}
+
+async fn until_frame(ws: &mut Ws, prefix: &str) {
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .unwrap_or_else(|_| panic!("no {prefix} frame in time"))
+            .expect("the socket stays open")
+            .expect("a frame");
+        match frame.to_text() {
+            Ok(text) if text.starts_with(prefix) => return,
+            Ok("2") => ws.send(Message::text("3")).await.expect("pong"),
+            _ => {}
+        }
+    }
+}
+
+/// Users who leave right before a SIGTERM (no session: each is retired, freeing their
+/// name) are retired before the database closes, so the shutdown logs no error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sigterm_right_after_users_leave_closes_the_database_last() {
+    let (mut child, addr, _dir, log) = start_logged();
+    let mut sockets = Vec::new();
+    for i in 0..20 {
+        sockets.push(logged_in(&addr, &format!("user{i:02}")).await);
+    }
+    for ws in &mut sockets {
+        ws.close(None).await.expect("close");
+    }
+    terminate(&mut child);
+    let log = log.lock().expect("log");
+    assert!(
+        log.iter().any(|line| line.contains("stopped")),
+        "the server says it stopped:\n{}",
+        log.join("\n")
+    );
+    let errors: Vec<&String> = log.iter().filter(|line| line.contains("ERROR")).collect();
+    assert!(errors.is_empty(), "errors at shutdown: {errors:#?}");
 }
 
 fn get(addr: &str, path: &str) -> String {
@@ -102,21 +190,5 @@ fn serves_the_login_page_and_stops_on_sigterm() {
     );
     assert!(page.contains("data-testid=\"name-input\""));
 
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            assert!(status.success(), "exit status after SIGTERM: {status}");
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "still running 10 s after SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    terminate(&mut child);
 }

@@ -4,6 +4,7 @@
 
 mod assets;
 mod forms;
+mod owned_head;
 mod page;
 mod session;
 
@@ -60,5 +61,10 @@ pub fn router(state: AppState, socket_layer: SocketIoLayer) -> Router {
     // `SocketIoLayer::layer` call makes an Engine.IO server with its own sessions: polling
     // requests after the handshake would land on another one ("Session ID unknown"). So
     // the whole site becomes one service, wrapped once.
-    Router::new().fallback_service(site).layer(socket_layer)
+    Router::new()
+        .fallback_service(site)
+        .layer(socket_layer)
+        .layer(axum::middleware::map_request(
+            owned_head::own_socket_io_head,
+        ))
 }

@@ -29,6 +29,10 @@ pub enum HubCommand {
     Disconnect {
         conn: Sid,
     },
+    /// The server is shutting down: the hub applies what was queued before this, then
+    /// stops, so nothing reaches storage after it closes. Disconnects that come later are
+    /// ignored: sessions are restored, with their grace period, when the server starts.
+    Stop,
     /// `POST /api/session`.
     CreateSession {
         name: Value,

@@ -68,13 +68,24 @@ pub async fn run<A: Adapter>(
         let deadline = hub.chat.next_deadline();
         tokio::select! {
             command = commands.recv() => match command {
-                Some(command) => hub.apply(command, &mut commands).await,
+                Some(command) => {
+                    if hub.apply(command, &mut commands).await == Flow::Stop {
+                        break;
+                    }
+                }
                 None => break,
             },
             () = sleep_until(deadline), if deadline.is_some() => hub.expire().await,
         }
     }
     tracing::debug!("chat hub stopped");
+}
+
+/// Whether the hub goes on after a command.
+#[derive(Debug, PartialEq, Eq)]
+enum Flow {
+    Continue,
+    Stop,
 }
 
 async fn sleep_until(deadline: Option<Instant>) {
@@ -99,7 +110,8 @@ impl<A: Adapter> Hub<A> {
         &mut self,
         command: HubCommand,
         queue: &mut mpsc::UnboundedReceiver<HubCommand>,
-    ) {
+    ) -> Flow {
+        let mut flow = Flow::Continue;
         let mut next = Some(command);
         while let Some(command) = next.take() {
             let conn = match &command {
@@ -118,6 +130,10 @@ impl<A: Adapter> Hub<A> {
                 }
                 HubCommand::Disconnect { conn } => {
                     self.disconnect(conn).await;
+                    None
+                }
+                HubCommand::Stop => {
+                    flow = Flow::Stop;
                     None
                 }
                 HubCommand::CreateSession { name, reply } => {
@@ -168,6 +184,7 @@ impl<A: Adapter> Hub<A> {
             };
             self.flush(conn);
         }
+        flow
     }
 
     /// Sends what became due after a command.

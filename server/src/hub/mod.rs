@@ -55,8 +55,15 @@ impl ChatHub {
     }
 
     pub fn send(&self, command: HubCommand) {
-        if let Err(error) = self.commands.send(command) {
-            tracing::error!(command = ?error.0, "the chat hub has stopped; command dropped");
+        match self.commands.send(command) {
+            Ok(()) => {}
+            // Sockets still closing after the hub stopped at shutdown: nothing to do.
+            Err(error) if matches!(error.0, HubCommand::Disconnect { .. }) => {
+                tracing::debug!(command = ?error.0, "the chat hub has stopped; disconnect ignored");
+            }
+            Err(error) => {
+                tracing::error!(command = ?error.0, "the chat hub has stopped; command dropped");
+            }
         }
     }
 
@@ -127,6 +134,15 @@ impl ChatHub {
         })
         .await
         .unwrap_or(Err(PostError::HubGone))
+    }
+
+    /// Stops the hub once everything queued before has been applied; returns when it has
+    /// (`hub` is the hub task, spawned with [`run`]).
+    pub async fn stop(&self, hub: tokio::task::JoinHandle<()>) {
+        self.send(HubCommand::Stop);
+        if let Err(error) = hub.await {
+            tracing::error!(%error, "the chat hub failed");
+        }
     }
 
     /// A page or a form was used with `session`: its name stays held (a reader without

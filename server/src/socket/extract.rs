@@ -1,6 +1,6 @@
 use std::convert::Infallible;
 use std::marker::PhantomData;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use app::protocol::{ClientEvent, ROOMS_PROTOCOL};
 use serde_json::Value;
@@ -14,11 +14,13 @@ use crate::chat::Family;
 use crate::cookie::session_token;
 use crate::hub::{Ack, ChatHub, HubCommand};
 
-/// Connect extractor: registers the socket's handlers synchronously, before any of its
-/// events can be dispatched, and queues its connect.
-pub struct Listening<A>(PhantomData<A>);
+/// Connect-middleware extractor: registers the socket's handlers before socketioxide tells
+/// the client it is connected (it sends the connect packet between the middleware and the
+/// connect handler, so a handler registered later would miss an event sent at once), and
+/// notes what its connect must tell the hub.
+pub struct Registered<A>(PhantomData<A>);
 
-impl<A: Adapter> FromConnectParts<A> for Listening<A> {
+impl<A: Adapter> FromConnectParts<A> for Registered<A> {
     type Error = Infallible;
 
     fn from_connect_parts(
@@ -27,16 +29,57 @@ impl<A: Adapter> FromConnectParts<A> for Listening<A> {
     ) -> Result<Self, Infallible> {
         s.on_fallback(on_event::<A>);
         s.on_disconnect(on_disconnect::<A>);
+        s.extensions.insert(Announcement {
+            family: family(auth),
+            sent: Arc::new(Mutex::new(false)),
+        });
+        Ok(Registered(PhantomData))
+    }
+}
+
+/// Connect extractor (the socket is in its namespace now): queues its connect, unless its
+/// first event came first and did.
+pub struct Listening<A>(PhantomData<A>);
+
+impl<A: Adapter> FromConnectParts<A> for Listening<A> {
+    type Error = Infallible;
+
+    fn from_connect_parts(s: &Arc<Socket<A>>, _: &Option<SocketValue>) -> Result<Self, Infallible> {
         tracing::debug!(sid = %s.id, "socket connected");
-        // Before any event of this socket: a session cookie logs it in first.
         if let Some(hub) = state::<ChatHub, _>(s) {
-            hub.send(HubCommand::Connect {
-                conn: s.id,
-                family: family(auth),
-                token: session_token(&s.req_parts().headers),
-            });
+            announce(s, &hub);
         }
         Ok(Listening(PhantomData))
+    }
+}
+
+/// What a socket's connect tells the hub, and whether it has been told.
+#[derive(Clone)]
+struct Announcement {
+    family: Family,
+    /// Held while the connect is queued: an event of the socket (on another thread) waits
+    /// for it, so the hub always gets the connect first.
+    sent: Arc<Mutex<bool>>,
+}
+
+/// Queues the socket's connect (protocol family, session cookie) if nothing has yet: the
+/// connect handler and the socket's first event race for it, and the hub must admit the
+/// socket before anything it sends.
+fn announce<A: Adapter>(s: &Arc<Socket<A>>, hub: &ChatHub) {
+    let Some(announcement) = s.extensions.get::<Announcement>() else {
+        return tracing::error!(sid = %s.id, "a socket connected without its handlers");
+    };
+    let mut sent = match announcement.sent.lock() {
+        Ok(sent) => sent,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    if !*sent {
+        *sent = true;
+        hub.send(HubCommand::Connect {
+            conn: s.id,
+            family: announcement.family,
+            token: session_token(&s.req_parts().headers),
+        });
     }
 }
 
@@ -85,6 +128,7 @@ impl<A: Adapter> FromMessageParts<A> for Enqueued<A> {
             Ok(TryData(data)) => data.ok(),
             Err(never) => match never {},
         };
+        announce(s, &hub);
         let ack = ack_id.map(|_| {
             let sender = match AckSender::from_message_parts(s, v, ack_id) {
                 Ok(sender) => sender,

@@ -4,12 +4,14 @@
 //! same code runs on the local adapter and on a cluster's.
 //!
 //! socketioxide runs every event handler as its own task, with no ordering between two
-//! events of one socket, and spawns the connect handler after the client may already have
-//! been told it is connected. Extractors, however, run synchronously as each packet is
-//! dispatched. So all the work here happens in extractors:
-//! - [`Listening`](extract::Listening) registers this socket's handlers while the
-//!   connection is being set up, and queues its connect (protocol family, session cookie)
-//!   so the hub admits it before anything it sends;
+//! events of one socket, and calls the connect handler after the client has been told it
+//! is connected (so its first event may come before). Extractors, however, run
+//! synchronously as each packet is dispatched. So all the work here happens in extractors:
+//! - [`Registered`](extract::Registered), in a connect middleware (before the client is
+//!   told), registers this socket's handlers;
+//! - [`Listening`](extract::Listening), in the connect handler, queues its connect
+//!   (protocol family, session cookie) so the hub admits it before anything it sends; its
+//!   first event, if it comes first, queues the connect before itself;
 //! - [`Enqueued`](extract::Enqueued) puts every incoming event on the hub's queue, in
 //!   arrival order;
 //! - [`Departed`](extract::Departed) puts the disconnect on the same queue, after
@@ -19,7 +21,10 @@
 
 mod extract;
 
+use std::convert::Infallible;
+
 use socketioxide::adapter::Adapter;
+use socketioxide::handler::ConnectHandler;
 use socketioxide::SocketIo;
 use socketioxide_core::adapter::DefinedAdapter;
 
@@ -27,7 +32,11 @@ use socketioxide_core::adapter::DefinedAdapter;
 /// the `SocketIo`'s state (`SocketIo::builder().with_state(hub)`); the hub task applies
 /// what it receives.
 pub fn attach<A: Adapter + DefinedAdapter>(io: &SocketIo<A>) -> A::InitRes {
-    io.ns("/", on_connect::<A>)
+    io.ns("/", on_connect::<A>.with(register::<A>))
+}
+
+async fn register<A: Adapter>(_: extract::Registered<A>) -> Result<(), Infallible> {
+    Ok(())
 }
 
 async fn on_connect<A: Adapter>(_: extract::Listening<A>) {}

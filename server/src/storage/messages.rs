@@ -1,6 +1,8 @@
 //! Messages: append (idempotent per sender and client id) and keyset-paginated reads, in
 //! any conversation.
 
+use std::collections::HashMap;
+
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
@@ -45,17 +47,85 @@ impl Store {
 
     /// Stores `messages` in order, in one transaction (one commit for a burst), each as
     /// [`Store::append`] would.
+    ///
+    /// The whole transaction is one request to the database: every request is a hand-off
+    /// to the connection's thread and back, which on a busy machine waits for a core each
+    /// way, and the hub delivers nothing until the commit.
     pub async fn append_all(
         &self,
         messages: Vec<(ConversationId, NewMessage)>,
     ) -> Result<Vec<Appended>, StorageError> {
-        let mut tx = self.pool.begin().await?;
-        let mut appended = Vec::with_capacity(messages.len());
-        for (conversation, message) in messages {
-            appended.push(append_in(&mut tx, conversation, message).await?);
+        if messages.is_empty() {
+            return Ok(Vec::new());
         }
-        tx.commit().await?;
+        let sent_at = now_ms();
+        let script = append_script(messages.len());
+        // A script per batch size: only the single message (the usual case) is worth
+        // keeping prepared.
+        let mut query = sqlx::query_as::<_, (i64, i64)>(&script).persistent(messages.len() == 1);
+        for (conversation, message) in &messages {
+            query = query
+                .bind(conversation.0)
+                .bind(&message.sender_name)
+                .bind(crate::chat::name_key(&message.sender_name))
+                .bind(message.sender.0)
+                .bind(&message.text)
+                .bind(&message.client_id)
+                .bind(sent_at);
+        }
+        let mut conn = self.pool.acquire().await?;
+        let stored = match query.fetch_all(&mut *conn).await {
+            Ok(rows) => rows,
+            Err(error) => {
+                // The script stopped inside its transaction (or at its start): undo it. A
+                // connection that cannot say it did is not given back to the pool.
+                if let Err(rollback) = sqlx::query("ROLLBACK").execute(&mut *conn).await {
+                    tracing::warn!(error = %rollback, "closing a connection after a failed batch");
+                    drop(conn.detach());
+                }
+                return Err(error.into());
+            }
+        };
+        drop(conn);
+        let mut ids = HashMap::with_capacity(stored.len());
+        for (index, id) in stored {
+            ids.insert(index, id);
+        }
+        let mut appended = Vec::with_capacity(messages.len());
+        for (index, (conversation, message)) in messages.into_iter().enumerate() {
+            appended.push(match ids.get(&(index as i64)) {
+                Some(&id) => Appended::Stored(StoredMessage {
+                    id: to_wire_id(id),
+                    sender: message.sender,
+                    sender_name: message.sender_name,
+                    text: message.text,
+                    sent_at,
+                    client_id: message.client_id,
+                }),
+                // Not inserted: its sender stored this client id there before (or earlier
+                // in this batch).
+                None => Appended::Duplicate(self.stored_before(conversation, &message).await?),
+            });
+        }
         Ok(appended)
+    }
+
+    /// The message `message`'s sender stored before with its client id.
+    async fn stored_before(
+        &self,
+        conversation: ConversationId,
+        message: &NewMessage,
+    ) -> Result<StoredMessage, StorageError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM messages \
+             WHERE conversation_id = $1 AND sender_id = $2 AND client_id = $3"
+        ))
+        .bind(conversation.0)
+        .bind(message.sender.0)
+        .bind(&message.client_id)
+        .fetch_one(&self.pool)
+        .await?;
+        decode(&row)
     }
 
     /// Up to `limit` messages older than `before` (the newest ones when `None`), oldest
@@ -148,56 +218,33 @@ impl Store {
     }
 }
 
-async fn append_in(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-    conversation: ConversationId,
-    message: NewMessage,
-) -> Result<Appended, StorageError> {
-    if let Some(client_id) = &message.client_id {
-        let existing = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM messages \
-             WHERE conversation_id = $1 AND sender_id = $2 AND client_id = $3"
-        ))
-        .bind(conversation.0)
-        .bind(message.sender.0)
-        .bind(client_id)
-        .fetch_optional(&mut **tx)
-        .await?;
-        if let Some(row) = existing {
-            return Ok(Appended::Duplicate(decode(&row)?));
-        }
+/// One transaction storing `count` messages, each under the next id of its conversation
+/// (the insert trigger moves the counter on), unless its sender stored its client id there
+/// before. Message `i` takes the arguments `7 i + 1` to `7 i + 7` (conversation, sender's
+/// name, its key, sender, text, client id, time) and returns `(i, id)` when it is stored.
+/// A missing conversation gives a null id: an error, and nothing is stored.
+fn append_script(count: usize) -> String {
+    let mut script = String::from("BEGIN IMMEDIATE;\n");
+    for index in 0..count {
+        let p = 7 * index;
+        script.push_str(&format!(
+            "INSERT INTO messages \
+             (conversation_id, id, sender, sender_key, sender_id, body, client_id, sent_at) \
+             VALUES (${c}, (SELECT last_message_id + 1 FROM conversations WHERE id = ${c}), \
+             ${}, ${}, ${}, ${}, ${}, ${}) \
+             ON CONFLICT (conversation_id, sender_id, client_id) WHERE client_id IS NOT NULL \
+             DO NOTHING RETURNING {index}, id;\n",
+            p + 2,
+            p + 3,
+            p + 4,
+            p + 5,
+            p + 6,
+            p + 7,
+            c = p + 1,
+        ));
     }
-    let id: i64 = sqlx::query_scalar(
-        "UPDATE conversations SET last_message_id = last_message_id + 1 \
-         WHERE id = $1 RETURNING last_message_id",
-    )
-    .bind(conversation.0)
-    .fetch_one(&mut **tx)
-    .await?;
-    let sent_at = now_ms();
-    sqlx::query(
-        "INSERT INTO messages \
-         (conversation_id, id, sender, sender_key, sender_id, body, client_id, sent_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(conversation.0)
-    .bind(id)
-    .bind(&message.sender_name)
-    .bind(crate::chat::name_key(&message.sender_name))
-    .bind(message.sender.0)
-    .bind(&message.text)
-    .bind(&message.client_id)
-    .bind(sent_at)
-    .execute(&mut **tx)
-    .await?;
-    Ok(Appended::Stored(StoredMessage {
-        id: to_wire_id(id),
-        sender: message.sender,
-        sender_name: message.sender_name,
-        text: message.text,
-        sent_at,
-        client_id: message.client_id,
-    }))
+    script.push_str("COMMIT;");
+    script
 }
 
 fn decode(row: &SqliteRow) -> Result<StoredMessage, StorageError> {
@@ -312,6 +359,36 @@ mod tests {
             })
             .collect();
         assert_eq!(ids, vec![(2, false), (3, false), (2, true)]);
+    }
+
+    #[tokio::test]
+    async fn a_batch_that_fails_stores_none_of_it_and_the_numbering_goes_on() {
+        let store = store_with(1).await;
+        let failed = store
+            .append_all(vec![
+                (store.general(), new(ANN, "kept out", None)),
+                (ConversationId(9999), new(BOB, "nowhere", None)),
+            ])
+            .await;
+        assert!(failed.is_err(), "a missing conversation fails the batch");
+        let page = store
+            .page_before(store.general(), None, 10)
+            .await
+            .expect("page");
+        assert_eq!(
+            ids(&page),
+            vec![1],
+            "nothing of the failed batch was stored"
+        );
+
+        let appended = store
+            .append(store.general(), new(BOB, "after", None))
+            .await
+            .expect("the store still works");
+        assert!(
+            matches!(appended, Appended::Stored(m) if m.id == 2),
+            "no gap"
+        );
     }
 
     #[tokio::test]

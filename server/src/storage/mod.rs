@@ -88,6 +88,9 @@ impl Store {
     ) -> Result<Self, StorageError> {
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections)
+            // A connection to a local file does not go stale; testing it would cost a
+            // round trip to its thread on every checkout (on the hub's path, every batch).
+            .test_before_acquire(false)
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
