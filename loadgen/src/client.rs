@@ -68,6 +68,13 @@ impl Progress {
     }
 
     /// `refused` (refusals after the log-ins) and `connect_retries`.
+    /// What never came (of `expected` deliveries, `delivered` came) and what came twice.
+    pub fn put_losses(&self, figures: &mut Figures, expected: u64, delivered: u64) {
+        figures
+            .put("lost", expected.saturating_sub(delivered))
+            .put("duplicated", Self::count(&self.duplicated));
+    }
+
     pub fn put_health(&self, figures: &mut Figures) {
         figures
             .put("refused", Self::count(&self.refusals))

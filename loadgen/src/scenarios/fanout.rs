@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::client::{send_paced, settle, Crowd, Login, Progress};
 use crate::measure::{put_latencies, Figures, Meter};
+use crate::scenarios::{receiver_name, sender_name};
 use crate::wire;
 
 pub struct Args {
@@ -27,9 +28,9 @@ pub async fn run(args: Args) -> Result<Figures, String> {
     let names: Vec<String> = (0..total)
         .map(|i| {
             if i < args.receivers {
-                format!("r{i:04}")
+                receiver_name(i)
             } else {
-                format!("s{:03}", i - args.receivers)
+                sender_name(i - args.receivers)
             }
         })
         .collect();
@@ -61,9 +62,8 @@ pub async fn run(args: Args) -> Result<Figures, String> {
         .put(
             "per_s",
             format!("{:.0}", delivered as f64 / usage.elapsed().as_secs_f64()),
-        )
-        .put("lost", expected.saturating_sub(delivered))
-        .put("duplicated", Progress::count(&progress.duplicated));
+        );
+    progress.put_losses(&mut figures, expected, delivered);
     progress.put_health(&mut figures);
     put_latencies(&mut figures, &seen.latencies_ns);
     usage.put(&mut figures);

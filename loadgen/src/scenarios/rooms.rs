@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use crate::client::{send_paced, settle, Crowd, Login, Progress};
+use crate::client::{send_paced, settle, Crowd, Login};
 use crate::measure::{put_latencies, Figures, Meter};
 use crate::scenarios::user_name;
 use crate::wire;
@@ -80,9 +80,8 @@ pub async fn run(args: Args) -> Result<Figures, String> {
         .put(
             "per_s",
             format!("{:.0}", delivered as f64 / usage.elapsed().as_secs_f64()),
-        )
-        .put("lost", expected.saturating_sub(delivered))
-        .put("duplicated", Progress::count(&progress.duplicated));
+        );
+    progress.put_losses(&mut figures, expected, delivered);
     progress.put_health(&mut figures);
     let per_delivery = match usage.server.total() {
         Some(cpu) if delivered > 0 => format!("{:.2}", cpu.as_secs_f64() * 1e6 / delivered as f64),

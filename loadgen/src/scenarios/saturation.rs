@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::client::{settle, ClosedLoop, Crowd, Login, Progress};
 use crate::measure::{now_ns, put_latencies, Figures, Meter};
+use crate::scenarios::{receiver_name, sender_name};
 use crate::wire;
 
 pub struct Args {
@@ -28,7 +29,7 @@ pub async fn run(args: Args) -> Result<Figures, String> {
     let logins: Vec<Login> = (0..total)
         .map(|i| {
             if i < args.receivers {
-                Login::lobby(&format!("r{i:04}"))
+                Login::lobby(&receiver_name(i))
             } else {
                 let sender = i - args.receivers;
                 Login {
@@ -36,12 +37,12 @@ pub async fn run(args: Args) -> Result<Figures, String> {
                         sender,
                         next_seq: args.window,
                     }),
-                    ..Login::lobby(&format!("s{sender:03}"))
+                    ..Login::lobby(&sender_name(sender))
                 }
             }
         })
         .collect();
-    let last = format!("s{:03}", args.senders - 1);
+    let last = sender_name(args.senders - 1);
     let mut crowd = Crowd::new(&args.url, &last);
     crowd.log_in_all(logins, 1).await?;
     let progress = crowd.progress.clone();
@@ -80,9 +81,8 @@ pub async fn run(args: Args) -> Result<Figures, String> {
         .put("messages", sent)
         .put("msgs_per_s", format!("{:.0}", sent as f64 / seconds))
         .put("deliveries", delivered)
-        .put("per_s", format!("{:.0}", in_window as f64 / seconds))
-        .put("lost", expected.saturating_sub(delivered))
-        .put("duplicated", Progress::count(&progress.duplicated));
+        .put("per_s", format!("{:.0}", in_window as f64 / seconds));
+    progress.put_losses(&mut figures, expected, delivered);
     progress.put_health(&mut figures);
     put_latencies(&mut figures, &seen.latencies_ns);
     usage.put(&mut figures);
