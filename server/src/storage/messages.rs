@@ -62,7 +62,7 @@ impl Store {
         let script = append_script(messages.len());
         // A script per batch size: only the single message (the usual case) is worth
         // keeping prepared.
-        let mut query = sqlx::query_as::<_, (i64, i64)>(&script).persistent(messages.len() == 1);
+        let mut query = sqlx::query(&script).persistent(messages.len() == 1);
         for (conversation, message) in &messages {
             query = query
                 .bind(conversation.0)
@@ -73,23 +73,10 @@ impl Store {
                 .bind(&message.client_id)
                 .bind(sent_at);
         }
-        let mut conn = self.pool.acquire().await?;
-        let stored = match query.fetch_all(&mut *conn).await {
-            Ok(rows) => rows,
-            Err(error) => {
-                // The script stopped inside its transaction (or at its start): undo it. A
-                // connection that cannot say it did is not given back to the pool.
-                if let Err(rollback) = sqlx::query("ROLLBACK").execute(&mut *conn).await {
-                    tracing::warn!(error = %rollback, "closing a connection after a failed batch");
-                    drop(conn.detach());
-                }
-                return Err(error.into());
-            }
-        };
-        drop(conn);
+        let stored = self.run_script(query).await?;
         let mut ids = HashMap::with_capacity(stored.len());
-        for (index, id) in stored {
-            ids.insert(index, id);
+        for row in &stored {
+            ids.insert(row.try_get::<i64, _>(0)?, row.try_get::<i64, _>(1)?);
         }
         let mut appended = Vec::with_capacity(messages.len());
         for (index, (conversation, message)) in messages.into_iter().enumerate() {

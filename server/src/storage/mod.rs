@@ -104,6 +104,27 @@ impl Store {
         self.general
     }
 
+    /// Runs `script`, a transaction of its own (`BEGIN IMMEDIATE; ...; COMMIT;`), in one
+    /// request to a connection's thread, and returns the rows it gave. If it fails, the
+    /// transaction is rolled back; a connection that cannot say it did is not given back
+    /// to the pool.
+    pub(crate) async fn run_script<'q>(
+        &self,
+        script: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    ) -> Result<Vec<sqlx::sqlite::SqliteRow>, StorageError> {
+        let mut conn = self.pool.acquire().await?;
+        match script.fetch_all(&mut *conn).await {
+            Ok(rows) => Ok(rows),
+            Err(error) => {
+                if let Err(rollback) = sqlx::query("ROLLBACK").execute(&mut *conn).await {
+                    tracing::warn!(error = %rollback, "closing a connection after a failed script");
+                    drop(conn.detach());
+                }
+                Err(error.into())
+            }
+        }
+    }
+
     /// Closes every connection (after the last write).
     pub async fn close(&self) {
         self.pool.close().await;

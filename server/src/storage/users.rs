@@ -1,6 +1,8 @@
 //! Users: created when someone logs in under a free name, retired when they let go of it for
 //! good. At most one active user holds a name (ignoring case).
 
+use sqlx::Row;
+
 use super::{now_ms, StorageError, Store, SESSION_LIFETIME};
 use crate::chat::{name_key, UserId};
 
@@ -18,37 +20,29 @@ impl Store {
     /// the name (offline, with a session that nobody uses) is retired first: the name is
     /// the new user's now.
     pub async fn create_user(&self, name: &str) -> Result<UserId, StorageError> {
-        let key = name_key(name);
-        let now = now_ms();
-        let mut tx = self.pool.begin().await?;
-        let previous: Vec<i64> =
-            sqlx::query_scalar("SELECT id FROM users WHERE name_key = $1 AND retired_at IS NULL")
-                .bind(&key)
-                .fetch_all(&mut *tx)
-                .await?;
-        for id in previous {
-            // Their sessions stay, to be told the name was taken when they come back.
-            retire_in(&mut tx, UserId(id), now, false).await?;
+        // One request to the database (see `Store::append_all`): the hub waits for it
+        // before the log-in is announced. The earlier holder is retired as `retire_in`
+        // does, keeping their sessions.
+        const SCRIPT: &str = "BEGIN IMMEDIATE; \
+             DELETE FROM memberships WHERE user_id IN \
+             (SELECT id FROM users WHERE name_key = $1 AND retired_at IS NULL) \
+             AND conversation_id IN (SELECT id FROM conversations WHERE kind = 'room'); \
+             UPDATE users SET retired_at = $3 WHERE name_key = $1 AND retired_at IS NULL; \
+             INSERT INTO users (name, name_key, created_at) VALUES ($2, $1, $3) RETURNING id; \
+             INSERT INTO memberships (user_id, conversation_id, joined_at, read_up_to) \
+             SELECT last_insert_rowid(), id, $3, last_message_id FROM conversations \
+             WHERE id = $4; \
+             COMMIT;";
+        let query = sqlx::query(SCRIPT)
+            .bind(name_key(name))
+            .bind(name)
+            .bind(now_ms())
+            .bind(self.general.0);
+        let rows = self.run_script(query).await?;
+        match &rows[..] {
+            [row] => Ok(UserId(row.try_get(0)?)),
+            _ => Err(StorageError::Database(sqlx::Error::RowNotFound)),
         }
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO users (name, name_key, created_at) VALUES ($1, $2, $3) RETURNING id",
-        )
-        .bind(name)
-        .bind(&key)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO memberships (user_id, conversation_id, joined_at, read_up_to) \
-             SELECT $1, id, $2, last_message_id FROM conversations WHERE id = $3",
-        )
-        .bind(id)
-        .bind(now)
-        .bind(self.general.0)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(UserId(id))
     }
 
     /// The user lets go of their name for good: their sessions end and they leave their
