@@ -75,6 +75,21 @@ impl Progress {
             .put("duplicated", Self::count(&self.duplicated));
     }
 
+    /// The deliveries of an open-loop run over `elapsed`, with what was lost and doubled.
+    pub fn put_deliveries(
+        &self,
+        figures: &mut Figures,
+        expected: u64,
+        delivered: u64,
+        elapsed: Duration,
+    ) {
+        figures.put("deliveries", delivered).put(
+            "per_s",
+            format!("{:.0}", delivered as f64 / elapsed.as_secs_f64()),
+        );
+        self.put_losses(figures, expected, delivered);
+    }
+
     pub fn put_health(&self, figures: &mut Figures) {
         figures
             .put("refused", Self::count(&self.refusals))

@@ -57,13 +57,8 @@ pub async fn run(args: Args) -> Result<Figures, String> {
     figures
         .put("sockets", total)
         .put("joined", joined)
-        .put("messages", messages)
-        .put("deliveries", delivered)
-        .put(
-            "per_s",
-            format!("{:.0}", delivered as f64 / usage.elapsed().as_secs_f64()),
-        );
-    progress.put_losses(&mut figures, expected, delivered);
+        .put("messages", messages);
+    progress.put_deliveries(&mut figures, expected, delivered, usage.elapsed());
     progress.put_health(&mut figures);
     put_latencies(&mut figures, &seen.latencies_ns);
     usage.put(&mut figures);

@@ -75,13 +75,8 @@ pub async fn run(args: Args) -> Result<Figures, String> {
         .put("users", args.users)
         .put("rooms", args.rooms)
         .put("senders", args.senders)
-        .put("messages", messages)
-        .put("deliveries", delivered)
-        .put(
-            "per_s",
-            format!("{:.0}", delivered as f64 / usage.elapsed().as_secs_f64()),
-        );
-    progress.put_losses(&mut figures, expected, delivered);
+        .put("messages", messages);
+    progress.put_deliveries(&mut figures, expected, delivered, usage.elapsed());
     progress.put_health(&mut figures);
     let per_delivery = match usage.server.total() {
         Some(cpu) if delivered > 0 => format!("{:.2}", cpu.as_secs_f64() * 1e6 / delivered as f64),
