@@ -29,6 +29,74 @@ async fn login_welcomes_and_tells_every_socket() {
     }
 }
 
+/// A crowd logging in at once (the hub takes the log-ins queued behind one together):
+/// exactly one socket wins each name (ignoring case), the rest are told why, and every
+/// socket hears each winner's `userJoined` once, all in the same order, the order
+/// `onlineUsers` then lists.
+#[tokio::test]
+async fn a_crowd_logging_in_at_once_is_announced_once_each_in_one_order() {
+    let server = TestServer::start().await;
+    const DISTINCT: usize = 30;
+    let mut names: Vec<String> = (0..DISTINCT).map(|i| format!("user{i:02}")).collect();
+    // Rivals for every third name, and two bad names.
+    names.extend((0..DISTINCT).step_by(3).map(|i| format!("USER{i:02}")));
+    names.extend(["x".to_owned(), " ".to_owned()]);
+    let mut crowd = Vec::new();
+    for name in &names {
+        crowd.push(Client::connect(&server, name).await);
+    }
+    for (client, name) in crowd.iter_mut().zip(&names) {
+        client.emit(ClientEvent::login(name)).await;
+    }
+
+    let mut winners = std::collections::HashSet::new();
+    let mut order: Option<Vec<String>> = None;
+    for (client, name) in crowd.iter_mut().zip(&names) {
+        let mut heard = Vec::new();
+        let mut answered = false;
+        while heard.len() < DISTINCT || !answered {
+            match client.next_event().await {
+                ServerEvent::UserJoined(joined) => heard.push(joined),
+                ServerEvent::Welcome(welcomed) => {
+                    assert_eq!(&welcomed, name, "{}: welcomed as another", client.label);
+                    assert!(!answered, "{}: answered twice", client.label);
+                    answered = true;
+                    assert!(winners.insert(welcomed.to_lowercase()), "{name} won twice");
+                }
+                ServerEvent::LoginNameExists(taken) => {
+                    assert_eq!(&taken, name);
+                    assert!(!answered, "{}: answered twice", client.label);
+                    answered = true;
+                }
+                ServerEvent::LoginNameBad(_) => {
+                    assert!(name.trim().len() < 3, "{name} refused as bad");
+                    answered = true;
+                }
+                other => panic!("{}: unexpected {other:?}", client.label),
+            }
+        }
+        match &order {
+            None => order = Some(heard),
+            Some(first) => assert_eq!(first, &heard, "{}: another order", client.label),
+        }
+    }
+    let order = order.expect("a crowd");
+    assert_eq!(winners.len(), DISTINCT, "one winner per name");
+    let mut keys: Vec<String> = order.iter().map(|n| n.to_lowercase()).collect();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(
+        keys.len(),
+        DISTINCT,
+        "each winner announced once: {order:?}"
+    );
+
+    let asker = &mut crowd[0];
+    asker.emit(ClientEvent::OnlineUsers).await;
+    asker.expect(ServerEvent::OnlineUsers(order)).await;
+    futures_util::future::join_all(crowd.iter_mut().map(Client::expect_silence)).await;
+}
+
 #[tokio::test]
 async fn bad_names_are_echoed_to_the_sender_only() {
     let server = TestServer::start().await;

@@ -3,8 +3,7 @@
 //! the acknowledgement when there is one, the `error` event otherwise).
 
 use app::protocol::{
-    client, ClientEvent, Done, ErrorEvent, LoggedIn, Refused, Rejection, RejectionReason,
-    ServerEvent,
+    client, ClientEvent, Done, ErrorEvent, Refused, Rejection, RejectionReason, ServerEvent,
 };
 use serde_json::Value;
 use socketioxide::adapter::Adapter;
@@ -13,12 +12,12 @@ use tokio::sync::mpsc;
 
 use super::core::{now, Hub};
 use super::{Ack, HubCommand};
-use crate::chat::{LoginRefusal, Outgoing};
+use crate::chat::Outgoing;
 
 impl<A: Adapter> Hub<A> {
     /// Applies one socket event. A message to store takes the messages queued right behind
-    /// it along (see `posting`); the first other command met is returned, to be applied
-    /// next.
+    /// it along (see `posting`), a log-in the log-ins (see `logins`); the first other
+    /// command met is returned, to be applied next.
     pub(super) async fn event(
         &mut self,
         conn: Sid,
@@ -33,8 +32,12 @@ impl<A: Adapter> Hub<A> {
             self.chat.switch_to_rooms(&conn);
         }
         match event {
-            ClientEvent::Login(raw) => self.log_in(conn, &raw, client::LOGIN, ack).await,
-            ClientEvent::Register(raw) => self.log_in(conn, &raw, client::REGISTER, ack).await,
+            ClientEvent::Login(raw) => {
+                return self.log_in(conn, &raw, client::LOGIN, ack, queue).await
+            }
+            ClientEvent::Register(raw) => {
+                return self.log_in(conn, &raw, client::REGISTER, ack, queue).await
+            }
             ClientEvent::OnlineUsers => {
                 let names = self.chat.online_names();
                 self.deliver(vec![Outgoing::only(conn, ServerEvent::OnlineUsers(names))]);
@@ -78,80 +81,6 @@ impl<A: Adapter> Hub<A> {
                 None => ack.send(&Done { ok: true }),
             }
         }
-        self.deliver(out);
-    }
-
-    /// `login` / `register`: a new user under a free name.
-    async fn log_in(&mut self, conn: Sid, raw: &Value, event: &str, ack: Option<Ack>) {
-        let name = match self.chat.check_login(&conn, raw) {
-            Ok(name) => name,
-            Err(refusal) => return self.refuse_login(conn, event, refusal, ack),
-        };
-        if let Some((user, out)) = self.new_user_on(conn, &name).await {
-            self.deliver(out);
-            if let Some(ack) = ack {
-                ack.send(&LoggedIn {
-                    ok: true,
-                    username: &name,
-                    user_id: user.wire(),
-                });
-            }
-        } else {
-            let reason = RejectionReason::StorageFailed;
-            if let Some(ack) = ack {
-                ack.send(&Refused::new(reason));
-                if event != client::LOGIN {
-                    return;
-                }
-            }
-            self.refuse_lobby(conn, event, reason);
-        }
-    }
-
-    /// Stores a new user of `name`; `None` (logged) when storage failed.
-    pub(super) async fn create_user(&self, name: &str) -> Option<crate::chat::UserId> {
-        match self.store.create_user(name).await {
-            Ok(user) => Some(user),
-            Err(error) => {
-                tracing::error!(%error, "cannot create a user");
-                None
-            }
-        }
-    }
-
-    /// Creates a user of `name` (checked free) and logs `conn` in as them.
-    async fn new_user_on(
-        &mut self,
-        conn: Sid,
-        name: &str,
-    ) -> Option<(crate::chat::UserId, Vec<Outgoing<Sid>>)> {
-        let user = self.create_user(name).await?;
-        match self.chat.log_in(&conn, user, name, None, &[], now()) {
-            Ok(out) => Some((user, out)),
-            Err(_) => {
-                tracing::error!(name, "a free name was taken meanwhile");
-                None
-            }
-        }
-    }
-
-    /// A refused log-in: `login` and `register` answer as the lobby protocol does; with an
-    /// acknowledgement, `register` answers there instead and `login` there too (its
-    /// clients wait for the lobby's events).
-    pub(super) fn refuse_login(
-        &mut self,
-        conn: Sid,
-        event: &str,
-        refusal: LoginRefusal,
-        ack: Option<Ack>,
-    ) {
-        if let Some(ack) = ack {
-            ack.send(&Refused::new(refusal.reason()));
-            if event != client::LOGIN {
-                return;
-            }
-        }
-        let out = vec![Outgoing::only(conn, refusal.lobby_event(event))];
         self.deliver(out);
     }
 

@@ -12,7 +12,8 @@
 //! - [`command`]: what can be asked of the hub;
 //! - `core`: the task, its state, connects, disconnects, sessions and timers;
 //! - `events`: socket events, dispatched to `posting` (messages, batched per
-//!   transaction), `rooms` (joins, leaves, typing, read markers, presence) and `reads`;
+//!   transaction), `logins` (new users, batched likewise), `rooms` (joins, leaves,
+//!   typing, read markers, presence) and `reads`;
 //! - `page`: the snapshot a server-rendered page shows (its forms' posts and joins go
 //!   through `posting` and `rooms` like socket events);
 //! - `delivery`: events to sockets, once each, and what happens to a socket that cannot
@@ -23,6 +24,7 @@ pub mod command;
 mod core;
 mod delivery;
 mod events;
+mod logins;
 mod page;
 mod posting;
 mod reads;

@@ -20,29 +20,41 @@ impl Store {
     /// the name (offline, with a session that nobody uses) is retired first: the name is
     /// the new user's now.
     pub async fn create_user(&self, name: &str) -> Result<UserId, StorageError> {
+        let created = self.create_users(&[name]).await?;
+        created
+            .first()
+            .copied()
+            .ok_or(StorageError::Database(sqlx::Error::RowNotFound))
+    }
+
+    /// Creates a user for each of `names` (distinct ignoring case), in order, as
+    /// [`Store::create_user`] does, in one transaction: all of them, or none.
+    pub async fn create_users(&self, names: &[&str]) -> Result<Vec<UserId>, StorageError> {
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
         // One request to the database (see `Store::append_all`): the hub waits for it
-        // before the log-in is announced. The earlier holder is retired as `retire_in`
-        // does, keeping their sessions.
-        const SCRIPT: &str = "BEGIN IMMEDIATE; \
-             DELETE FROM memberships WHERE user_id IN \
-             (SELECT id FROM users WHERE name_key = $1 AND retired_at IS NULL) \
-             AND conversation_id IN (SELECT id FROM conversations WHERE kind = 'room'); \
-             UPDATE users SET retired_at = $3 WHERE name_key = $1 AND retired_at IS NULL; \
-             INSERT INTO users (name, name_key, created_at) VALUES ($2, $1, $3) RETURNING id; \
-             INSERT INTO memberships (user_id, conversation_id, joined_at, read_up_to) \
-             SELECT last_insert_rowid(), id, $3, last_message_id FROM conversations \
-             WHERE id = $4; \
-             COMMIT;";
-        let query = sqlx::query(SCRIPT)
-            .bind(name_key(name))
-            .bind(name)
+        // before the log-ins are announced.
+        let script = create_users_script(names.len());
+        let mut query = sqlx::query(&script)
+            .persistent(names.len() == 1)
             .bind(now_ms())
             .bind(self.general.0);
-        let rows = self.run_script(query).await?;
-        match &rows[..] {
-            [row] => Ok(UserId(row.try_get(0)?)),
-            _ => Err(StorageError::Database(sqlx::Error::RowNotFound)),
+        for name in names {
+            query = query.bind(name_key(name)).bind(*name);
         }
+        let rows = self.run_script(query).await?;
+        let mut created = vec![None; names.len()];
+        for row in &rows {
+            let index = usize::try_from(row.try_get::<i64, _>(0)?).ok();
+            if let Some(slot) = index.and_then(|index| created.get_mut(index)) {
+                *slot = Some(UserId(row.try_get(1)?));
+            }
+        }
+        created
+            .into_iter()
+            .collect::<Option<Vec<_>>>()
+            .ok_or(StorageError::Database(sqlx::Error::RowNotFound))
     }
 
     /// The user lets go of their name for good: their sessions end and they leave their
@@ -126,6 +138,30 @@ pub(super) async fn finish_user_keys(pool: &sqlx::SqlitePool) -> Result<(), Stor
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// The script that creates `count` users: `$1` is the time, `$2` the lobby, then each
+/// user's name key and name. An earlier user holding the name is retired as `retire_in`
+/// does, keeping their sessions. Each insert returns its index and the new user's id.
+fn create_users_script(count: usize) -> String {
+    let mut script = String::from("BEGIN IMMEDIATE;\n");
+    for index in 0..count {
+        let key = 3 + 2 * index;
+        let name = key + 1;
+        script.push_str(&format!(
+            "DELETE FROM memberships WHERE user_id IN \
+             (SELECT id FROM users WHERE name_key = ${key} AND retired_at IS NULL) \
+             AND conversation_id IN (SELECT id FROM conversations WHERE kind = 'room');\n\
+             UPDATE users SET retired_at = $1 WHERE name_key = ${key} AND retired_at IS NULL;\n\
+             INSERT INTO users (name, name_key, created_at) VALUES (${name}, ${key}, $1) \
+             RETURNING {index}, id;\n\
+             INSERT INTO memberships (user_id, conversation_id, joined_at, read_up_to) \
+             SELECT last_insert_rowid(), id, $1, last_message_id FROM conversations \
+             WHERE id = $2;\n"
+        ));
+    }
+    script.push_str("COMMIT;");
+    script
 }
 
 /// How long an unused session lives, in milliseconds.
@@ -245,6 +281,45 @@ mod tests {
         assert!(store.create_user("émile").await.is_ok());
         store.close().await;
         assert!(Store::open(&path).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn users_created_together_are_all_stored_or_none_is() {
+        let store = Store::in_memory().await.expect("database");
+        let ann = store.create_user("Ann").await.expect("create");
+        let created = store
+            .create_users(&["Bob", "ANN", "Émile"])
+            .await
+            .expect("create");
+        assert_eq!(created.len(), 3);
+        assert!(created.iter().all(|id| *id != ann));
+        for (name, id) in ["bob", "ann", "émile"].into_iter().zip(&created) {
+            let found = store.active_user(name).await.expect("find");
+            assert_eq!(found.map(|u| u.id), Some(*id), "{name}");
+        }
+        assert_eq!(
+            store.user_name(ann).await.expect("name"),
+            Some(("Ann".into(), true)),
+            "the earlier Ann let go of the name"
+        );
+
+        // One user the database refuses: nobody of the batch is created, and the users
+        // before are untouched.
+        sqlx::query(
+            "CREATE TRIGGER no_dans BEFORE INSERT ON users WHEN NEW.name = 'Dan' \
+             BEGIN SELECT RAISE(ABORT, 'no Dans'); END",
+        )
+        .execute(&store.pool)
+        .await
+        .expect("trigger");
+        let failed = store.create_users(&["Cat", "Dan", "Eve"]).await;
+        assert!(failed.is_err());
+        assert_eq!(store.active_user("Eve").await.expect("find"), None);
+        assert_eq!(store.active_user("Cat").await.expect("find"), None);
+        assert_eq!(store.active_user("Dan").await.expect("find"), None);
+        let bob = store.active_user("Bob").await.expect("find");
+        assert_eq!(bob.map(|u| u.id), Some(created[0]));
+        assert!(store.create_users(&[]).await.expect("nothing").is_empty());
     }
 
     #[tokio::test]

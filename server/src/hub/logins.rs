@@ -1,0 +1,197 @@
+//! Log-ins under a new name: the lobby's `login` and the rooms protocol's `register`. The
+//! log-ins queued right behind one (up to [`MAX_BATCH`]) have their users stored in the
+//! same transaction, then are announced in order: a crowd logging in at once (as after a
+//! restart) costs one commit per batch, and each socket gets the batch's `userJoined`s
+//! together.
+
+use app::protocol::{client, ClientEvent, LoggedIn, Refused, RejectionReason};
+use serde_json::Value;
+use socketioxide::adapter::Adapter;
+use socketioxide::socket::Sid;
+use tokio::sync::mpsc;
+
+use super::core::{now, Hub};
+use super::{Ack, HubCommand};
+use crate::chat::{name_key, Family, LoginRefusal, Outgoing, UserId};
+
+/// The most queued log-ins stored in one transaction.
+const MAX_BATCH: usize = 128;
+
+/// A log-in checked (its name valid and free), waiting for its user to be stored.
+struct Pending {
+    conn: Sid,
+    name: String,
+    key: String,
+    event: &'static str,
+    ack: Option<Ack>,
+}
+
+impl<A: Adapter> Hub<A> {
+    /// `login` / `register` on `conn`, and the log-ins queued behind it; returns the first
+    /// other command met, to be applied next.
+    pub(super) async fn log_in(
+        &mut self,
+        conn: Sid,
+        raw: &Value,
+        event: &'static str,
+        ack: Option<Ack>,
+        queue: &mut mpsc::UnboundedReceiver<HubCommand>,
+    ) -> Option<HubCommand> {
+        let name = match self.chat.check_login(&conn, raw) {
+            Ok(name) => name,
+            Err(refusal) => {
+                self.refuse_login(conn, event, refusal, ack);
+                return None;
+            }
+        };
+        let key = name_key(&name);
+        let mut batch = vec![Pending {
+            conn,
+            name,
+            key,
+            event,
+            ack,
+        }];
+        let mut next = None;
+        while batch.len() < MAX_BATCH {
+            let Ok(command) = queue.try_recv() else { break };
+            match self.batched(command, &batch) {
+                Ok(pending) => batch.push(pending),
+                Err(command) => {
+                    next = Some(command);
+                    break;
+                }
+            }
+        }
+        self.log_in_all(batch).await;
+        next
+    }
+
+    /// `command` as a member of `batch`, or back if it cannot be one.
+    fn batched(&self, command: HubCommand, batch: &[Pending]) -> Result<Pending, HubCommand> {
+        let Some(name) = self.joins_batch(&command, batch) else {
+            return Err(command);
+        };
+        match command {
+            HubCommand::Event { conn, event, ack } => Ok(Pending {
+                conn,
+                key: name_key(&name),
+                name,
+                event: match event {
+                    ClientEvent::Register(_) => client::REGISTER,
+                    _ => client::LOGIN,
+                },
+                ack,
+            }),
+            other => Err(other),
+        }
+    }
+
+    /// The name `command` logs in under, if it can join `batch`: a log-in that would be
+    /// accepted now, from a socket not in it yet, under a name none of it takes. Anything
+    /// else ends the batch (and is applied after it, as usual: refused, for one).
+    fn joins_batch(&self, command: &HubCommand, batch: &[Pending]) -> Option<String> {
+        let HubCommand::Event { conn, event, .. } = command else {
+            return None;
+        };
+        let (ClientEvent::Login(raw) | ClientEvent::Register(raw)) = event else {
+            return None;
+        };
+        if !self.chat.is_connected(conn) || batch.iter().any(|p| p.conn == *conn) {
+            return None;
+        }
+        // A socket changing family with this event would hear the batch before it in the
+        // wrong one.
+        if event.is_rooms_protocol() && self.chat.family(conn) != Some(Family::Rooms) {
+            return None;
+        }
+        let name = self.chat.check_login(conn, raw).ok()?;
+        let key = name_key(&name);
+        (!batch.iter().any(|p| p.key == key)).then_some(name)
+    }
+
+    /// Stores the users of `batch` in one transaction, then logs each in, in order.
+    async fn log_in_all(&mut self, batch: Vec<Pending>) {
+        let names: Vec<&str> = batch.iter().map(|p| p.name.as_str()).collect();
+        let users = match self.store.create_users(&names).await {
+            Ok(users) => users,
+            Err(error) => {
+                tracing::error!(%error, count = batch.len(), "cannot create users");
+                for pending in batch {
+                    self.log_in_failed(pending.conn, pending.event, pending.ack);
+                }
+                return;
+            }
+        };
+        for (pending, user) in batch.into_iter().zip(users) {
+            let Pending {
+                conn,
+                name,
+                event,
+                ack,
+                ..
+            } = pending;
+            match self.chat.log_in(&conn, user, &name, None, &[], now()) {
+                Ok(out) => {
+                    self.deliver(out);
+                    if let Some(ack) = ack {
+                        ack.send(&LoggedIn {
+                            ok: true,
+                            username: &name,
+                            user_id: user.wire(),
+                        });
+                    }
+                    // A rooms-family socket's presence_update, right after its log-in.
+                    self.flush(Some(conn));
+                }
+                Err(_) => {
+                    tracing::error!(name, "a free name was taken meanwhile");
+                    self.log_in_failed(conn, event, ack);
+                }
+            }
+        }
+    }
+
+    /// A log-in whose user could not be stored: `storageFailed`.
+    fn log_in_failed(&mut self, conn: Sid, event: &str, ack: Option<Ack>) {
+        let reason = RejectionReason::StorageFailed;
+        if let Some(ack) = ack {
+            ack.send(&Refused::new(reason));
+            if event != client::LOGIN {
+                return;
+            }
+        }
+        self.refuse_lobby(conn, event, reason);
+    }
+
+    /// Stores a new user of `name`; `None` (logged) when storage failed.
+    pub(super) async fn create_user(&self, name: &str) -> Option<UserId> {
+        match self.store.create_user(name).await {
+            Ok(user) => Some(user),
+            Err(error) => {
+                tracing::error!(%error, "cannot create a user");
+                None
+            }
+        }
+    }
+
+    /// A refused log-in: `login` and `register` answer as the lobby protocol does; with an
+    /// acknowledgement, `register` answers there instead and `login` there too (its
+    /// clients wait for the lobby's events).
+    pub(super) fn refuse_login(
+        &mut self,
+        conn: Sid,
+        event: &str,
+        refusal: LoginRefusal,
+        ack: Option<Ack>,
+    ) {
+        if let Some(ack) = ack {
+            ack.send(&Refused::new(refusal.reason()));
+            if event != client::LOGIN {
+                return;
+            }
+        }
+        let out = vec![Outgoing::only(conn, refusal.lobby_event(event))];
+        self.deliver(out);
+    }
+}
