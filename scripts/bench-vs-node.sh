@@ -5,13 +5,17 @@
 #
 # Every scenario runs against a fresh server process on each side (Node first, then ours,
 # ours with --database $work/<scenario>.db --log warn), so one scenario's leftovers never
-# skew the next. Both servers get the same Engine.IO heartbeat: PING_INTERVAL_MS=25000
+# skew the next. The lobby scenarios (fanout, fanout_light, saturation, logins) also run
+# against bench/relay, a bare relay of the lobby protocol (no storage, no Socket.IO
+# library): the floor this machine sets under both, in the table's last column. Both servers get the same Engine.IO heartbeat: PING_INTERVAL_MS=25000
 # and PING_TIMEOUT_MS=20000 (socket.io's defaults, and ours).
 #
 # Scenarios (SCENARIOS="fanout logins ..." runs a subset; default all, in this order):
 #   fanout      FANOUT_RECEIVERS=500 receivers and FANOUT_SENDERS=5 senders in the lobby,
 #               FANOUT_RATE=200 messages/s for FANOUT_SECONDS=10 s (open loop, every socket
 #               gets every message: ~100,000 deliveries/s). Latency p50/p99/max, CPU.
+#   fanout_light  the same at FANOUT_LIGHT_RATE=50 messages/s (~25,000 deliveries/s): the
+#               latency where no side is short of CPU.
 #   saturation  the same population (SATURATION_RECEIVERS=500, SATURATION_SENDERS=5),
 #               closed loop: each sender keeps SATURATION_WINDOW=4 messages in flight (a new
 #               one each time one of its own comes back) for SATURATION_SECONDS=10 s: the
@@ -49,7 +53,7 @@ fi
 source "$ROOT/scripts/env.sh"
 cd "$ROOT"
 
-SCENARIOS="${SCENARIOS:-fanout saturation logins idle idle10k rooms}"
+SCENARIOS="${SCENARIOS:-fanout fanout_light saturation logins idle idle10k rooms}"
 PING_INTERVAL_MS="${PING_INTERVAL_MS:-25000}"
 PING_TIMEOUT_MS="${PING_TIMEOUT_MS:-20000}"
 
@@ -59,8 +63,9 @@ else
   cargo leptos build --release --precompress
   server_bin="$ROOT/target/release/server"
 fi
-cargo build --release -p loadgen
+cargo build --release -p loadgen -p relay
 loadgen="${CARGO_TARGET_DIR:-$ROOT/target}/release/loadgen"
+relay="${CARGO_TARGET_DIR:-$ROOT/target}/release/relay"
 (cd bench/node-chat && { [ -d node_modules/socket.io ] || npm ci --no-audit --no-fund; })
 
 # 10,000 sockets on each side of loopback: one descriptor each per process.
@@ -87,7 +92,8 @@ wait_listening() {
   return 1
 }
 
-# Starts a fresh server: SIDE (node | ours) NAME (the scenario: its database and log).
+# Starts a fresh server: SIDE (node | ours | relay) NAME (the scenario: its database and
+# log).
 # Sets port, server_pid and server_log.
 start_server() {
   port=$(free_port)
@@ -95,6 +101,8 @@ start_server() {
   if [ "$1" = node ]; then
     PING_INTERVAL_MS="$PING_INTERVAL_MS" PING_TIMEOUT_MS="$PING_TIMEOUT_MS" \
       node bench/node-chat/server.js "$port" >"$server_log" 2>&1 &
+  elif [ "$1" = relay ]; then
+    "$relay" "$port" >"$server_log" 2>&1 &
   else
     "$server_bin" --port "$port" --database "$work/$2.db" --log warn \
       --ping-interval-ms "$PING_INTERVAL_MS" --ping-timeout-ms "$PING_TIMEOUT_MS" \
@@ -134,19 +142,28 @@ both() { # NAME LOADGEN-ARGS...
   run "$name" ours "$@"
 }
 
+all_three() { # NAME LOADGEN-ARGS...: both, then the bare relay
+  both "$@"
+  run "$1" relay "${@:2}"
+}
+
 started=$(date +%s)
 touch "$work/results"
 for scenario in $SCENARIOS; do
   case "$scenario" in
     fanout)
-      both fanout fanout --receivers "${FANOUT_RECEIVERS:-500}" --senders "${FANOUT_SENDERS:-5}" \
+      all_three fanout fanout --receivers "${FANOUT_RECEIVERS:-500}" --senders "${FANOUT_SENDERS:-5}" \
         --rate "${FANOUT_RATE:-200}" --seconds "${FANOUT_SECONDS:-10}" ;;
+    fanout_light)
+      all_three fanout_light fanout --receivers "${FANOUT_RECEIVERS:-500}" \
+        --senders "${FANOUT_SENDERS:-5}" --rate "${FANOUT_LIGHT_RATE:-50}" \
+        --seconds "${FANOUT_SECONDS:-10}" ;;
     saturation)
-      both saturation saturation --receivers "${SATURATION_RECEIVERS:-500}" \
+      all_three saturation saturation --receivers "${SATURATION_RECEIVERS:-500}" \
         --senders "${SATURATION_SENDERS:-5}" --window "${SATURATION_WINDOW:-4}" \
         --seconds "${SATURATION_SECONDS:-10}" ;;
     logins)
-      both logins logins --users "${LOGINS_USERS:-2000}" --in-flight "${LOGINS_IN_FLIGHT:-64}" ;;
+      all_three logins logins --users "${LOGINS_USERS:-2000}" --in-flight "${LOGINS_IN_FLIGHT:-64}" ;;
     idle)
       both idle idle --users "${IDLE_USERS:-2000}" --in-flight "${IDLE_IN_FLIGHT:-64}" \
         --idle-seconds "${IDLE_SECONDS:-30}" ;;
@@ -161,7 +178,7 @@ for scenario in $SCENARIOS; do
       both rooms_large rooms --users "${ROOMS_USERS:-2000}" --rooms "${ROOMS_ROOMS:-100}" \
         "${rooms_load[@]}" ;;
     *)
-      echo "unknown scenario $scenario (fanout saturation logins idle idle10k rooms)" >&2
+      echo "unknown scenario $scenario (fanout fanout_light saturation logins idle idle10k rooms)" >&2
       exit 2 ;;
   esac
 done
@@ -185,6 +202,7 @@ latency = [("latency p50 ms", "p50_ms"), ("latency p99 ms", "p99_ms"), ("latency
 delivery = [("deliveries/s", "per_s"), ("lost", "lost"), ("duplicated", "duplicated")]
 rows = {
     "fanout": delivery + latency + cpu,
+    "fanout_light": delivery + latency + cpu,
     "saturation": delivery + latency + cpu,
     "logins": [("log-ins/s", "logins_per_s"), ("userJoined frames/s", "frames_per_s"),
                ("server CPU µs per log-in", "server_us_per_login")] + cpu,
@@ -198,12 +216,13 @@ rows = {
 rows["idle10k"] = rows["idle"]
 rows["rooms_large"] = rows["rooms_small"]
 titles = {
-    "fanout": "fanout", "saturation": "saturation", "logins": "logins",
+    "fanout": "fanout", "fanout_light": "fanout, light", "saturation": "saturation", "logins": "logins",
     "idle": "idle 2,000", "idle10k": "idle 10,000 (not logged in)",
     "rooms_small": "rooms 200 in 10", "rooms_large": "rooms 2,000 in 100",
 }
 sizes = {
     "fanout": lambda f: f"{f.get('sockets', '?')} sockets, {f.get('messages', '?')} messages",
+    "fanout_light": lambda f: f"{f.get('sockets', '?')} sockets, {f.get('messages', '?')} messages",
     "saturation": lambda f: f"{f.get('sockets', '?')} sockets, window {f.get('window', '?')}",
     "logins": lambda f: f"{f.get('users', '?')} users, {f.get('in_flight', '?')} in flight",
     "idle": lambda f: f"{f.get('users', '?')} users, {f.get('idle_s', '?')} s idle",
@@ -225,17 +244,18 @@ def value(name, side, key):
     return get(name, side, key)
 
 table = []
-for name in ["fanout", "saturation", "logins", "idle", "idle10k", "rooms_small", "rooms_large"]:
+for name in ["fanout", "fanout_light", "saturation", "logins", "idle", "idle10k", "rooms_small", "rooms_large"]:
     if (name, "node") not in results and (name, "ours") not in results:
         continue
     for label, key in rows[name]:
         a, b = value(name, "node", key), value(name, "ours", key)
-        table.append((titles[name], label, a, b, "-" if "/" in key else ratio(a, b)))
+        c = value(name, "relay", key) if (name, "relay") in results else "-"
+        table.append((titles[name], label, a, b, "-" if "/" in key else ratio(a, b), c))
 if ("rooms_small", "ours") in results and ("rooms_large", "ours") in results:
     for label, key in [("µs per delivery, 2,000 / 200", "cpu_us_per_delivery"), ("deliveries/s, 2,000 / 200", "per_s")]:
         a = ratio(get("rooms_small", "node", key), get("rooms_large", "node", key))
         b = ratio(get("rooms_small", "ours", key), get("rooms_large", "ours", key))
-        table.append(("rooms", label, a, b, ratio(a, b)))
+        table.append(("rooms", label, a, b, ratio(a, b), "-"))
 
 for name in titles:
     runs = [results.get((name, side), {}) for side in ("ours", "node")]
@@ -243,9 +263,10 @@ for name in titles:
     if figures:
         print(f"- {titles[name]}: {sizes[name](figures)}")
 print()
-w = [max(len(r[i]) for r in table + [("scenario", "figure", "Node socket.io", "ours", "ours / Node")]) for i in range(5)]
-print(f"| {'scenario':<{w[0]}} | {'figure':<{w[1]}} | {'Node socket.io':>{w[2]}} | {'ours':>{w[3]}} | {'ours / Node':>{w[4]}} |")
-print(f"| {'-' * w[0]} | {'-' * w[1]} | {'-' * (w[2] - 1)}: | {'-' * (w[3] - 1)}: | {'-' * (w[4] - 1)}: |")
+header = ("scenario", "figure", "Node socket.io", "ours", "ours / Node", "bare relay")
+w = [max(len(r[i]) for r in table + [header]) for i in range(6)]
+print("| " + " | ".join(f"{h:<{w[i]}}" if i < 2 else f"{h:>{w[i]}}" for i, h in enumerate(header)) + " |")
+print("| " + " | ".join("-" * w[i] if i < 2 else "-" * (w[i] - 1) + ":" for i in range(6)) + " |")
 for r in table:
-    print(f"| {r[0]:<{w[0]}} | {r[1]:<{w[1]}} | {r[2]:>{w[2]}} | {r[3]:>{w[3]}} | {r[4]:>{w[4]}} |")
+    print("| " + " | ".join(f"{v:<{w[i]}}" if i < 2 else f"{v:>{w[i]}}" for i, v in enumerate(r)) + " |")
 EOF

@@ -19,7 +19,7 @@ else
 fi
 
 step "clippy (server and shared code)"
-cargo clippy --quiet -p app -p server -p loadgen --all-targets -- -D warnings
+cargo clippy --quiet -p app -p server -p loadgen -p relay --all-targets -- -D warnings
 step "clippy (browser code, wasm32)"
 cargo clippy --quiet -p app -p frontend --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
 

@@ -69,14 +69,14 @@ impl<A: Adapter> Hub<A> {
 
     /// `command` as a member of `batch`, or back if it cannot be one.
     fn batched(&self, command: HubCommand, batch: &[Pending]) -> Result<Pending, HubCommand> {
-        let Some(name) = self.joins_batch(&command, batch) else {
+        let Some((name, key)) = self.joins_batch(&command, batch) else {
             return Err(command);
         };
         match command {
             HubCommand::Event { conn, event, ack } => Ok(Pending {
                 conn,
-                key: name_key(&name),
                 name,
+                key,
                 event: match event {
                     ClientEvent::Register(_) => client::REGISTER,
                     _ => client::LOGIN,
@@ -87,10 +87,11 @@ impl<A: Adapter> Hub<A> {
         }
     }
 
-    /// The name `command` logs in under, if it can join `batch`: a log-in that would be
-    /// accepted now, from a socket not in it yet, under a name none of it takes. Anything
-    /// else ends the batch (and is applied after it, as usual: refused, for one).
-    fn joins_batch(&self, command: &HubCommand, batch: &[Pending]) -> Option<String> {
+    /// The name (and its key) `command` logs in under, if it can join `batch`: a log-in
+    /// that would be accepted now, from a socket not in it yet, under a name none of it
+    /// takes. Anything else ends the batch (and is applied after it, as usual: refused,
+    /// for one).
+    fn joins_batch(&self, command: &HubCommand, batch: &[Pending]) -> Option<(String, String)> {
         let HubCommand::Event { conn, event, .. } = command else {
             return None;
         };
@@ -107,7 +108,7 @@ impl<A: Adapter> Hub<A> {
         }
         let name = self.chat.check_login(conn, raw).ok()?;
         let key = name_key(&name);
-        (!batch.iter().any(|p| p.key == key)).then_some(name)
+        (!batch.iter().any(|p| p.key == key)).then_some((name, key))
     }
 
     /// Stores the users of `batch` in one transaction, then logs each in, in order.
