@@ -29,6 +29,15 @@ async function bundleUrls() {
 }
 
 describe('the site', () => {
+  test('/healthz and /readyz answer a load balancer, uncached', async () => {
+    for (const [path, text] of [['/healthz', 'ok'], ['/readyz', 'ready']]) {
+      const { response, body } = await get(path);
+      assert.equal(response.status, 200, path);
+      assert.equal(body.toString('utf8'), text, path);
+      assert.equal(response.headers.get('cache-control'), 'no-store', path);
+    }
+  });
+
   test('the first page is server-rendered HTML with the login form, never cached stale', async () => {
     const { response, body } = await get('/');
     assert.equal(response.status, 200);

@@ -83,10 +83,12 @@ pub async fn serve(
         .bundle_name()
         .into();
 
+    let draining = http::Draining::default();
     let state = http::AppState {
         options,
         hub: hub.clone(),
         store: store.clone(),
+        draining: draining.clone(),
     };
     let router = http::router(state, socket_layer);
     let grace = settings.shutdown_timeout();
@@ -99,6 +101,7 @@ pub async fn serve(
     });
     let server = axum::serve(listener, router).with_graceful_shutdown(async move {
         shutdown.await;
+        draining.start();
         tracing::info!("shutting down: closing sockets");
         io.close().await;
         let _ = draining_tx.send(());

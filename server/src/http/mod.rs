@@ -1,14 +1,16 @@
 //! HTTP: the server-rendered pages and their forms (the chat without JavaScript), the
-//! session endpoints, the site's static files and the Socket.IO endpoint, in one axum
-//! router.
+//! session endpoints, the health endpoints, the site's static files and the Socket.IO
+//! endpoint, in one axum router.
 
 mod assets;
 mod forms;
+mod health;
 mod owned_head;
 mod page;
 mod session;
 
 pub use assets::SiteAssets;
+pub use health::Draining;
 
 use axum::http::{header, HeaderValue};
 use axum::routing::{get, post};
@@ -27,11 +29,13 @@ pub struct AppState {
     pub options: LeptosOptions,
     pub hub: ChatHub,
     pub store: Store,
+    pub draining: Draining,
 }
 
 /// The whole site. `/socket.io/` is answered by `socket_layer`; `/`, `/r/<room>`,
-/// `/dm/<name>` and `/rooms` by the Leptos app (server-side rendered); their forms and
-/// `/api/` by the handlers here; everything else from the files compiled into the binary.
+/// `/dm/<name>` and `/rooms` by the Leptos app (server-side rendered); their forms,
+/// `/api/`, `/healthz` and `/readyz` by the handlers here; everything else from the files
+/// compiled into the binary.
 pub fn router(state: AppState, socket_layer: SocketIoLayer) -> Router {
     let pages = Router::new()
         .route("/", get(page::lobby))
@@ -52,6 +56,8 @@ pub fn router(state: AppState, socket_layer: SocketIoLayer) -> Router {
         .route("/rooms/join", post(forms::join_by_name))
         .route("/api/session", post(session::create))
         .route("/api/logout", post(session::logout))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
         .fallback(assets::serve)
         .with_state(state)
         // Compresses the page; precompressed assets already carry Content-Encoding and are

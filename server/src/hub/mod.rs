@@ -56,6 +56,11 @@ impl ChatHub {
         (Self { commands }, receiver)
     }
 
+    /// Whether the hub still takes commands (it stops only at shutdown, or if it failed).
+    pub fn is_running(&self) -> bool {
+        !self.commands.is_closed()
+    }
+
     pub fn send(&self, command: HubCommand) {
         match self.commands.send(command) {
             Ok(()) => {}

@@ -125,6 +125,12 @@ impl Store {
         }
     }
 
+    /// Whether the database answers a query now.
+    pub async fn ping(&self) -> Result<(), StorageError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
     /// Closes every connection (after the last write).
     pub async fn close(&self) {
         self.pool.close().await;

@@ -36,6 +36,8 @@ pub fn chat(sender: &str, message: &str) -> ServerEvent {
 
 pub struct TestServer {
     pub addr: SocketAddr,
+    /// The server's database (the same pool).
+    pub store: server::storage::Store,
     /// The database's folder, when the server made its own.
     _database: Option<tempfile::TempDir>,
     shutdown: Option<oneshot::Sender<()>>,
@@ -62,11 +64,17 @@ impl TestServer {
         let store = server::open_store(&settings).await.expect("database");
         let (listener, addr) = server::bind(&settings).await.expect("bind");
         let (shutdown, signal) = oneshot::channel::<()>();
-        let task = tokio::spawn(server::serve(settings, store, listener, async move {
-            let _ = signal.await;
-        }));
+        let task = tokio::spawn(server::serve(
+            settings,
+            store.clone(),
+            listener,
+            async move {
+                let _ = signal.await;
+            },
+        ));
         Self {
             addr,
+            store,
             _database: database,
             shutdown: Some(shutdown),
             task: Some(task),
