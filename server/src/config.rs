@@ -58,6 +58,12 @@ pub struct Cli {
     #[arg(long, env = "CHAT_CATCH_UP_MAX")]
     pub catch_up_max: Option<u32>,
 
+    /// On shutdown, how long /readyz fails before the server stops taking connections and
+    /// closes its sockets, in milliseconds: time for a load balancer to route new clients
+    /// elsewhere [default: 0]
+    #[arg(long, env = "CHAT_DRAIN_DELAY_MS")]
+    pub drain_delay_ms: Option<u64>,
+
     /// SQLite database file, created if missing [default: chat.db]
     #[arg(long, env = "CHAT_DATABASE")]
     pub database: Option<PathBuf>,
@@ -80,6 +86,7 @@ pub struct ServerSettings {
     pub port: u16,
     pub log: String,
     pub shutdown_timeout_secs: u64,
+    pub drain_delay_ms: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -165,6 +172,7 @@ impl Settings {
         set(&mut self.server.address, &cli.address);
         set(&mut self.server.port, &cli.port);
         set(&mut self.server.log, &cli.log);
+        set(&mut self.server.drain_delay_ms, &cli.drain_delay_ms);
         set(&mut self.socket.ping_interval_ms, &cli.ping_interval_ms);
         set(&mut self.socket.ping_timeout_ms, &cli.ping_timeout_ms);
         set(&mut self.chat.typing_lease_ms, &cli.typing_lease_ms);
@@ -179,6 +187,10 @@ impl Settings {
 
     pub fn shutdown_timeout(&self) -> Duration {
         Duration::from_secs(self.server.shutdown_timeout_secs)
+    }
+
+    pub fn drain_delay(&self) -> Duration {
+        Duration::from_millis(self.server.drain_delay_ms)
     }
 
     pub fn typing_lease(&self) -> Duration {

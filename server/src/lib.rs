@@ -92,6 +92,7 @@ pub async fn serve(
     };
     let router = http::router(state, socket_layer);
     let grace = settings.shutdown_timeout();
+    let drain_delay = settings.drain_delay();
     let (draining_tx, draining_rx) = tokio::sync::oneshot::channel::<()>();
     // Chat frames are small and latency matters: no Nagle delay on any connection.
     let listener = listener.tap_io(|tcp| {
@@ -102,6 +103,13 @@ pub async fn serve(
     let server = axum::serve(listener, router).with_graceful_shutdown(async move {
         shutdown.await;
         draining.start();
+        if !drain_delay.is_zero() {
+            tracing::info!(
+                ?drain_delay,
+                "shutting down: not ready any more, still serving"
+            );
+            tokio::time::sleep(drain_delay).await;
+        }
         tracing::info!("shutting down: closing sockets");
         io.close().await;
         let _ = draining_tx.send(());
