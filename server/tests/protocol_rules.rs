@@ -29,48 +29,92 @@ async fn login_welcomes_and_tells_every_socket() {
     }
 }
 
-/// A crowd logging in at once (the hub takes the log-ins queued behind one together):
-/// exactly one socket wins each name (ignoring case), the rest are told why, and every
-/// socket hears each winner's `userJoined` once, all in the same order, the order
-/// `onlineUsers` then lists.
+/// A crowd logging in at once, queued behind a log-in that waits for the database (so
+/// the hub takes them in batches): exactly one socket wins each name (ignoring case), the
+/// rest are told why (a rival right behind the winner, in its batch, too), the one user
+/// the database refuses costs that log-in only, and every socket hears each winner's
+/// `userJoined` once, all in the same order, the order `onlineUsers` then lists.
 #[tokio::test]
 async fn a_crowd_logging_in_at_once_is_announced_once_each_in_one_order() {
-    let server = TestServer::start().await;
+    use sqlx::Connection;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database = dir.path().join("chat.db");
+    let server = TestServer::start_with(server::config::Cli {
+        database: Some(database.clone()),
+        ..Default::default()
+    })
+    .await;
+    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&database);
+    let mut side = sqlx::SqliteConnection::connect_with(&options)
+        .await
+        .expect("a second connection to the database");
+    sqlx::query(
+        "CREATE TRIGGER refused BEFORE INSERT ON users WHEN NEW.name = 'user07' \
+         BEGIN SELECT RAISE(ABORT, 'refused'); END",
+    )
+    .execute(&mut side)
+    .await
+    .expect("trigger");
+
     const DISTINCT: usize = 30;
-    let mut names: Vec<String> = (0..DISTINCT).map(|i| format!("user{i:02}")).collect();
-    // Rivals for every third name, and two bad names.
-    names.extend((0..DISTINCT).step_by(3).map(|i| format!("USER{i:02}")));
+    const REFUSED: &str = "user07";
+    // Each third name has a rival right behind it; then two bad names.
+    let mut names = Vec::new();
+    for i in 0..DISTINCT {
+        names.push(format!("user{i:02}"));
+        if i % 3 == 0 {
+            names.push(format!("USER{i:02}"));
+        }
+    }
     names.extend(["x".to_owned(), " ".to_owned()]);
     let mut crowd = Vec::new();
     for name in &names {
         crowd.push(Client::connect(&server, name).await);
     }
+    // The first log-in waits for this lock; the others queue behind it.
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut side)
+        .await
+        .expect("lock");
     for (client, name) in crowd.iter_mut().zip(&names) {
         client.emit(ClientEvent::login(name)).await;
     }
+    sqlx::query("COMMIT")
+        .execute(&mut side)
+        .await
+        .expect("unlock");
 
+    let winners_expected = DISTINCT - 1;
     let mut winners = std::collections::HashSet::new();
     let mut order: Option<Vec<String>> = None;
     for (client, name) in crowd.iter_mut().zip(&names) {
         let mut heard = Vec::new();
         let mut answered = false;
-        while heard.len() < DISTINCT || !answered {
-            match client.next_event().await {
-                ServerEvent::UserJoined(joined) => heard.push(joined),
+        while heard.len() < winners_expected || !answered {
+            let event = client.next_event().await;
+            if let ServerEvent::UserJoined(joined) = event {
+                heard.push(joined);
+                continue;
+            }
+            assert!(!answered, "{}: answered twice ({event:?})", client.label);
+            answered = true;
+            match event {
                 ServerEvent::Welcome(welcomed) => {
                     assert_eq!(&welcomed, name, "{}: welcomed as another", client.label);
-                    assert!(!answered, "{}: answered twice", client.label);
-                    answered = true;
                     assert!(winners.insert(welcomed.to_lowercase()), "{name} won twice");
                 }
                 ServerEvent::LoginNameExists(taken) => {
+                    // Either of two rivals may be first: they log in on sockets of their own.
                     assert_eq!(&taken, name);
-                    assert!(!answered, "{}: answered twice", client.label);
-                    answered = true;
+                    let rivalled = names.iter().filter(|n| n.eq_ignore_ascii_case(name));
+                    assert_eq!(rivalled.count(), 2, "{name} refused as taken");
                 }
                 ServerEvent::LoginNameBad(_) => {
                     assert!(name.trim().len() < 3, "{name} refused as bad");
-                    answered = true;
+                }
+                refused @ ServerEvent::RequestRejected(_) => {
+                    assert_eq!(refused, rejected("login", RejectionReason::StorageFailed));
+                    assert_eq!(name, REFUSED, "only the user the database refuses");
                 }
                 other => panic!("{}: unexpected {other:?}", client.label),
             }
@@ -81,13 +125,14 @@ async fn a_crowd_logging_in_at_once_is_announced_once_each_in_one_order() {
         }
     }
     let order = order.expect("a crowd");
-    assert_eq!(winners.len(), DISTINCT, "one winner per name");
+    assert_eq!(winners.len(), winners_expected, "one winner per name");
+    assert!(!winners.contains(REFUSED));
     let mut keys: Vec<String> = order.iter().map(|n| n.to_lowercase()).collect();
     keys.sort();
     keys.dedup();
     assert_eq!(
         keys.len(),
-        DISTINCT,
+        winners_expected,
         "each winner announced once: {order:?}"
     );
 

@@ -111,44 +111,63 @@ impl<A: Adapter> Hub<A> {
         (!batch.iter().any(|p| p.key == key)).then_some((name, key))
     }
 
-    /// Stores the users of `batch` in one transaction, then logs each in, in order.
+    /// Stores the users of `batch` in one transaction, then logs each in, in order. If
+    /// the transaction fails, each is stored alone: one user the database refuses costs
+    /// that log-in only.
     async fn log_in_all(&mut self, batch: Vec<Pending>) {
         let names: Vec<&str> = batch.iter().map(|p| p.name.as_str()).collect();
-        let users = match self.store.create_users(&names).await {
-            Ok(users) => users,
+        match self.store.create_users(&names).await {
+            Ok(users) => {
+                for (pending, user) in batch.into_iter().zip(users) {
+                    self.log_in_as(pending, user);
+                }
+            }
+            Err(error) if batch.len() > 1 => {
+                tracing::warn!(%error, count = batch.len(), "cannot create users together; one by one");
+                for pending in batch {
+                    match self.store.create_user(&pending.name).await {
+                        Ok(user) => self.log_in_as(pending, user),
+                        Err(error) => {
+                            tracing::error!(%error, "cannot create a user");
+                            self.log_in_failed(pending.conn, pending.event, pending.ack);
+                        }
+                    }
+                }
+            }
             Err(error) => {
-                tracing::error!(%error, count = batch.len(), "cannot create users");
+                tracing::error!(%error, "cannot create a user");
                 for pending in batch {
                     self.log_in_failed(pending.conn, pending.event, pending.ack);
                 }
-                return;
             }
-        };
-        for (pending, user) in batch.into_iter().zip(users) {
-            let Pending {
-                conn,
-                name,
-                event,
-                ack,
-                ..
-            } = pending;
-            match self.chat.log_in(&conn, user, &name, None, &[], now()) {
-                Ok(out) => {
-                    self.deliver(out);
-                    if let Some(ack) = ack {
-                        ack.send(&LoggedIn {
-                            ok: true,
-                            username: &name,
-                            user_id: user.wire(),
-                        });
-                    }
-                    // A rooms-family socket's presence_update, right after its log-in.
-                    self.flush(Some(conn));
+        }
+    }
+
+    /// Logs `pending`'s socket in as `user` (just stored) and announces it.
+    fn log_in_as(&mut self, pending: Pending, user: UserId) {
+        let Pending {
+            conn,
+            name,
+            event,
+            ack,
+            ..
+        } = pending;
+        match self.chat.log_in(&conn, user, &name, None, &[], now()) {
+            Ok(out) => {
+                self.deliver(out);
+                if let Some(ack) = ack {
+                    ack.send(&LoggedIn {
+                        ok: true,
+                        username: &name,
+                        user_id: user.wire(),
+                    });
                 }
-                Err(_) => {
-                    tracing::error!(name, "a free name was taken meanwhile");
-                    self.log_in_failed(conn, event, ack);
-                }
+                // A rooms-family socket's presence_update, right after its log-in.
+                self.flush(Some(conn));
+            }
+            Err(_) => {
+                tracing::error!(name, "a free name was taken meanwhile");
+                self.log_in_failed(conn, event, ack);
             }
         }
     }

@@ -27,12 +27,21 @@ impl Store {
             .ok_or(StorageError::Database(sqlx::Error::RowNotFound))
     }
 
-    /// Creates a user for each of `names` (distinct ignoring case), in order, as
-    /// [`Store::create_user`] does, in one transaction: all of them, or none.
+    /// Creates a user for each of `names` (distinct ignoring case: of two with one name,
+    /// the second would retire the first), in order, as [`Store::create_user`] does, in
+    /// one transaction: all of them, or none.
     pub async fn create_users(&self, names: &[&str]) -> Result<Vec<UserId>, StorageError> {
         if names.is_empty() {
             return Ok(Vec::new());
         }
+        debug_assert!(
+            {
+                let keys: std::collections::HashSet<_> =
+                    names.iter().map(|n| name_key(n)).collect();
+                keys.len() == names.len()
+            },
+            "names created together must be distinct"
+        );
         // One request to the database (see `Store::append_all`): the hub waits for it
         // before the log-ins are announced.
         let script = create_users_script(names.len());
@@ -44,6 +53,8 @@ impl Store {
             query = query.bind(name_key(name)).bind(*name);
         }
         let rows = self.run_script(query).await?;
+        // Committed: each insert returned its row (a missing one cannot happen; it would
+        // be reported, the users staying created).
         let mut created = vec![None; names.len()];
         for row in &rows {
             let index = usize::try_from(row.try_get::<i64, _>(0)?).ok();
@@ -296,6 +307,8 @@ mod tests {
         for (name, id) in ["bob", "ann", "émile"].into_iter().zip(&created) {
             let found = store.active_user(name).await.expect("find");
             assert_eq!(found.map(|u| u.id), Some(*id), "{name}");
+            let member = store.is_member(*id, store.general()).await.expect("member");
+            assert!(member, "{name} is in the lobby");
         }
         assert_eq!(
             store.user_name(ann).await.expect("name"),
