@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use app::protocol::ClientEvent;
 use server::config::Cli;
-use support::{chat, http_get, Client, TestServer};
+use support::{chat, http_get, http_get_at, Client, TestServer};
 
 /// The status code and the body of a response.
 fn status_and_body(response: &str) -> (u16, &str) {
@@ -45,12 +45,7 @@ async fn ready_while_the_database_answers_alive_throughout() {
 
 /// A GET of `path` on the server at `addr`: its status code and body.
 async fn get(addr: SocketAddr, path: &str) -> (u16, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.expect("write");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.expect("read");
+    let response = http_get_at(addr, path, None).await;
     let (status, body) = status_and_body(&response);
     (status, body.to_owned())
 }

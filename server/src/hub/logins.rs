@@ -175,13 +175,9 @@ impl<A: Adapter> Hub<A> {
     /// A log-in whose user could not be stored: `storageFailed`.
     fn log_in_failed(&mut self, conn: Sid, event: &str, ack: Option<Ack>) {
         let reason = RejectionReason::StorageFailed;
-        if let Some(ack) = ack {
-            ack.send(&Refused::new(reason));
-            if event != client::LOGIN {
-                return;
-            }
+        if answer_refusal(ack, event, reason) {
+            self.refuse_lobby(conn, event, reason);
         }
-        self.refuse_lobby(conn, event, reason);
     }
 
     /// Stores a new user of `name`; `None` (logged) when storage failed.
@@ -205,13 +201,22 @@ impl<A: Adapter> Hub<A> {
         refusal: LoginRefusal,
         ack: Option<Ack>,
     ) {
-        if let Some(ack) = ack {
-            ack.send(&Refused::new(refusal.reason()));
-            if event != client::LOGIN {
-                return;
-            }
+        if answer_refusal(ack, event, refusal.reason()) {
+            let out = vec![Outgoing::only(conn, refusal.lobby_event(event))];
+            self.deliver(out);
         }
-        let out = vec![Outgoing::only(conn, refusal.lobby_event(event))];
-        self.deliver(out);
+    }
+}
+
+/// Answers a refused log-in's acknowledgement, if one was asked for; whether the lobby's
+/// event is due as well (`login`'s clients wait for it; `register` answers in the
+/// acknowledgement only).
+fn answer_refusal(ack: Option<Ack>, event: &str, reason: RejectionReason) -> bool {
+    match ack {
+        Some(ack) => {
+            ack.send(&Refused::new(reason));
+            event == client::LOGIN
+        }
+        None => true,
     }
 }

@@ -148,14 +148,19 @@ pub async fn http_post(
 
 /// A plain HTTP/1.1 GET of `path`; returns the whole response (head and body).
 pub async fn http_get(server: &TestServer, path: &str, cookie: Option<&str>) -> String {
+    http_get_at(server.addr, path, cookie).await
+}
+
+/// [`http_get`] from the server at `addr` (a server being stopped, say).
+pub async fn http_get_at(addr: SocketAddr, path: &str, cookie: Option<&str>) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = TcpStream::connect(server.addr).await.expect("connect");
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
     let cookie = cookie
         .map(|c| format!("Cookie: {c}\r\n"))
         .unwrap_or_default();
     let request = format!(
         "GET {path} HTTP/1.1\r\nHost: {}\r\n{cookie}Connection: close\r\n\r\n",
-        server.addr
+        addr
     );
     stream.write_all(request.as_bytes()).await.expect("write");
     let mut response = String::new();
