@@ -123,12 +123,16 @@ setup_wasm_bindgen() {
   cargo $(tool_toolchain) install --quiet --force wasm-bindgen-cli --version "$want"
 }
 
-# --- 4. System packages: Node.js, Chromium ----------------------------------------------
+# --- 4. System packages: Node.js, Chromium, PostgreSQL -------------------------------------
+# The tests start their own throwaway PostgreSQL servers (scripts/with-postgres.sh, with
+# pg_virtualenv from postgresql-common); nothing is configured system-wide.
 setup_system_packages() {
   if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     apt_install nodejs npm
   fi
   [ -x "$CHAT_CHROMIUM" ] || apt_install chromium
+  command -v pg_virtualenv >/dev/null && compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null ||
+    apt_install postgresql
 }
 
 # --- 5. npm packages: Playwright, socket.io-client, binaryen (wasm-opt) -----------------

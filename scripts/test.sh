@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check and test: formatting, clippy, unit and integration tests, the release
-# build (and its bundle size), Playwright in Chromium, and the socket.io-client suites.
+# build (and its bundle size), Playwright in Chromium, the socket.io-client and
+# python-socketio suites; then the tests and suites again on PostgreSQL.
 # Installs what is missing first (scripts/setup.sh). Exits non-zero on the first failure.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -37,11 +38,25 @@ trap 'rm -rf "$standalone"' EXIT
 cp target/release/server "$standalone/server"
 export CHAT_SERVER_BIN="$standalone/server"
 
-step "end-to-end tests (Playwright, Chromium)"
-(cd end2end && npx playwright test)
+# The suites that run the binary, on the database the environment gives (SQLite files,
+# or PostgreSQL databases when CHAT_TEST_POSTGRES is set).
+binary_suites() {
+  step "end-to-end tests (Playwright, Chromium)$1"
+  (cd end2end && npx playwright test)
 
-step "protocol tests (official socket.io-client)"
-(cd end2end && node --test --test-concurrency=1 protocol/)
+  step "protocol tests (official socket.io-client)$1"
+  (cd end2end && node --test --test-concurrency=1 protocol/)
 
-step "protocol tests (official python-socketio)"
-end2end/.venv/bin/python -m unittest discover -v -s end2end/python
+  step "protocol tests (official python-socketio)$1"
+  end2end/.venv/bin/python -m unittest discover -v -s end2end/python
+}
+binary_suites ""
+
+# The whole single-node suite again with PostgreSQL as the database: one throwaway server
+# (Debian's postgresql on a free loopback port), a fresh database per test.
+export -f step binary_suites
+bash scripts/with-postgres.sh bash -c '
+  set -euo pipefail
+  step "unit and integration tests on PostgreSQL"
+  cargo test -p server
+  binary_suites " on PostgreSQL"'

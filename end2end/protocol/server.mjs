@@ -5,8 +5,9 @@
 //   await server.restart();               // crash (SIGKILL) and start again: same port, same database
 //   await server.stop();
 //
-// Each server gets a fresh SQLite database in a temporary folder (removed by stop()) unless
-// extra args name a `--database`.
+// Each server gets a fresh database unless extra args name a `--database`: a SQLite file in a
+// temporary folder (removed by stop()), or, when CHAT_TEST_POSTGRES names a PostgreSQL server
+// (scripts/with-postgres.sh sets it), a database of its own there (see freshDatabase()).
 // The binary comes from the environment variable CHAT_SERVER_BIN (an absolute path, or a path
 // relative to the current directory or to the repository root, e.g. target/debug/server; unset:
 // the newer of target/release/server and target/debug/server, as `cargo leptos end-to-end` builds). It is
@@ -14,7 +15,7 @@
 // release binary needs nothing beside it), and is ready once it prints `listening on http://...` on stdout or stderr.
 // Set CHAT_SERVER_LOG=1 to copy the server's output to this process's stderr.
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -53,23 +54,43 @@ function newestBuild() {
   return built[0]?.candidate;
 }
 
+let databasesMade = 0;
+
+/**
+ * A fresh, empty database: `{ args, cleanUp }`, the server arguments that name it and what
+ * removes it. In PostgreSQL when CHAT_TEST_POSTGRES is set (a URL without a database, e.g.
+ * `postgres://` inside pg_virtualenv, whose PG* variables `createdb` reads too); else a
+ * SQLite file in a temporary folder.
+ */
+export function freshDatabase() {
+  const base = process.env.CHAT_TEST_POSTGRES;
+  if (base) {
+    const name = `e2e_${process.pid}_${databasesMade++}`;
+    execFileSync('createdb', [name]);
+    return { args: ['--database-url', `${base}/${name}`], cleanUp: () => {} };
+  }
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'chat-db-'));
+  return {
+    args: ['--database', path.join(dir, 'chat.db')],
+    cleanUp: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
 /**
  * Spawns the server and resolves once it listens. Unless `args` name a `--database`, the
- * server gets a fresh database in a temporary folder, removed when it stops.
+ * server gets a fresh database (freshDatabase()), removed when it stops.
  * @param {{ args?: string[], env?: Record<string,string>, readyTimeoutMs?: number, port?: number }} [options]
  *   args: extra command-line arguments after `--port <port> --address 127.0.0.1`.
  *   port: the port to listen on (default 0: any free one).
  */
 export async function startServer({ args = [], env = {}, readyTimeoutMs = 30_000, port = 0 } = {}) {
-  let tempDir = null;
-  if (!args.includes('--database')) {
-    tempDir = mkdtempSync(path.join(os.tmpdir(), 'chat-db-'));
-    args = [...args, '--database', path.join(tempDir, 'chat.db')];
+  let cleanUp = () => {};
+  if (!args.includes('--database') && !args.includes('--database-url')) {
+    const database = freshDatabase();
+    args = [...args, ...database.args];
+    cleanUp = database.cleanUp;
   }
   let current = await spawnServer({ args, env, readyTimeoutMs, port });
-  const cleanUp = () => {
-    if (tempDir) rmSync(tempDir, { recursive: true, force: true });
-  };
   const server = {
     get url() {
       return current.url;

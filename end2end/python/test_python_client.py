@@ -24,6 +24,19 @@ TIMEOUT = 5
 class Server:
     """The chat server binary on a free loopback port, with its own database."""
 
+    made = 0
+
+    def database_args(self):
+        """A fresh database: in PostgreSQL when CHAT_TEST_POSTGRES names a server (see
+        scripts/with-postgres.sh), else a SQLite file in this server's folder."""
+        base = os.environ.get("CHAT_TEST_POSTGRES")
+        if not base:
+            return ["--database", os.path.join(self.data, "chat.db")]
+        Server.made += 1
+        name = f"py_{os.getpid()}_{Server.made}"
+        subprocess.run(["createdb", name], check=True)
+        return ["--database-url", f"{base}/{name}"]
+
     def __init__(self):
         self.data = tempfile.mkdtemp(prefix="chat-py-")
         binary = os.environ.get("CHAT_SERVER_BIN")
@@ -31,15 +44,7 @@ class Server:
             raise RuntimeError("CHAT_SERVER_BIN is not set: point it at the server binary")
         env = dict(os.environ, NO_COLOR="1")
         self.process = subprocess.Popen(
-            [
-                binary,
-                "--address",
-                "127.0.0.1",
-                "--port",
-                "0",
-                "--database",
-                os.path.join(self.data, "chat.db"),
-            ],
+            [binary, "--address", "127.0.0.1", "--port", "0", *self.database_args()],
             cwd=os.path.dirname(os.path.abspath(binary)),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

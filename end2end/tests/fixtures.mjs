@@ -1,6 +1,6 @@
 // Fixtures shared by the browser specs:
-//   server (automatic): a fresh server with its own empty database (a temporary folder of
-//     its own) for each test, so every test starts alone, with no history, and may use plain
+//   server (automatic): a fresh server with its own empty database (freshDatabase(): SQLite
+//     in a temporary folder, or PostgreSQL under scripts/with-postgres.sh) for each test, so every test starts alone, with no history, and may use plain
 //     names (Ann, Bob, ...). Session users keep their name for `sessionGraceMs` (default
 //     2 s) after their last connection closes. `server.crash()` kills it hard (SIGKILL),
 //     `server.start()` starts a new process on the same port and database.
@@ -13,14 +13,11 @@
 //     browser; closed after the test.
 
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 
 import { test as base, expect } from '@playwright/test';
 import { io } from 'socket.io-client';
 
-import { startServer } from '../protocol/server.mjs';
+import { freshDatabase, startServer } from '../protocol/server.mjs';
 
 /** How long a session user keeps their name after their last connection closes (default). */
 export const SESSION_GRACE_MS = 2_000;
@@ -50,9 +47,8 @@ export function currentServer() {
  */
 class TestServer {
   constructor(args) {
-    this.dir = mkdtempSync(path.join(os.tmpdir(), 'chat-e2e-'));
-    this.database = path.join(this.dir, 'chat.db');
-    this.args = ['--database', this.database, ...args];
+    this.database = freshDatabase();
+    this.args = [...this.database.args, ...args];
     this.process = null;
     this.fixedPort = 0;
   }
@@ -102,7 +98,7 @@ class TestServer {
     try {
       if (this.running) await this.process.stop();
     } finally {
-      rmSync(this.dir, { recursive: true, force: true });
+      this.database.cleanUp();
     }
   }
 }

@@ -8,6 +8,8 @@ use std::time::Duration;
 use clap::Parser;
 use serde::Deserialize;
 
+use crate::storage::{DatabaseUrl, StorageError};
+
 /// The defaults, compiled into the binary.
 const DEFAULTS: &str = include_str!("../../Leptos.toml");
 
@@ -67,6 +69,12 @@ pub struct Cli {
     /// SQLite database file, created if missing [default: chat.db]
     #[arg(long, env = "CHAT_DATABASE")]
     pub database: Option<PathBuf>,
+
+    /// Database URL, instead of --database: `sqlite:PATH`, or `postgres://USER:PASSWORD@HOST/DB`
+    /// for a PostgreSQL database that several servers share (its schema is created on
+    /// first start)
+    #[arg(long, env = "CHAT_DATABASE_URL")]
+    pub database_url: Option<String>,
 }
 
 /// The settings file layout (`Leptos.toml`).
@@ -110,6 +118,9 @@ pub struct ChatSettings {
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct StorageSettings {
     pub database: PathBuf,
+    /// Wins over `database` when set.
+    #[serde(default)]
+    pub database_url: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -179,6 +190,20 @@ impl Settings {
         set(&mut self.chat.session_grace_ms, &cli.session_grace_ms);
         set(&mut self.chat.catch_up_max, &cli.catch_up_max);
         set(&mut self.storage.database, &cli.database);
+        if cli.database_url.is_some() {
+            self.storage.database_url.clone_from(&cli.database_url);
+        } else if cli.database.is_some() {
+            // A path given now wins over a URL from a file.
+            self.storage.database_url = None;
+        }
+    }
+
+    /// The database to use: `database-url` if set, else the SQLite file `database`.
+    pub fn database_url(&self) -> Result<DatabaseUrl, StorageError> {
+        match &self.storage.database_url {
+            Some(url) => DatabaseUrl::parse(url),
+            None => Ok(DatabaseUrl::Sqlite(self.storage.database.clone())),
+        }
     }
 
     pub fn socket_addr(&self) -> SocketAddr {
@@ -267,6 +292,29 @@ mod tests {
             Settings::load(&cli),
             Err(ConfigError::Read { .. })
         ));
+    }
+
+    #[test]
+    fn a_database_url_chooses_the_engine() {
+        let settings = Settings::load(&Cli::default()).expect("defaults");
+        assert_eq!(
+            settings.database_url().expect("default"),
+            DatabaseUrl::Sqlite("chat.db".into())
+        );
+        let cli =
+            Cli::try_parse_from(["server", "--database-url", "postgres://db/chat"]).expect("valid");
+        let settings = Settings::load(&cli).expect("valid");
+        assert_eq!(
+            settings.database_url().expect("postgres"),
+            DatabaseUrl::Postgres("postgres://db/chat".into())
+        );
+        let cli =
+            Cli::try_parse_from(["server", "--database-url", "mysql://db/chat"]).expect("parsed");
+        let error = Settings::load(&cli)
+            .expect("loaded")
+            .database_url()
+            .expect_err("refused");
+        assert!(error.to_string().contains("mysql://db/chat"), "{error}");
     }
 
     #[test]

@@ -150,8 +150,9 @@ fn leptos_options() -> std::io::Result<LeptosOptions> {
 
 /// Opens (creating it if needed) the database `settings` name.
 pub async fn open_store(settings: &Settings) -> Result<Store, storage::StorageError> {
-    let store = Store::open(&settings.storage.database).await?;
-    tracing::info!(database = %settings.storage.database.display(), "database ready");
+    let url = settings.database_url()?;
+    let store = Store::connect(&url).await?;
+    tracing::info!(database = %url, "database ready");
     Ok(store)
 }
 

@@ -24,8 +24,10 @@ async fn main() -> std::process::ExitCode {
     let store = match server::open_store(&settings).await {
         Ok(store) => store,
         Err(error) => {
-            let database = settings.storage.database.display();
-            tracing::error!(%database, %error, "cannot open the database");
+            match settings.database_url() {
+                Ok(database) => tracing::error!(%database, %error, "cannot open the database"),
+                Err(_) => tracing::error!(%error, "cannot open the database"),
+            }
             return std::process::ExitCode::FAILURE;
         }
     };

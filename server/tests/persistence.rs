@@ -1,21 +1,12 @@
-//! History, sessions and catch-up against real servers, a real SQLite file and real
-//! WebSockets.
+//! History, sessions and catch-up against real servers, a real database (SQLite, or
+//! PostgreSQL under `scripts/with-postgres.sh`) and real WebSockets.
 
 mod support;
 
 use app::protocol::{ClientEvent, ServerEvent, SessionEnd, SessionEndReason};
 use serde_json::{json, Value};
 use server::chat::NewMessage;
-use server::config::Cli;
-use server::storage::Store;
-use support::{chat, http_post, session_cookie, Client, TestServer};
-
-fn on_database(path: &std::path::Path) -> Cli {
-    Cli {
-        database: Some(path.to_owned()),
-        ..Cli::default()
-    }
-}
+use support::{chat, http_post, session_cookie, Client, TestDatabase, TestServer};
 
 fn ids(reply: &Value) -> Vec<u64> {
     reply["messages"]
@@ -29,9 +20,8 @@ fn ids(reply: &Value) -> Vec<u64> {
 #[tokio::test]
 async fn pagination_reaches_the_first_of_10000_messages_without_gaps_or_repeats() {
     const TOTAL: u64 = 10_000;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("chat.db");
-    let store = Store::open(&path).await.expect("database");
+    let database = TestDatabase::fresh().await;
+    let store = database.open().await;
     let ann = store.create_user("Ann").await.expect("user");
     let bob = store.create_user("Bob").await.expect("user");
     let batch: Vec<_> = (1..=TOTAL)
@@ -53,7 +43,7 @@ async fn pagination_reaches_the_first_of_10000_messages_without_gaps_or_repeats(
     store.append_all(batch).await.expect("append");
     store.close().await;
 
-    let server = TestServer::start_with(on_database(&path)).await;
+    let server = TestServer::start_with(database.cli()).await;
     let mut reader = Client::connect(&server, "reader").await;
     let mut seen: Vec<u64> = Vec::new();
     let mut before: Option<u64> = None;
@@ -90,9 +80,8 @@ async fn pagination_reaches_the_first_of_10000_messages_without_gaps_or_repeats(
 
 #[tokio::test]
 async fn a_session_survives_a_restart_with_its_history_and_ids_go_on() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("chat.db");
-    let server = TestServer::start_with(on_database(&path)).await;
+    let database = TestDatabase::fresh().await;
+    let server = TestServer::start_with(database.cli()).await;
     let cookie = session_cookie(&server, "Ann").await;
     let mut ann = Client::connect_with_cookie(&server, "ann", Some(&cookie)).await;
     ann.expect(ServerEvent::Welcome("Ann".into())).await;
@@ -105,7 +94,7 @@ async fn a_session_survives_a_restart_with_its_history_and_ids_go_on() {
     }
     server.stop().await.expect("clean stop");
 
-    let server = TestServer::start_with(on_database(&path)).await;
+    let server = TestServer::start_with(database.cli()).await;
     let mut watcher = Client::connect(&server, "watcher").await;
     watcher.emit(ClientEvent::OnlineUsers).await;
     watcher

@@ -179,11 +179,8 @@ async fn own_id(client: &mut Client) -> u64 {
 
 #[tokio::test]
 async fn rooms_memberships_direct_messages_and_read_markers_survive_a_restart() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let on_file = || Cli {
-        database: Some(dir.path().join("chat.db")),
-        ..Cli::default()
-    };
+    let database = support::TestDatabase::fresh().await;
+    let on_file = || database.cli();
     let server = TestServer::start_with(on_file()).await;
     let (mut ann, ann_cookie) = session_user(&server, "Ann").await;
     let (mut bob, bob_cookie) = session_user(&server, "Bob").await;

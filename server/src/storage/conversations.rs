@@ -65,11 +65,12 @@ fn direct_name(pair: DirectPair) -> String {
 impl Store {
     /// The room called `name`, if it exists.
     pub async fn room(&self, name: &RoomName) -> Result<Option<ConversationId>, StorageError> {
-        let id: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM conversations WHERE name = $1 AND kind = 'room'")
-                .bind(name.as_str())
-                .fetch_optional(&self.pool)
-                .await?;
+        let id: Option<i64> = on_pool!(&self.pool, |pool| sqlx::query_scalar(
+            "SELECT id FROM conversations WHERE name = $1 AND kind = 'room'"
+        )
+        .bind(name.as_str())
+        .fetch_optional(pool)
+        .await?);
         Ok(id.map(ConversationId))
     }
 
@@ -79,22 +80,24 @@ impl Store {
         &self,
         name: &str,
     ) -> Result<Option<(ConversationId, Option<DirectPair>)>, StorageError> {
-        let row: Option<(i64, String)> =
-            sqlx::query_as("SELECT id, kind FROM conversations WHERE name = $1")
-                .bind(name)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row: Option<(i64, String)> = on_pool!(&self.pool, |pool| sqlx::query_as(
+            "SELECT id, kind FROM conversations WHERE name = $1"
+        )
+        .bind(name)
+        .fetch_optional(pool)
+        .await?);
         let Some((id, kind)) = row else {
             return Ok(None);
         };
         if kind != "dm" {
             return Ok(Some((ConversationId(id), None)));
         }
-        let members: Vec<i64> =
-            sqlx::query_scalar("SELECT user_id FROM memberships WHERE conversation_id = $1")
-                .bind(id)
-                .fetch_all(&self.pool)
-                .await?;
+        let members: Vec<i64> = on_pool!(&self.pool, |pool| sqlx::query_scalar(
+            "SELECT user_id FROM memberships WHERE conversation_id = $1"
+        )
+        .bind(id)
+        .fetch_all(pool)
+        .await?);
         let pair = match members.as_slice() {
             [a, b] => DirectPair::new(UserId(*a), UserId(*b)),
             _ => None,
@@ -111,34 +114,37 @@ impl Store {
         name: &RoomName,
     ) -> Result<(ConversationId, bool), StorageError> {
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO conversations (name, kind) VALUES ($1, 'room') \
-             ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(name.as_str())
-        .execute(&mut *tx)
-        .await?;
-        let (id, kind): (i64, String) =
-            sqlx::query_as("SELECT id, kind FROM conversations WHERE name = $1")
-                .bind(name.as_str())
-                .fetch_one(&mut *tx)
-                .await?;
-        if kind != "room" {
-            return Err(StorageError::MissingConversation(name.to_string()));
-        }
-        let added = sqlx::query(
-            "INSERT INTO memberships (user_id, conversation_id, joined_at, read_up_to) \
-             SELECT $1, id, $3, last_message_id FROM conversations WHERE id = $2 \
-             ON CONFLICT (user_id, conversation_id) DO NOTHING",
-        )
-        .bind(user.0)
-        .bind(id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        tx.commit().await?;
+        let (id, added) = on_pool!(&self.pool, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO conversations (name, kind) VALUES ($1, 'room') \
+                 ON CONFLICT (name) DO NOTHING",
+            )
+            .bind(name.as_str())
+            .execute(&mut *tx)
+            .await?;
+            let (id, kind): (i64, String) =
+                sqlx::query_as("SELECT id, kind FROM conversations WHERE name = $1")
+                    .bind(name.as_str())
+                    .fetch_one(&mut *tx)
+                    .await?;
+            if kind != "room" {
+                return Err(StorageError::MissingConversation(name.to_string()));
+            }
+            let added = sqlx::query(
+                "INSERT INTO memberships (user_id, conversation_id, joined_at, read_up_to) \
+                 SELECT $1, id, $3, last_message_id FROM conversations WHERE id = $2 \
+                 ON CONFLICT (user_id, conversation_id) DO NOTHING",
+            )
+            .bind(user.0)
+            .bind(id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            tx.commit().await?;
+            (id, added)
+        });
         Ok((ConversationId(id), added == 1))
     }
 
@@ -148,13 +154,14 @@ impl Store {
         user: UserId,
         room: ConversationId,
     ) -> Result<bool, StorageError> {
-        let removed =
-            sqlx::query("DELETE FROM memberships WHERE user_id = $1 AND conversation_id = $2")
-                .bind(user.0)
-                .bind(room.0)
-                .execute(&self.pool)
-                .await?
-                .rows_affected();
+        let removed = on_pool!(&self.pool, |pool| sqlx::query(
+            "DELETE FROM memberships WHERE user_id = $1 AND conversation_id = $2"
+        )
+        .bind(user.0)
+        .bind(room.0)
+        .execute(pool)
+        .await?
+        .rows_affected());
         Ok(removed == 1)
     }
 
@@ -164,13 +171,13 @@ impl Store {
         user: UserId,
         conversation: ConversationId,
     ) -> Result<bool, StorageError> {
-        let found: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM memberships WHERE user_id = $1 AND conversation_id = $2",
+        let found: Option<i64> = on_pool!(&self.pool, |pool| sqlx::query_scalar(
+            "SELECT user_id FROM memberships WHERE user_id = $1 AND conversation_id = $2",
         )
         .bind(user.0)
         .bind(conversation.0)
-        .fetch_optional(&self.pool)
-        .await?;
+        .fetch_optional(pool)
+        .await?);
         Ok(found.is_some())
     }
 
@@ -179,7 +186,7 @@ impl Store {
         &self,
         user: UserId,
     ) -> Result<Vec<(ConversationId, RoomName)>, StorageError> {
-        let rows: Vec<(i64, String)> = sqlx::query_as(
+        let rows: Vec<(i64, String)> = on_pool!(&self.pool, |pool| sqlx::query_as(
             "SELECT conversations.id, conversations.name FROM memberships \
              JOIN conversations ON conversations.id = memberships.conversation_id \
              WHERE memberships.user_id = $1 AND conversations.kind = 'room' \
@@ -187,8 +194,8 @@ impl Store {
         )
         .bind(user.0)
         .bind(self.general.0)
-        .fetch_all(&self.pool)
-        .await?;
+        .fetch_all(pool)
+        .await?);
         Ok(rows
             .into_iter()
             .filter_map(|(id, name)| RoomName::parse(&name).map(|name| (ConversationId(id), name)))
@@ -197,40 +204,44 @@ impl Store {
 
     /// The direct conversation of `pair`, if it has begun.
     pub async fn direct(&self, pair: DirectPair) -> Result<Option<ConversationId>, StorageError> {
-        let id: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM conversations WHERE name = $1 AND kind = 'dm'")
-                .bind(direct_name(pair))
-                .fetch_optional(&self.pool)
-                .await?;
+        let id: Option<i64> = on_pool!(&self.pool, |pool| sqlx::query_scalar(
+            "SELECT id FROM conversations WHERE name = $1 AND kind = 'dm'"
+        )
+        .bind(direct_name(pair))
+        .fetch_optional(pool)
+        .await?);
         Ok(id.map(ConversationId))
     }
 
     /// The direct conversation of `pair`, created (with both as members) if it is new.
     pub async fn open_direct(&self, pair: DirectPair) -> Result<ConversationId, StorageError> {
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO conversations (name, kind) VALUES ($1, 'dm') ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(direct_name(pair))
-        .execute(&mut *tx)
-        .await?;
-        let id: i64 = sqlx::query_scalar("SELECT id FROM conversations WHERE name = $1")
-            .bind(direct_name(pair))
-            .fetch_one(&mut *tx)
-            .await?;
-        for user in pair.users() {
+        let id = on_pool!(&self.pool, |pool| {
+            let mut tx = pool.begin().await?;
             sqlx::query(
-                "INSERT INTO memberships (user_id, conversation_id, joined_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (user_id, conversation_id) DO NOTHING",
+                "INSERT INTO conversations (name, kind) VALUES ($1, 'dm') ON CONFLICT (name) DO NOTHING",
             )
-            .bind(user.0)
-            .bind(id)
-            .bind(now)
+            .bind(direct_name(pair))
             .execute(&mut *tx)
             .await?;
-        }
-        tx.commit().await?;
+            let id: i64 = sqlx::query_scalar("SELECT id FROM conversations WHERE name = $1")
+                .bind(direct_name(pair))
+                .fetch_one(&mut *tx)
+                .await?;
+            for user in pair.users() {
+                sqlx::query(
+                    "INSERT INTO memberships (user_id, conversation_id, joined_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (user_id, conversation_id) DO NOTHING",
+                )
+                .bind(user.0)
+                .bind(id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            id
+        });
         Ok(ConversationId(id))
     }
 
@@ -242,34 +253,37 @@ impl Store {
         conversation: ConversationId,
         id: u64,
     ) -> Result<Option<ReadOutcome>, StorageError> {
-        let mut tx = self.pool.begin().await?;
-        let row: Option<(i64, i64)> = sqlx::query_as(
-            "SELECT memberships.read_up_to, conversations.last_message_id FROM memberships \
-             JOIN conversations ON conversations.id = memberships.conversation_id \
-             WHERE memberships.user_id = $1 AND memberships.conversation_id = $2",
-        )
-        .bind(user.0)
-        .bind(conversation.0)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some((marker, last)) = row else {
-            return Ok(None);
-        };
-        let wanted = i64::try_from(id).unwrap_or(i64::MAX).min(last);
-        let moved = wanted > marker;
-        if moved {
-            sqlx::query(
-                "UPDATE memberships SET read_up_to = $3 WHERE user_id = $1 AND conversation_id = $2",
+        let (marker, moved, unread) = on_pool!(&self.pool, |pool| {
+            let mut tx = pool.begin().await?;
+            let row: Option<(i64, i64)> = sqlx::query_as(
+                "SELECT memberships.read_up_to, conversations.last_message_id FROM memberships \
+                 JOIN conversations ON conversations.id = memberships.conversation_id \
+                 WHERE memberships.user_id = $1 AND memberships.conversation_id = $2",
             )
             .bind(user.0)
             .bind(conversation.0)
-            .bind(wanted)
-            .execute(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await?;
-        }
-        let marker = marker.max(wanted);
-        let unread = unread_in(&mut tx, user, conversation, marker, last).await?;
-        tx.commit().await?;
+            let Some((marker, last)) = row else {
+                return Ok(None);
+            };
+            let wanted = i64::try_from(id).unwrap_or(i64::MAX).min(last);
+            let moved = wanted > marker;
+            if moved {
+                sqlx::query(
+                    "UPDATE memberships SET read_up_to = $3 WHERE user_id = $1 AND conversation_id = $2",
+                )
+                .bind(user.0)
+                .bind(conversation.0)
+                .bind(wanted)
+                .execute(&mut *tx)
+                .await?;
+            }
+            let marker = marker.max(wanted);
+            let unread = unread_in(&mut *tx, user, conversation, marker, last).await?;
+            tx.commit().await?;
+            (marker, moved, unread)
+        });
         Ok(Some(ReadOutcome {
             read_up_to: to_wire_id(marker),
             moved,
@@ -280,8 +294,9 @@ impl Store {
     /// Every room, `general` first then by name, with its member count and, for the rooms
     /// `user` is in, their unread count. One query.
     pub async fn list_rooms(&self, user: UserId) -> Result<Vec<RoomListRow>, StorageError> {
-        let rows: Vec<(i64, String, i64, i64, Option<i64>, i64)> = sqlx::query_as(&format!(
-            "SELECT conversations.id, conversations.name, \
+        let rows: Vec<(i64, String, i64, i64, Option<i64>, i64)> =
+            on_pool!(&self.pool, |pool| sqlx::query_as(&format!(
+                "SELECT conversations.id, conversations.name, \
                  (SELECT COUNT(*) FROM memberships WHERE conversation_id = conversations.id), \
                  conversations.last_message_id, mine.read_up_to, {OWN_AFTER_MARKER} \
              FROM conversations \
@@ -289,11 +304,11 @@ impl Store {
                  ON mine.conversation_id = conversations.id AND mine.user_id = $1 \
              WHERE conversations.kind = 'room' \
              ORDER BY conversations.id <> $2, conversations.name"
-        ))
-        .bind(user.0)
-        .bind(self.general.0)
-        .fetch_all(&self.pool)
-        .await?;
+            ))
+            .bind(user.0)
+            .bind(self.general.0)
+            .fetch_all(pool)
+            .await?);
         Ok(rows
             .into_iter()
             .map(|(id, name, members, last, marker, own)| RoomListRow {
@@ -326,7 +341,7 @@ impl Store {
             Option<i64>,
             Option<i64>,
         );
-        let rows: Vec<Row> = sqlx::query_as(&format!(
+        let rows: Vec<Row> = on_pool!(&self.pool, |pool| sqlx::query_as(&format!(
             "SELECT conversations.id, conversations.kind, conversations.name, \
                  conversations.last_message_id, mine.read_up_to, {OWN_AFTER_MARKER}, \
                  (SELECT sent_at FROM messages WHERE messages.conversation_id = conversations.id \
@@ -342,8 +357,8 @@ impl Store {
         ))
         .bind(user.0)
         .bind(self.general.0)
-        .fetch_all(&self.pool)
-        .await?;
+        .fetch_all(pool)
+        .await?);
         let mut rooms = Vec::new();
         let mut directs = Vec::new();
         for (id, kind, name, last, marker, own, last_at, other, other_name, retired, theirs) in rows
@@ -383,13 +398,13 @@ impl Store {
         user: UserId,
         conversation: ConversationId,
     ) -> Result<u64, StorageError> {
-        let marker: Option<i64> = sqlx::query_scalar(
+        let marker: Option<i64> = on_pool!(&self.pool, |pool| sqlx::query_scalar(
             "SELECT read_up_to FROM memberships WHERE user_id = $1 AND conversation_id = $2",
         )
         .bind(user.0)
         .bind(conversation.0)
-        .fetch_optional(&self.pool)
-        .await?;
+        .fetch_optional(pool)
+        .await?);
         Ok(to_wire_id(marker.unwrap_or(0)))
     }
 }
@@ -407,13 +422,20 @@ fn unread(marker: i64, last: i64, own: i64) -> u64 {
 }
 
 /// Unread messages of `user` in `conversation` whose marker is `marker`.
-async fn unread_in(
-    conn: &mut sqlx::SqliteConnection,
+async fn unread_in<C>(
+    conn: &mut C,
     user: UserId,
     conversation: ConversationId,
     marker: i64,
     last: i64,
-) -> Result<u64, StorageError> {
+) -> Result<u64, StorageError>
+where
+    C: sqlx::Connection,
+    for<'c> &'c mut C: sqlx::Executor<'c, Database = C::Database>,
+    for<'q> i64: sqlx::Encode<'q, C::Database> + sqlx::Type<C::Database>,
+    for<'q> <C::Database as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, C::Database>,
+    (i64,): for<'r> sqlx::FromRow<'r, <C::Database as sqlx::Database>::Row>,
+{
     if last <= marker {
         return Ok(0);
     }
@@ -449,7 +471,7 @@ mod tests {
 
     #[tokio::test]
     async fn rooms_are_created_by_joining_and_counted() {
-        let store = Store::in_memory().await.expect("database");
+        let store = Store::for_test().await;
         let ann = store.create_user("Ann").await.expect("user");
         let bob = store.create_user("Bob").await.expect("user");
         let (rust, newly) = store.join_room(ann, &room("rust")).await.expect("join");
@@ -482,7 +504,7 @@ mod tests {
 
     #[tokio::test]
     async fn read_markers_only_move_forward_and_count_others_messages() {
-        let store = Store::in_memory().await.expect("database");
+        let store = Store::for_test().await;
         let ann = store.create_user("Ann").await.expect("user");
         let bob = store.create_user("Bob").await.expect("user");
         let pair = DirectPair::new(ann, bob).expect("two users");

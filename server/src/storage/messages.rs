@@ -3,9 +3,9 @@
 
 use std::collections::HashMap;
 
-use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
+use super::backend::{run_sqlite_script, Pool};
 use super::{now_ms, StorageError, Store};
 use crate::chat::{ConversationId, NewMessage, StoredMessage, UserId};
 
@@ -59,28 +59,14 @@ impl Store {
             return Ok(Vec::new());
         }
         let sent_at = now_ms();
-        let script = append_script(messages.len());
-        // A script per batch size: only the single message (the usual case) is worth
-        // keeping prepared.
-        let mut query = sqlx::query(&script).persistent(messages.len() == 1);
-        for (conversation, message) in &messages {
-            query = query
-                .bind(conversation.0)
-                .bind(&message.sender_name)
-                .bind(crate::chat::name_key(&message.sender_name))
-                .bind(message.sender.0)
-                .bind(&message.text)
-                .bind(&message.client_id)
-                .bind(sent_at);
-        }
-        let stored = self.run_script(query).await?;
-        let mut ids = HashMap::with_capacity(stored.len());
-        for row in &stored {
-            ids.insert(row.try_get::<i64, _>(0)?, row.try_get::<i64, _>(1)?);
-        }
+        // Message index -> its new id, for those stored now.
+        let ids = match &self.pool {
+            Pool::Sqlite(pool) => append_sqlite(pool, &messages, sent_at).await?,
+            Pool::Postgres(pool) => append_postgres(pool, &messages, sent_at).await?,
+        };
         let mut appended = Vec::with_capacity(messages.len());
         for (index, (conversation, message)) in messages.into_iter().enumerate() {
-            appended.push(match ids.get(&(index as i64)) {
+            appended.push(match ids.get(&index) {
                 Some(&id) => Appended::Stored(StoredMessage {
                     id: to_wire_id(id),
                     sender: message.sender,
@@ -103,16 +89,16 @@ impl Store {
         conversation: ConversationId,
         message: &NewMessage,
     ) -> Result<StoredMessage, StorageError> {
-        let row = sqlx::query(&format!(
+        let row: MessageRow = on_pool!(&self.pool, |pool| sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM messages \
              WHERE conversation_id = $1 AND sender_id = $2 AND client_id = $3"
         ))
         .bind(conversation.0)
         .bind(message.sender.0)
         .bind(&message.client_id)
-        .fetch_one(&self.pool)
-        .await?;
-        decode(&row)
+        .fetch_one(pool)
+        .await?);
+        Ok(decode(row))
     }
 
     /// Up to `limit` messages older than `before` (the newest ones when `None`), oldest
@@ -124,7 +110,7 @@ impl Store {
         limit: u32,
     ) -> Result<HistoryPage, StorageError> {
         let before = before.map_or(i64::MAX, from_wire_id);
-        let rows = sqlx::query(&format!(
+        let rows: Vec<MessageRow> = on_pool!(&self.pool, |pool| sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM messages WHERE conversation_id = $1 AND id < $2 \
              ORDER BY id DESC LIMIT $3"
         ))
@@ -132,14 +118,10 @@ impl Store {
         .bind(before)
         // One more than asked: tells whether older ones exist.
         .bind(i64::from(limit) + 1)
-        .fetch_all(&self.pool)
-        .await?;
+        .fetch_all(pool)
+        .await?);
         let has_more = rows.len() > limit as usize;
-        let mut messages = rows
-            .iter()
-            .take(limit as usize)
-            .map(decode)
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut messages: Vec<_> = rows.into_iter().take(limit as usize).map(decode).collect();
         messages.reverse();
         Ok(HistoryPage {
             messages,
@@ -156,15 +138,15 @@ impl Store {
         after: u64,
         max: u32,
     ) -> Result<HistoryPage, StorageError> {
-        let rows = sqlx::query(&format!(
+        let rows: Vec<MessageRow> = on_pool!(&self.pool, |pool| sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM messages WHERE conversation_id = $1 AND id > $2 \
              ORDER BY id ASC LIMIT $3"
         ))
         .bind(conversation.0)
         .bind(from_wire_id(after))
         .bind(i64::from(max) + 1)
-        .fetch_all(&self.pool)
-        .await?;
+        .fetch_all(pool)
+        .await?);
         if rows.len() > max as usize {
             return Ok(HistoryPage {
                 messages: Vec::new(),
@@ -172,7 +154,7 @@ impl Store {
                 resync: true,
             });
         }
-        let messages = rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
+        let messages: Vec<_> = rows.into_iter().map(decode).collect();
         // Ids count up from 1: older messages exist unless the catch-up starts at the
         // first one.
         if let Some(first) = messages.first() {
@@ -196,14 +178,92 @@ impl Store {
 
     /// The id of the newest message in `conversation` (0 when it has none).
     pub async fn last_message_id(&self, conversation: ConversationId) -> Result<u64, StorageError> {
-        let last: i64 =
-            sqlx::query_scalar("SELECT last_message_id FROM conversations WHERE id = $1")
-                .bind(conversation.0)
-                .fetch_one(&self.pool)
-                .await?;
+        let last: i64 = on_pool!(&self.pool, |pool| sqlx::query_scalar(
+            "SELECT last_message_id FROM conversations WHERE id = $1"
+        )
+        .bind(conversation.0)
+        .fetch_one(pool)
+        .await?);
         Ok(to_wire_id(last))
     }
 }
+
+/// Stores `messages` with one script (see `append_script`): one request to the database.
+async fn append_sqlite(
+    pool: &sqlx::SqlitePool,
+    messages: &[(ConversationId, NewMessage)],
+    sent_at: i64,
+) -> Result<HashMap<usize, i64>, StorageError> {
+    let script = append_script(messages.len());
+    // A script per batch size: only the single message (the usual case) is worth keeping
+    // prepared.
+    let mut query = sqlx::query(&script).persistent(messages.len() == 1);
+    for (conversation, message) in messages {
+        query = query
+            .bind(conversation.0)
+            .bind(&message.sender_name)
+            .bind(crate::chat::name_key(&message.sender_name))
+            .bind(message.sender.0)
+            .bind(&message.text)
+            .bind(&message.client_id)
+            .bind(sent_at);
+    }
+    let mut ids = HashMap::new();
+    for row in run_sqlite_script(pool, query).await? {
+        let index = usize::try_from(row.try_get::<i64, _>(0)?).unwrap_or(usize::MAX);
+        ids.insert(index, row.try_get::<i64, _>(1)?);
+    }
+    Ok(ids)
+}
+
+/// Stores `messages` in one transaction, one statement each: the statement locks its
+/// conversation's counter row (`FOR UPDATE`, held to the commit), inserts under the next
+/// id unless the sender stored the client id there before, and moves the counter only
+/// when it inserted. Writers to one conversation, on any server, take turns on that row:
+/// ids are gap-free and in commit order. A missing conversation gives a null id: an
+/// error, and nothing is stored.
+async fn append_postgres(
+    pool: &sqlx::PgPool,
+    messages: &[(ConversationId, NewMessage)],
+    sent_at: i64,
+) -> Result<HashMap<usize, i64>, StorageError> {
+    let mut tx = pool.begin().await?;
+    let mut ids = HashMap::new();
+    for (index, (conversation, message)) in messages.iter().enumerate() {
+        let id: Option<i64> = sqlx::query_scalar(
+            "WITH counter AS (\
+                 SELECT last_message_id FROM conversations WHERE id = $1 FOR UPDATE), \
+             inserted AS (\
+                 INSERT INTO messages \
+                 (conversation_id, id, sender, sender_key, sender_id, body, client_id, sent_at) \
+                 VALUES ($1, (SELECT last_message_id + 1 FROM counter), $2, $3, $4, $5, $6, $7) \
+                 ON CONFLICT (conversation_id, sender_id, client_id) WHERE client_id IS NOT NULL \
+                 DO NOTHING RETURNING id), \
+             moved AS (\
+                 UPDATE conversations SET last_message_id = inserted.id FROM inserted \
+                 WHERE conversations.id = $1) \
+             SELECT id FROM inserted",
+        )
+        .bind(conversation.0)
+        .bind(&message.sender_name)
+        .bind(crate::chat::name_key(&message.sender_name))
+        .bind(message.sender.0)
+        .bind(message.text.as_bytes())
+        .bind(&message.client_id)
+        .bind(sent_at)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(id) = id {
+            ids.insert(index, id);
+        }
+    }
+    tx.commit().await?;
+    Ok(ids)
+}
+
+/// A message's columns, in the order of [`COLUMNS`]. The body is read as bytes: text in
+/// SQLite, UTF-8 bytes in PostgreSQL (whose text cannot hold NUL).
+type MessageRow = (i64, String, Option<i64>, Vec<u8>, Option<String>, i64);
 
 /// One transaction storing `count` messages, each under the next id of its conversation
 /// (the insert trigger moves the counter on), unless its sender stored its client id there
@@ -234,16 +294,18 @@ fn append_script(count: usize) -> String {
     script
 }
 
-fn decode(row: &SqliteRow) -> Result<StoredMessage, StorageError> {
-    Ok(StoredMessage {
-        id: to_wire_id(row.try_get("id")?),
+fn decode((id, sender_name, sender, text, client_id, sent_at): MessageRow) -> StoredMessage {
+    StoredMessage {
+        id: to_wire_id(id),
         // Messages from before users had ids belong to nobody.
-        sender: UserId(row.try_get::<Option<i64>, _>("sender_id")?.unwrap_or(0)),
-        sender_name: row.try_get("sender")?,
-        text: row.try_get("body")?,
-        client_id: row.try_get("client_id")?,
-        sent_at: row.try_get("sent_at")?,
-    })
+        sender: UserId(sender.unwrap_or(0)),
+        sender_name,
+        // Only the server writes this column, always from a `String`.
+        text: String::from_utf8(text)
+            .unwrap_or_else(|bad| String::from_utf8_lossy(bad.as_bytes()).into_owned()),
+        client_id,
+        sent_at,
+    }
 }
 
 /// Ids are positive in the database; the wire uses unsigned numbers.
@@ -272,7 +334,7 @@ mod tests {
     }
 
     async fn store_with(count: usize) -> Store {
-        let store = Store::in_memory().await.expect("database");
+        let store = Store::for_test().await;
         assert_eq!(store.create_user("Ann").await.expect("user"), ANN);
         assert_eq!(store.create_user("Bob").await.expect("user"), BOB);
         for i in 1..=count {
@@ -298,6 +360,21 @@ mod tests {
         assert_eq!(ids(&page), vec![1, 2, 3]);
         assert_eq!(page.messages[2].text, "m3");
         assert!(!page.has_more);
+    }
+
+    #[tokio::test]
+    async fn any_text_is_stored_exactly() {
+        let store = store_with(0).await;
+        let text = "nul \0 here, \u{1F600}, <b>tags</b>, 'quotes' and \\ backslash";
+        store
+            .append(store.general(), new(ANN, text, None))
+            .await
+            .expect("append");
+        let page = store
+            .page_before(store.general(), None, 1)
+            .await
+            .expect("page");
+        assert_eq!(page.messages[0].text, text);
     }
 
     #[tokio::test]

@@ -1,32 +1,46 @@
 //! Storage: users, sessions, conversations (rooms and direct ones), memberships with read
-//! markers, and messages, in SQLite (sqlx), behind a small interface.
+//! markers, and messages, behind a small interface, in SQLite (embedded, the default) or
+//! PostgreSQL (shared by several server processes), chosen at run time by the URL.
 //!
 //! The chat rules never see SQL: the hub asks this module to create a user, join a room,
 //! append messages, read a page of history. Everything here speaks domain types
-//! ([`UserId`], [`ConversationId`], [`StoredMessage`](crate::chat::StoredMessage),
-//! [`SessionRecord`]); the queries are plain SQL that PostgreSQL also accepts.
+//! ([`UserId`](crate::chat::UserId), [`ConversationId`], [`StoredMessage`](crate::chat::StoredMessage),
+//! [`SessionRecord`]). Most queries are plain SQL both engines accept, written once and
+//! compiled for each ([`on_pool!`]); where the engines differ (how a batch is one request,
+//! how ids are numbered) each has its own code, and each has its own migrations.
 //!
+//! - [`backend`]: the two engines, how each is opened and migrated;
 //! - [`users`]: users and their names (retired when they let go of them);
 //! - [`sessions`]: log-in sessions (hashed tokens);
 //! - [`conversations`]: rooms, direct conversations, memberships, read markers, listings;
 //! - [`messages`]: appends (idempotent per client id) and keyset pages.
 
+/// Runs `$body` with `$pool` bound to the connection pool of `$pools` (a `&Pool`), whichever
+/// engine it is: the same SQL and code, type-checked and compiled once for each.
+macro_rules! on_pool {
+    ($pools:expr, |$pool:ident| $body:expr) => {
+        match $pools {
+            $crate::storage::backend::Pool::Sqlite($pool) => $body,
+            $crate::storage::backend::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+
+mod backend;
 mod conversations;
 mod messages;
 mod sessions;
 mod users;
 
+pub use backend::DatabaseUrl;
 pub use conversations::{DirectRow, ReadOutcome, RoomListRow, RoomRow};
 pub use messages::{Appended, HistoryPage};
 pub use sessions::{SessionLookup, SessionRecord, SessionToken, SESSION_LIFETIME};
 pub use users::UserRecord;
 
 use std::path::Path;
-use std::str::FromStr;
-use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use backend::Pool;
 
 use crate::chat::ConversationId;
 
@@ -40,61 +54,36 @@ pub enum StorageError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("the database has no conversation named `{0}`")]
     MissingConversation(String),
+    #[error("unsupported database URL `{0}`: expected `sqlite:PATH` or `postgres://...`")]
+    UnsupportedUrl(String),
 }
 
-/// The database: a pool of connections to one SQLite file.
+/// The database: a pool of connections to one SQLite file or one PostgreSQL database.
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: Pool,
     general: ConversationId,
 }
 
 impl Store {
-    /// Opens (creating it if needed) the database file at `path` and brings its schema up
-    /// to date.
+    /// Opens (creating it if needed) the SQLite database file at `path` and brings its
+    /// schema up to date.
     pub async fn open(path: &Path) -> Result<Self, StorageError> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            if let Err(error) = std::fs::create_dir_all(dir) {
-                tracing::warn!(dir = %dir.display(), %error, "cannot create the database folder");
-            }
-        }
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            // WAL: readers (history pages, the page render) never wait for the writer.
-            .journal_mode(SqliteJournalMode::Wal)
-            // Durable at each checkpoint, not each commit: a power cut may lose the last
-            // commits, an application crash loses nothing.
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
-        Self::connect(options).await
+        Self::connect(&DatabaseUrl::Sqlite(path.to_owned())).await
     }
 
-    /// An empty database in memory, for tests and benchmarks.
+    /// Connects to the database `url` names and brings its schema up to date (several
+    /// servers starting at once against one PostgreSQL database migrate it once).
+    pub async fn connect(url: &DatabaseUrl) -> Result<Self, StorageError> {
+        Self::ready(Pool::connect(url).await?).await
+    }
+
+    /// An empty SQLite database in memory, for tests and benchmarks.
     pub async fn in_memory() -> Result<Self, StorageError> {
-        let options = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(true);
-        // One connection: every connection to `:memory:` is a database of its own.
-        Self::connect_with(options, 1).await
+        Self::ready(Pool::in_memory().await?).await
     }
 
-    async fn connect(options: SqliteConnectOptions) -> Result<Self, StorageError> {
-        Self::connect_with(options, 8).await
-    }
-
-    async fn connect_with(
-        options: SqliteConnectOptions,
-        max_connections: u32,
-    ) -> Result<Self, StorageError> {
-        let pool = SqlitePoolOptions::new()
-            .max_connections(max_connections)
-            // A connection to a local file does not go stale; testing it would cost a
-            // round trip to its thread on every checkout (on the hub's path, every batch).
-            .test_before_acquire(false)
-            .connect_with(options)
-            .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
-        users::finish_user_keys(&pool).await?;
+    async fn ready(pool: Pool) -> Result<Self, StorageError> {
         let general = conversation_named(&pool, app::protocol::GENERAL).await?;
         Ok(Self { pool, general })
     }
@@ -104,46 +93,74 @@ impl Store {
         self.general
     }
 
-    /// Runs `script`, a transaction of its own (`BEGIN IMMEDIATE; ...; COMMIT;`), in one
-    /// request to a connection's thread, and returns the rows it gave. If it fails, the
-    /// transaction is rolled back; a connection that cannot say it did is not given back
-    /// to the pool.
-    pub(crate) async fn run_script<'q>(
-        &self,
-        script: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
-    ) -> Result<Vec<sqlx::sqlite::SqliteRow>, StorageError> {
-        let mut conn = self.pool.acquire().await?;
-        match script.fetch_all(&mut *conn).await {
-            Ok(rows) => Ok(rows),
-            Err(error) => {
-                if let Err(rollback) = sqlx::query("ROLLBACK").execute(&mut *conn).await {
-                    tracing::warn!(error = %rollback, "closing a connection after a failed script");
-                    drop(conn.detach());
-                }
-                Err(error.into())
-            }
-        }
+    /// Which engine this is, for logs: `sqlite` or `postgres`.
+    pub fn engine(&self) -> &'static str {
+        self.pool.engine()
     }
 
     /// Whether the database answers a query now.
     pub async fn ping(&self) -> Result<(), StorageError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        on_pool!(&self.pool, |pool| sqlx::query("SELECT 1")
+            .execute(pool)
+            .await?
+            .rows_affected());
         Ok(())
     }
 
     /// Closes every connection (after the last write).
     pub async fn close(&self) {
-        self.pool.close().await;
+        on_pool!(&self.pool, |pool| pool.close().await);
     }
 }
 
-async fn conversation_named(pool: &SqlitePool, name: &str) -> Result<ConversationId, StorageError> {
-    sqlx::query_scalar::<_, i64>("SELECT id FROM conversations WHERE name = $1")
-        .bind(name)
-        .fetch_optional(pool)
-        .await?
-        .map(ConversationId)
-        .ok_or_else(|| StorageError::MissingConversation(name.to_owned()))
+#[cfg(test)]
+impl Store {
+    /// A fresh, empty database for a test: in PostgreSQL when `CHAT_TEST_POSTGRES` names a
+    /// server (a URL without a database, such as `postgres://` inside `pg_virtualenv`),
+    /// else in SQLite, in memory.
+    pub(crate) async fn for_test() -> Self {
+        let Ok(base) = std::env::var("CHAT_TEST_POSTGRES") else {
+            return Self::in_memory().await.expect("database");
+        };
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let name = format!(
+            "unit_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        let admin = sqlx::PgPool::connect(&format!("{base}/postgres"))
+            .await
+            .expect("PostgreSQL for tests");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&admin)
+            .await
+            .expect("create a test database");
+        admin.close().await;
+        Self::connect(&DatabaseUrl::Postgres(format!("{base}/{name}")))
+            .await
+            .expect("database")
+    }
+
+    /// Runs `sqlite` or `postgres` (statements of the engine's own dialect), whichever
+    /// engine this is: for tests that change the schema.
+    pub(crate) async fn execute_for_test(&self, sqlite: &str, postgres: &str) {
+        match &self.pool {
+            Pool::Sqlite(pool) => sqlx::raw_sql(sqlite).execute(pool).await.map(drop),
+            Pool::Postgres(pool) => sqlx::raw_sql(postgres).execute(pool).await.map(drop),
+        }
+        .expect("test statements");
+    }
+}
+
+async fn conversation_named(pool: &Pool, name: &str) -> Result<ConversationId, StorageError> {
+    on_pool!(pool, |pool| {
+        sqlx::query_scalar::<_, i64>("SELECT id FROM conversations WHERE name = $1")
+            .bind(name)
+            .fetch_optional(pool)
+            .await?
+    })
+    .map(ConversationId)
+    .ok_or_else(|| StorageError::MissingConversation(name.to_owned()))
 }
 
 /// Milliseconds since the Unix epoch, now.

@@ -73,7 +73,8 @@ impl Store {
         let token = SessionToken::generate()
             .map_err(|e| StorageError::Database(sqlx::Error::Protocol(e.to_string())))?;
         let now = now_ms();
-        let (id, name): (i64, String) = sqlx::query_as(
+        let (id, name): (i64, String) = on_pool!(&self.pool, |pool| {
+            sqlx::query_as(
             "INSERT INTO sessions (token_hash, name, created_at, last_seen_at, present, user_id) \
              SELECT $1, name, $2, $2, TRUE, id FROM users WHERE id = $3 \
              RETURNING id, name",
@@ -81,8 +82,9 @@ impl Store {
         .bind(token.hash())
         .bind(now)
         .bind(user.0)
-        .fetch_one(&self.pool)
-        .await?;
+        .fetch_one(pool)
+        .await?
+        });
         Ok((
             SessionRecord {
                 id: SessionId(id),
@@ -96,15 +98,18 @@ impl Store {
     /// The session `token` belongs to. A session that expired is deleted (its user
     /// retired), and so is one whose name was taken by a new user.
     pub async fn find_session(&self, token: &SessionToken) -> Result<SessionLookup, StorageError> {
-        let row: Option<(i64, i64, String, i64, bool, Option<i64>)> = sqlx::query_as(
+        let row: Option<(i64, i64, String, i64, bool, Option<i64>)> =
+            on_pool!(&self.pool, |pool| {
+                sqlx::query_as(
             "SELECT sessions.id, users.id, users.name, sessions.last_seen_at, sessions.present, \
                  users.retired_at \
              FROM sessions JOIN users ON users.id = sessions.user_id \
              WHERE sessions.token_hash = $1",
         )
         .bind(token.hash())
-        .fetch_optional(&self.pool)
-        .await?;
+        .fetch_optional(pool)
+        .await?
+            });
         let Some((id, user, name, last_seen_at, present, retired_at)) = row else {
             return Ok(SessionLookup::Unknown);
         };
@@ -136,25 +141,28 @@ impl Store {
 
     /// Records whether the session holds its name now.
     pub async fn set_present(&self, id: SessionId, present: bool) -> Result<(), StorageError> {
-        sqlx::query("UPDATE sessions SET present = $1, last_seen_at = $2 WHERE id = $3")
-            .bind(present)
-            .bind(now_ms())
-            .bind(id.0)
-            .execute(&self.pool)
-            .await?;
+        on_pool!(&self.pool, |pool| sqlx::query(
+            "UPDATE sessions SET present = $1, last_seen_at = $2 WHERE id = $3"
+        )
+        .bind(present)
+        .bind(now_ms())
+        .bind(id.0)
+        .execute(pool)
+        .await?
+        .rows_affected());
         Ok(())
     }
 
     /// Sessions that held their name when the server stopped.
     pub async fn present_sessions(&self) -> Result<Vec<SessionRecord>, StorageError> {
-        let rows: Vec<(i64, i64, String)> = sqlx::query_as(
+        let rows: Vec<(i64, i64, String)> = on_pool!(&self.pool, |pool| sqlx::query_as(
             "SELECT sessions.id, users.id, users.name \
              FROM sessions JOIN users ON users.id = sessions.user_id \
              WHERE sessions.present = TRUE AND users.retired_at IS NULL \
              ORDER BY sessions.last_seen_at",
         )
-        .fetch_all(&self.pool)
-        .await?;
+        .fetch_all(pool)
+        .await?);
         Ok(rows
             .into_iter()
             .map(|(id, user, name)| SessionRecord {
@@ -166,10 +174,13 @@ impl Store {
     }
 
     pub async fn delete_session(&self, id: SessionId) -> Result<(), StorageError> {
-        sqlx::query("DELETE FROM sessions WHERE id = $1")
-            .bind(id.0)
-            .execute(&self.pool)
-            .await?;
+        on_pool!(&self.pool, |pool| sqlx::query(
+            "DELETE FROM sessions WHERE id = $1"
+        )
+        .bind(id.0)
+        .execute(pool)
+        .await?
+        .rows_affected());
         Ok(())
     }
 }
@@ -180,7 +191,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_token_finds_its_session_and_nothing_else_does() {
-        let store = Store::in_memory().await.expect("database");
+        let store = Store::for_test().await;
         let user = store.create_user("Ann").await.expect("user");
         let (ann, token) = store.create_session(user).await.expect("create");
         assert_eq!(ann.user, user);
@@ -207,7 +218,7 @@ mod tests {
 
     #[tokio::test]
     async fn tokens_are_random() {
-        let store = Store::in_memory().await.expect("database");
+        let store = Store::for_test().await;
         let user = store.create_user("Ann").await.expect("user");
         let (_, a) = store.create_session(user).await.expect("create");
         let (_, b) = store.create_session(user).await.expect("create");

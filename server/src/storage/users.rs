@@ -3,6 +3,7 @@
 
 use sqlx::Row;
 
+use super::backend::{run_sqlite_script, Pool};
 use super::{now_ms, StorageError, Store, SESSION_LIFETIME};
 use crate::chat::{name_key, UserId};
 
@@ -42,8 +43,19 @@ impl Store {
             },
             "names created together must be distinct"
         );
-        // One request to the database (see `Store::append_all`): the hub waits for it
-        // before the log-ins are announced.
+        match &self.pool {
+            Pool::Sqlite(pool) => self.create_users_sqlite(pool, names).await,
+            Pool::Postgres(pool) => self.create_users_postgres(pool, names).await,
+        }
+    }
+
+    /// One request to the database (see `Store::append_all`): the hub waits for it before
+    /// the log-ins are announced.
+    async fn create_users_sqlite(
+        &self,
+        pool: &sqlx::SqlitePool,
+        names: &[&str],
+    ) -> Result<Vec<UserId>, StorageError> {
         let script = create_users_script(names.len());
         let mut query = sqlx::query(&script)
             .persistent(names.len() == 1)
@@ -52,7 +64,7 @@ impl Store {
         for name in names {
             query = query.bind(name_key(name)).bind(*name);
         }
-        let rows = self.run_script(query).await?;
+        let rows = run_sqlite_script(pool, query).await?;
         // Committed: each insert returned its row (a missing one cannot happen; it would
         // be reported, the users staying created).
         let mut created = vec![None; names.len()];
@@ -68,28 +80,83 @@ impl Store {
             .ok_or(StorageError::Database(sqlx::Error::RowNotFound))
     }
 
+    /// The same statements as `create_users_script`, in one transaction. Two servers
+    /// creating a user under one name at once: the unique index on active names makes the
+    /// second wait for the first's commit, then fail.
+    async fn create_users_postgres(
+        &self,
+        pool: &sqlx::PgPool,
+        names: &[&str],
+    ) -> Result<Vec<UserId>, StorageError> {
+        let now = now_ms();
+        let mut tx = pool.begin().await?;
+        let mut created = Vec::with_capacity(names.len());
+        for name in names {
+            let key = name_key(name);
+            sqlx::query(
+                "DELETE FROM memberships WHERE user_id IN \
+                 (SELECT id FROM users WHERE name_key = $1 AND retired_at IS NULL) \
+                 AND conversation_id IN (SELECT id FROM conversations WHERE kind = 'room')",
+            )
+            .bind(&key)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE users SET retired_at = $2 WHERE name_key = $1 AND retired_at IS NULL",
+            )
+            .bind(&key)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO users (name, name_key, created_at) VALUES ($1, $2, $3) RETURNING id",
+            )
+            .bind(*name)
+            .bind(&key)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO memberships (user_id, conversation_id, joined_at, read_up_to) \
+                 SELECT $1, id, $2, last_message_id FROM conversations WHERE id = $3",
+            )
+            .bind(id)
+            .bind(now)
+            .bind(self.general.0)
+            .execute(&mut *tx)
+            .await?;
+            created.push(UserId(id));
+        }
+        tx.commit().await?;
+        Ok(created)
+    }
+
     /// The user lets go of their name for good: their sessions end and they leave their
     /// rooms. Their direct conversations stay readable by the other party.
     pub async fn retire_user(&self, user: UserId) -> Result<(), StorageError> {
-        let mut tx = self.pool.begin().await?;
-        retire_in(&mut tx, user, now_ms(), true).await?;
-        tx.commit().await?;
+        on_pool!(&self.pool, |pool| {
+            let mut tx = pool.begin().await?;
+            retire_in(&mut *tx, user, now_ms(), true).await?;
+            tx.commit().await?;
+        });
         Ok(())
     }
 
     /// The active user holding `name` (ignoring case), if any.
     pub async fn active_user(&self, name: &str) -> Result<Option<UserRecord>, StorageError> {
         let alive_since = now_ms().saturating_sub(lifetime_ms());
-        let row: Option<(i64, String, bool)> = sqlx::query_as(
-            "SELECT users.id, users.name, EXISTS (\
-                 SELECT 1 FROM sessions WHERE sessions.user_id = users.id \
-                 AND (sessions.present = TRUE OR sessions.last_seen_at > $2)) \
-             FROM users WHERE users.name_key = $1 AND users.retired_at IS NULL",
-        )
-        .bind(name_key(name))
-        .bind(alive_since)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row: Option<(i64, String, bool)> = on_pool!(&self.pool, |pool| {
+            sqlx::query_as(
+                "SELECT users.id, users.name, EXISTS (\
+                     SELECT 1 FROM sessions WHERE sessions.user_id = users.id \
+                     AND (sessions.present = TRUE OR sessions.last_seen_at > $2)) \
+                 FROM users WHERE users.name_key = $1 AND users.retired_at IS NULL",
+            )
+            .bind(name_key(name))
+            .bind(alive_since)
+            .fetch_optional(pool)
+            .await?
+        });
         Ok(row.map(|(id, name, has_live_session)| UserRecord {
             id: UserId(id),
             name,
@@ -99,11 +166,12 @@ impl Store {
 
     /// A user's current name, and whether they are retired.
     pub async fn user_name(&self, user: UserId) -> Result<Option<(String, bool)>, StorageError> {
-        let row: Option<(String, Option<i64>)> =
+        let row: Option<(String, Option<i64>)> = on_pool!(&self.pool, |pool| {
             sqlx::query_as("SELECT name, retired_at FROM users WHERE id = $1")
                 .bind(user.0)
-                .fetch_optional(&self.pool)
-                .await?;
+                .fetch_optional(pool)
+                .await?
+        });
         Ok(row.map(|(name, retired)| (name, retired.is_some())))
     }
 }
@@ -133,7 +201,7 @@ pub(super) async fn finish_user_keys(pool: &sqlx::SqlitePool) -> Result<(), Stor
         let key = name_key(&name);
         if !taken.insert(key.clone()) {
             // A newer user has this name (ignoring case): the older one lets go of it.
-            retire_in(&mut tx, UserId(id), now, false).await?;
+            retire_in(&mut *tx, UserId(id), now, false).await?;
         } else if key != stored_key {
             sqlx::query("UPDATE users SET name_key = $2 WHERE id = $1")
                 .bind(id)
@@ -180,21 +248,29 @@ pub(super) fn lifetime_ms() -> i64 {
     i64::try_from(SESSION_LIFETIME.as_millis()).unwrap_or(i64::MAX)
 }
 
-async fn retire_in(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+/// Retires `user` (on either engine, inside the caller's transaction): they let go of
+/// their name and leave their rooms; `end_sessions` also ends their sessions.
+async fn retire_in<C>(
+    conn: &mut C,
     user: UserId,
     now: i64,
     end_sessions: bool,
-) -> Result<(), StorageError> {
+) -> Result<(), StorageError>
+where
+    C: sqlx::Connection,
+    for<'c> &'c mut C: sqlx::Executor<'c, Database = C::Database>,
+    for<'q> i64: sqlx::Encode<'q, C::Database> + sqlx::Type<C::Database>,
+    for<'q> <C::Database as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, C::Database>,
+{
     sqlx::query("UPDATE users SET retired_at = $2 WHERE id = $1 AND retired_at IS NULL")
         .bind(user.0)
         .bind(now)
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await?;
     if end_sessions {
         sqlx::query("DELETE FROM sessions WHERE user_id = $1")
             .bind(user.0)
-            .execute(&mut **tx)
+            .execute(&mut *conn)
             .await?;
     }
     sqlx::query(
@@ -202,7 +278,7 @@ async fn retire_in(
          (SELECT id FROM conversations WHERE kind = 'room')",
     )
     .bind(user.0)
-    .execute(&mut **tx)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }
@@ -221,7 +297,7 @@ mod tests {
         let name = "0001_conversations_messages_sessions.sql";
         let sql = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/migrations/0001_conversations_messages_sessions.sql"
+            "/migrations/sqlite/0001_conversations_messages_sessions.sql"
         );
         std::fs::copy(sql, first.join(name)).expect("copy");
         let path = dir.path().join("old.db");
@@ -296,7 +372,7 @@ mod tests {
 
     #[tokio::test]
     async fn users_created_together_are_all_stored_or_none_is() {
-        let store = Store::in_memory().await.expect("database");
+        let store = Store::for_test().await;
         let ann = store.create_user("Ann").await.expect("create");
         let created = store
             .create_users(&["Bob", "ANN", "Émile"])
@@ -318,13 +394,16 @@ mod tests {
 
         // One user the database refuses: nobody of the batch is created, and the users
         // before are untouched.
-        sqlx::query(
-            "CREATE TRIGGER no_dans BEFORE INSERT ON users WHEN NEW.name = 'Dan' \
-             BEGIN SELECT RAISE(ABORT, 'no Dans'); END",
-        )
-        .execute(&store.pool)
-        .await
-        .expect("trigger");
+        store
+            .execute_for_test(
+                "CREATE TRIGGER no_dans BEFORE INSERT ON users WHEN NEW.name = 'Dan' \
+                 BEGIN SELECT RAISE(ABORT, 'no Dans'); END",
+                "CREATE FUNCTION no_dans() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+                 IF NEW.name = 'Dan' THEN RAISE EXCEPTION 'no Dans'; END IF; RETURN NEW; \
+                 END $$; CREATE TRIGGER no_dans BEFORE INSERT ON users \
+                 FOR EACH ROW EXECUTE FUNCTION no_dans();",
+            )
+            .await;
         let failed = store.create_users(&["Cat", "Dan", "Eve"]).await;
         assert!(failed.is_err());
         assert_eq!(store.active_user("Eve").await.expect("find"), None);
@@ -337,7 +416,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_name_taken_again_is_a_new_user() {
-        let store = Store::in_memory().await.expect("database");
+        let store = Store::for_test().await;
         let first = store.create_user("Ann").await.expect("create");
         let (_, token) = store.create_session(first).await.expect("session");
         assert_eq!(

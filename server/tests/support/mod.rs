@@ -34,12 +34,71 @@ pub fn chat(sender: &str, message: &str) -> ServerEvent {
     })
 }
 
+/// A fresh database for a test: a PostgreSQL database of its own when `CHAT_TEST_POSTGRES`
+/// names a server (a URL without a database: `scripts/with-postgres.sh` sets it), else a
+/// SQLite file in a temporary folder (removed when this is dropped).
+pub struct TestDatabase {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDatabase {
+    pub async fn fresh() -> Self {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        match std::env::var("CHAT_TEST_POSTGRES") {
+            Ok(base) => {
+                let name = format!(
+                    "it_{}_{}",
+                    std::process::id(),
+                    NEXT.fetch_add(1, Ordering::Relaxed)
+                );
+                let admin = sqlx::PgPool::connect(&format!("{base}/postgres"))
+                    .await
+                    .expect("PostgreSQL for tests");
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&admin)
+                    .await
+                    .expect("create a test database");
+                admin.close().await;
+                Self {
+                    url: format!("{base}/{name}"),
+                    _dir: None,
+                }
+            }
+            Err(_) => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                Self {
+                    url: format!("sqlite:{}", dir.path().join("chat.db").display()),
+                    _dir: Some(dir),
+                }
+            }
+        }
+    }
+
+    /// Settings for a server on this database.
+    pub fn cli(&self) -> Cli {
+        Cli {
+            database_url: Some(self.url.clone()),
+            ..Cli::default()
+        }
+    }
+
+    /// Opens this database directly.
+    pub async fn open(&self) -> server::storage::Store {
+        let url = server::storage::DatabaseUrl::parse(&self.url).expect("test URL");
+        server::storage::Store::connect(&url)
+            .await
+            .expect("database")
+    }
+}
+
 pub struct TestServer {
     pub addr: SocketAddr,
     /// The server's database (the same pool).
     pub store: server::storage::Store,
-    /// The database's folder, when the server made its own.
-    _database: Option<tempfile::TempDir>,
+    /// The database, when the server made its own.
+    _database: Option<TestDatabase>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
 }
@@ -50,15 +109,15 @@ impl TestServer {
     }
 
     /// Starts a server with these overrides, on 127.0.0.1 and a free port.
-    /// Each server gets a fresh database unless `cli.database` names one.
+    /// Each server gets a fresh database ([`TestDatabase`]) unless `cli` names one.
     pub async fn start_with(mut cli: Cli) -> Self {
         cli.address = Some([127, 0, 0, 1].into());
         cli.port = Some(0);
         let mut database = None;
-        if cli.database.is_none() {
-            let dir = tempfile::tempdir().expect("temp dir");
-            cli.database = Some(dir.path().join("chat.db"));
-            database = Some(dir);
+        if cli.database.is_none() && cli.database_url.is_none() {
+            let fresh = TestDatabase::fresh().await;
+            cli.database_url = Some(fresh.url.clone());
+            database = Some(fresh);
         }
         let settings = Settings::load(&cli).expect("valid settings");
         let store = server::open_store(&settings).await.expect("database");
