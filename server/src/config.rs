@@ -75,6 +75,12 @@ pub struct Cli {
     /// first start)
     #[arg(long, env = "CHAT_DATABASE_URL")]
     pub database_url: Option<String>,
+
+    /// Redis that several servers share, e.g. `redis://127.0.0.1:6379`: Socket.IO runs on
+    /// socketioxide's Redis adapter, and /readyz fails while Redis is unreachable.
+    /// Experimental: chat events do not cross servers yet (see the README) [default: none]
+    #[arg(long, env = "CHAT_REDIS_URL")]
+    pub redis_url: Option<String>,
 }
 
 /// The settings file layout (`Leptos.toml`).
@@ -85,6 +91,14 @@ pub struct Settings {
     pub socket: SocketSettings,
     pub chat: ChatSettings,
     pub storage: StorageSettings,
+    #[serde(default)]
+    pub cluster: ClusterSettings,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ClusterSettings {
+    pub redis_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -190,6 +204,9 @@ impl Settings {
         set(&mut self.chat.session_grace_ms, &cli.session_grace_ms);
         set(&mut self.chat.catch_up_max, &cli.catch_up_max);
         set(&mut self.storage.database, &cli.database);
+        if cli.redis_url.is_some() {
+            self.cluster.redis_url.clone_from(&cli.redis_url);
+        }
         if cli.database_url.is_some() {
             self.storage.database_url.clone_from(&cli.database_url);
         } else if cli.database.is_some() {

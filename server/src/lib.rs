@@ -6,11 +6,13 @@
 //!   delivers; both transports talk to it.
 //! - [`socket`]: the Socket.IO transport in front of the hub.
 //! - [`http`]: the axum router: pages, forms, session endpoints, files, Socket.IO.
-//! - [`storage`]: users, sessions, conversations and messages in SQLite.
+//! - [`storage`]: users, sessions, conversations and messages in SQLite or PostgreSQL.
+//! - [`cluster`]: what several server processes share besides the database (Redis).
 //! - [`cookie`]: the session cookie, read by both transports.
 //! - [`config`]: layered settings (`Leptos.toml`, file, environment, flags).
 
 pub mod chat;
+pub mod cluster;
 pub mod config;
 pub mod cookie;
 pub mod http;
@@ -24,9 +26,12 @@ use std::time::Duration;
 
 use axum::serve::ListenerExt;
 use leptos::config::LeptosOptions;
+use socketioxide::adapter::Adapter;
 use socketioxide::SocketIo;
+use socketioxide_redis::{CustomRedisAdapter, RedisAdapterConfig, RedisAdapterCtr};
 use tokio::net::TcpListener;
 
+use crate::cluster::ReconnectingDriver;
 use crate::config::Settings;
 use crate::hub::{ChatHub, HubSettings};
 use crate::storage::Store;
@@ -40,7 +45,9 @@ const READS_PER_SOCKET: usize = 4;
 const WS_READ_BUFFER_BYTES: usize = 1024;
 
 /// Serves the chat from `store` on `listener` until `shutdown` completes, then closes every
-/// socket and waits up to the configured timeout for open requests.
+/// socket and waits up to the configured timeout for open requests. With a Redis URL in
+/// `settings`, Socket.IO runs on the Redis adapter (broadcasts reach every server
+/// sharing that Redis); a Redis that cannot be reached at start is an error.
 pub async fn serve(
     settings: Settings,
     store: Store,
@@ -48,7 +55,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (hub, commands) = ChatHub::new();
-    let (socket_layer, io) = SocketIo::builder()
+    let builder = SocketIo::builder()
         .ping_interval(Duration::from_millis(settings.socket.ping_interval_ms))
         .ping_timeout(Duration::from_millis(settings.socket.ping_timeout_ms))
         .max_payload(settings.socket.max_payload_bytes)
@@ -57,9 +64,46 @@ pub async fn serve(
         .ws_max_message_size(
             usize::try_from(settings.socket.max_payload_bytes).unwrap_or(usize::MAX),
         )
-        .with_state(hub.clone())
+        .with_state(hub.clone());
+    let Some(redis_url) = settings.cluster.redis_url.clone() else {
+        let (socket_layer, io) = builder.build_layer();
+        socket::attach(&io);
+        let parts = Parts { hub, commands, socket_layer, io, redis: None };
+        return serve_on(settings, store, listener, shutdown, parts).await;
+    };
+    let driver = ReconnectingDriver::connect(&redis_url)
+        .await
+        .map_err(|error| std::io::Error::other(format!("cannot connect to Redis: {error}")))?;
+    let adapter = RedisAdapterCtr::new_with_driver(driver.clone(), RedisAdapterConfig::new());
+    let (socket_layer, io) = builder
+        .with_adapter::<CustomRedisAdapter<_, ReconnectingDriver>>(adapter)
         .build_layer();
-    socket::attach(&io);
+    // With this adapter the namespace exists once it has subscribed to its channels.
+    socket::attach(&io)
+        .await
+        .map_err(|error| std::io::Error::other(format!("cannot subscribe on Redis: {error}")))?;
+    tracing::info!("sharing broadcasts through Redis");
+    let parts = Parts { hub, commands, socket_layer, io, redis: Some(driver) };
+    serve_on(settings, store, listener, shutdown, parts).await
+}
+
+/// What `serve` makes before serving, on either adapter.
+struct Parts<A: Adapter> {
+    hub: ChatHub,
+    commands: tokio::sync::mpsc::UnboundedReceiver<hub::HubCommand>,
+    socket_layer: socketioxide::layer::SocketIoLayer<A>,
+    io: SocketIo<A>,
+    redis: Option<ReconnectingDriver>,
+}
+
+async fn serve_on<A: Adapter>(
+    settings: Settings,
+    store: Store,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    parts: Parts<A>,
+) -> std::io::Result<()> {
+    let Parts { hub, commands, socket_layer, io, redis } = parts;
     let hub_task = tokio::spawn(hub::run(
         io.clone(),
         store.clone(),
@@ -89,6 +133,7 @@ pub async fn serve(
         hub: hub.clone(),
         store: store.clone(),
         draining: draining.clone(),
+        redis,
     };
     let router = http::router(state, socket_layer);
     let grace = settings.shutdown_timeout();

@@ -9,18 +9,7 @@ use std::time::Duration;
 
 use app::protocol::ClientEvent;
 use server::config::Cli;
-use support::{chat, http_get, http_get_at, Client, TestServer};
-
-/// The status code and the body of a response.
-fn status_and_body(response: &str) -> (u16, &str) {
-    let (head, body) = response.split_once("\r\n\r\n").expect("a response");
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("status code");
-    (status, body)
-}
+use support::{chat, http_get, http_get_at, status_and_body, Client, TestServer};
 
 #[tokio::test]
 async fn ready_while_the_database_answers_alive_throughout() {

@@ -1,6 +1,6 @@
 //! Health endpoints for load balancers and supervisors: `/healthz` says the process
 //! answers; `/readyz` says it can serve a chat now: not shutting down, its hub running,
-//! its database answering. Neither is cached, and neither needs a session.
+//! its Redis (when it has one) and its database answering. Neither is cached, and neither needs a session.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -36,13 +36,20 @@ pub async fn healthz() -> Response {
 }
 
 /// `GET /readyz`: 200 `ready`, or 503 and the reason (`draining`, `chat hub stopped`,
-/// `database unreachable`).
+/// `redis unreachable`, `database unreachable`).
 pub async fn readyz(State(state): State<AppState>) -> Response {
     if state.draining.started() {
         return answer(StatusCode::SERVICE_UNAVAILABLE, "draining");
     }
     if !state.hub.is_running() {
         return answer(StatusCode::SERVICE_UNAVAILABLE, "chat hub stopped");
+    }
+    if let Some(redis) = &state.redis {
+        // The driver reconnects by itself; meanwhile this server hears no other server.
+        if let Err(error) = redis.ping().await {
+            tracing::warn!(%error, "not ready: Redis does not answer");
+            return answer(StatusCode::SERVICE_UNAVAILABLE, "redis unreachable");
+        }
     }
     match tokio::time::timeout(DATABASE_TIMEOUT, state.store.ping()).await {
         Ok(Ok(())) => answer(StatusCode::OK, "ready"),

@@ -16,6 +16,7 @@ use axum::http::{header, HeaderValue};
 use axum::routing::{get, post};
 use axum::Router;
 use leptos::config::LeptosOptions;
+use socketioxide::adapter::Adapter;
 use socketioxide::layer::SocketIoLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -30,13 +31,15 @@ pub struct AppState {
     pub hub: ChatHub,
     pub store: Store,
     pub draining: Draining,
+    /// The Redis this server shares broadcasts through, if any (for `/readyz`).
+    pub redis: Option<crate::cluster::ReconnectingDriver>,
 }
 
 /// The whole site. `/socket.io/` is answered by `socket_layer`; `/`, `/r/<room>`,
 /// `/dm/<name>` and `/rooms` by the Leptos app (server-side rendered); their forms,
 /// `/api/`, `/healthz` and `/readyz` by the handlers here; everything else from the files
 /// compiled into the binary.
-pub fn router(state: AppState, socket_layer: SocketIoLayer) -> Router {
+pub fn router<A: Adapter>(state: AppState, socket_layer: SocketIoLayer<A>) -> Router {
     let pages = Router::new()
         .route("/", get(page::lobby))
         .route("/r/{room}", get(page::room))

@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each test file uses its own subset
 
 pub mod polling;
+pub mod redis;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -203,6 +204,17 @@ pub async fn http_post(
         })
         .and_then(|v| v.split(';').next().map(str::to_owned));
     (status, set_cookie, body.to_owned())
+}
+
+/// The status code and the body of a response.
+pub fn status_and_body(response: &str) -> (u16, &str) {
+    let (head, body) = response.split_once("\r\n\r\n").expect("a response");
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status code");
+    (status, body)
 }
 
 /// A plain HTTP/1.1 GET of `path`; returns the whole response (head and body).

@@ -1,0 +1,144 @@
+//! Servers sharing a real `redis-server` (Debian's package), started on a free loopback
+//! port and restarted mid-test.
+
+mod support;
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use server::cluster::ReconnectingDriver;
+use socketioxide_redis::drivers::Driver;
+use app::protocol::{ClientEvent, ServerEvent};
+use server::config::Cli;
+use support::redis::RedisServer;
+use support::{chat, http_get, status_and_body, Client, TestServer};
+
+/// Publishes `prefix-N` from `from` every 50 ms until `stream` receives one of them (or
+/// 15 s pass); returns what it received.
+async fn publish_until_heard(
+    from: &ReconnectingDriver,
+    stream: &mut socketioxide_redis::drivers::MessageStream<(String, Vec<u8>)>,
+    prefix: &str,
+) -> String {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    for n in 0.. {
+        assert!(tokio::time::Instant::now() < deadline, "{prefix}: never heard");
+        // Publishing fails while Redis is down: try again.
+        let _ = from
+            .publish("chat-test".into(), format!("{prefix}-{n}").into_bytes())
+            .await;
+        if let Ok(Some((channel, message))) =
+            tokio::time::timeout(Duration::from_millis(50), stream.next()).await
+        {
+            assert_eq!(channel, "chat-test");
+            return String::from_utf8(message).expect("utf-8");
+        }
+    }
+    unreachable!()
+}
+
+#[tokio::test]
+async fn subscriptions_survive_a_redis_restart() {
+    let mut redis = RedisServer::start();
+    let publisher = ReconnectingDriver::connect(&redis.url()).await.expect("connect");
+    let subscriber = ReconnectingDriver::connect(&redis.url()).await.expect("connect");
+    let mut stream = subscriber
+        .subscribe("chat-test".into(), 16)
+        .await
+        .expect("subscribe");
+    assert_eq!(subscriber.num_serv("chat-test").await.expect("numsub"), 1);
+    publisher
+        .publish("chat-test".into(), b"before".to_vec())
+        .await
+        .expect("publish");
+    let first = tokio::time::timeout(Duration::from_secs(5), stream.next())
+        .await
+        .expect("heard in time");
+    assert_eq!(first, Some(("chat-test".into(), b"before".to_vec())));
+
+    redis.restart();
+    let heard = publish_until_heard(&publisher, &mut stream, "after").await;
+    assert!(heard.starts_with("after-"), "{heard}");
+    assert_eq!(
+        subscriber.num_serv("chat-test").await.expect("numsub"),
+        1,
+        "subscribed again, once"
+    );
+    subscriber.ping().await.expect("ping");
+
+    drop(redis);
+    assert!(publisher.ping().await.is_err(), "no Redis: the ping says so");
+}
+
+/// `GET /readyz` of `server`: its status and body.
+async fn readiness(server: &TestServer) -> (u16, String) {
+    let response = http_get(server, "/readyz", None).await;
+    let (status, body) = status_and_body(&response);
+    (status, body.to_owned())
+}
+
+/// Asks `/readyz` every 50 ms until it answers `wanted` (or 15 s pass).
+async fn until_readiness(server: &TestServer, wanted: (u16, &str)) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let (status, body) = readiness(server).await;
+        if (status, body.as_str()) == wanted {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "/readyz stayed {status} {body}, not {wanted:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A server on Redis chats as one on its own does, says it is not ready while Redis is
+/// down (and goes on serving its own sockets), and is ready again once Redis is back.
+#[tokio::test]
+async fn a_server_on_redis_is_ready_only_while_redis_answers() {
+    let mut redis = RedisServer::start();
+    let server = TestServer::start_with(Cli {
+        redis_url: Some(redis.url()),
+        ..Cli::default()
+    })
+    .await;
+    let mut ann = Client::logged_in(&server, "Ann").await;
+    let mut bob = Client::logged_in(&server, "Bob").await;
+    ann.expect(ServerEvent::UserJoined("Bob".into())).await;
+    assert_eq!(readiness(&server).await, (200, "ready".into()));
+
+    redis.kill();
+    until_readiness(&server, (503, "redis unreachable")).await;
+    bob.emit(ClientEvent::chat("still here")).await;
+    ann.expect(chat("Bob", "still here")).await;
+    bob.expect(chat("Bob", "still here")).await;
+
+    redis.start_again();
+    until_readiness(&server, (200, "ready")).await;
+    ann.emit(ClientEvent::chat("and back")).await;
+    bob.expect(chat("Ann", "and back")).await;
+    server.stop().await.expect("clean stop");
+}
+
+#[tokio::test]
+async fn a_server_whose_redis_cannot_be_reached_does_not_start() {
+    let redis = RedisServer::start();
+    let url = redis.url();
+    drop(redis);
+    let mut cli = Cli {
+        redis_url: Some(url),
+        address: Some([127, 0, 0, 1].into()),
+        port: Some(0),
+        ..Cli::default()
+    };
+    let database = support::TestDatabase::fresh().await;
+    cli.database_url = Some(database.url.clone());
+    let settings = server::config::Settings::load(&cli).expect("settings");
+    let store = server::open_store(&settings).await.expect("database");
+    let (listener, _) = server::bind(&settings).await.expect("bind");
+    let error = server::serve(settings, store, listener, std::future::pending())
+        .await
+        .expect_err("no Redis, no server");
+    assert!(error.to_string().contains("Redis"), "{error}");
+}
