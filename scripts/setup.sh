@@ -123,10 +123,10 @@ setup_wasm_bindgen() {
   cargo $(tool_toolchain) install --quiet --force wasm-bindgen-cli --version "$want"
 }
 
-# --- 4. System packages: Node.js, Chromium, PostgreSQL, Redis -------------------------------
-# The tests start their own throwaway PostgreSQL and Redis servers on free loopback ports
-# (scripts/with-postgres.sh with pg_virtualenv; redis-server as a child process); nothing
-# is configured system-wide.
+# --- 4. System packages: Node.js, Chromium, PostgreSQL, Redis, nginx -------------------------
+# The tests start their own throwaway PostgreSQL, Redis and nginx servers on free loopback
+# ports (scripts/with-postgres.sh with pg_virtualenv; redis-server and nginx as child
+# processes); nothing is configured system-wide.
 setup_system_packages() {
   if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     apt_install nodejs npm
@@ -135,6 +135,7 @@ setup_system_packages() {
   command -v pg_virtualenv >/dev/null && compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null ||
     apt_install postgresql
   command -v redis-server >/dev/null || apt_install redis-server
+  [ -x /usr/sbin/nginx ] || apt_install nginx
 }
 
 # --- 5. npm packages: Playwright, socket.io-client, binaryen (wasm-opt) -----------------

@@ -8,6 +8,8 @@
 //   openUser(): a fresh browser context + page on the app, hydrated (optionally logged in,
 //     optionally with its Socket.IO WebSocket routed through Playwright, see routeSocket);
 //     closed after the test.
+//   behindNginx: nginx with deploy/nginx.conf in front of the server; the test's pages and
+//     bots then go through it (request it before openUser and bot).
 //   bot(name): a socket.io-client user logged in with `login` over WebSocket (no session:
 //     it leaves at once when it disconnects), for driving the lobby from outside the
 //     browser; closed after the test.
@@ -17,6 +19,7 @@ import { once } from 'node:events';
 import { test as base, expect } from '@playwright/test';
 import { io } from 'socket.io-client';
 
+import { startNginx } from '../protocol/nginx.mjs';
 import { freshDatabase, startServer } from '../protocol/server.mjs';
 
 /** How long a session user keeps their name after their last connection closes (default). */
@@ -33,8 +36,11 @@ let current = null;
 
 export function baseURL() {
   if (!current) throw new Error('no server: use the fixtures of this file (`test` from fixtures.mjs)');
-  return current.url;
+  return proxy?.url ?? current.url;
 }
+
+/** The nginx in front of the running test's server, when it asked for one (`behindNginx`). */
+let proxy = null;
 
 /** The server of the running test (to crash and restart it). */
 export function currentServer() {
@@ -361,6 +367,19 @@ export const test = base.extend({
     },
     { auto: true },
   ],
+
+  // nginx with the shipped configuration (deploy/nginx.conf) in front of the test's server:
+  // pages, bots and sockets of the test go through it.
+  behindNginx: async ({ server }, use) => {
+    proxy = await startNginx([server.port]);
+    try {
+      await use(proxy);
+    } finally {
+      const running = proxy;
+      proxy = null;
+      await running.stop();
+    }
+  },
 
   openUser: async ({ browser }, use) => {
     const contexts = [];

@@ -1,11 +1,14 @@
 //! Figures for persistence, printed (not asserted):
 //! `cargo bench -p server --bench persistence --target-dir target/bench`.
 //!
-//! - messages stored per second in SQLite (one append per transaction, and 100 per
-//!   transaction as the hub does with a queue of chats), and end to end (one Socket.IO
-//!   client waiting for each acknowledgement; ten clients sending at once);
+//! - messages stored per second (one append per transaction, and 100 per transaction as the
+//!   hub does with a queue of chats), and end to end (one Socket.IO client waiting for each
+//!   acknowledgement; ten clients sending at once);
 //! - time to server-render the page with a session and 50 messages of history;
 //! - cost of a reconnect catch-up of 1,000 missed messages (`history {after}`).
+//!
+//! In SQLite; in PostgreSQL when run under `scripts/with-postgres.sh` (see
+//! `support::TestDatabase`).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -14,9 +17,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use server::chat::{NewMessage, UserId};
-use server::config::Cli;
-use server::storage::Store;
-use support::{session_cookie, Client, TestServer};
+use support::{session_cookie, Client, TestDatabase, TestServer};
 
 fn message(sender: UserId, i: usize) -> NewMessage {
     NewMessage {
@@ -53,12 +54,12 @@ fn report(what: &str, mut samples: Vec<Duration>) {
 
 #[tokio::main]
 async fn main() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("bench.db");
+    let database = TestDatabase::fresh().await;
 
     // 1. Store throughput.
     const STORED: usize = 20_000;
-    let store = Store::open(&path).await.expect("database");
+    let store = database.open().await;
+    let engine = store.engine();
     let writer = store.create_user("Writer").await.expect("user");
     let start = Instant::now();
     for i in 0..STORED {
@@ -71,7 +72,7 @@ async fn main() {
     #[allow(clippy::cast_precision_loss)]
     let rate = STORED as f64 / elapsed.as_secs_f64();
     println!(
-        "SQLite append: {STORED} messages in {:.2} s = {rate:.0} messages/s ({:.1} µs each)",
+        "{engine} append: {STORED} messages in {:.2} s = {rate:.0} messages/s ({:.1} µs each)",
         elapsed.as_secs_f64(),
         elapsed.as_secs_f64() * 1e6 / STORED as f64
     );
@@ -85,14 +86,10 @@ async fn main() {
     let elapsed = start.elapsed();
     #[allow(clippy::cast_precision_loss)]
     let rate = STORED as f64 / elapsed.as_secs_f64();
-    println!("SQLite append in transactions of 100 (the hub under load): {rate:.0} messages/s");
+    println!("{engine} append in transactions of 100 (the hub under load): {rate:.0} messages/s");
     store.close().await;
 
-    let server = TestServer::start_with(Cli {
-        database: Some(path.clone()),
-        ..Cli::default()
-    })
-    .await;
+    let server = TestServer::start_with(database.cli()).await;
 
     // 2. End to end: chats acknowledged one after another over a WebSocket.
     const SENT: usize = 2_000;

@@ -68,7 +68,13 @@ pub async fn serve(
     let Some(redis_url) = settings.cluster.redis_url.clone() else {
         let (socket_layer, io) = builder.build_layer();
         socket::attach(&io);
-        let parts = Parts { hub, commands, socket_layer, io, redis: None };
+        let parts = Parts {
+            hub,
+            commands,
+            socket_layer,
+            io,
+            redis: None,
+        };
         return serve_on(settings, store, listener, shutdown, parts).await;
     };
     let driver = ReconnectingDriver::connect(&redis_url)
@@ -83,7 +89,13 @@ pub async fn serve(
         .await
         .map_err(|error| std::io::Error::other(format!("cannot subscribe on Redis: {error}")))?;
     tracing::info!("sharing broadcasts through Redis");
-    let parts = Parts { hub, commands, socket_layer, io, redis: Some(driver) };
+    let parts = Parts {
+        hub,
+        commands,
+        socket_layer,
+        io,
+        redis: Some(driver),
+    };
     serve_on(settings, store, listener, shutdown, parts).await
 }
 
@@ -103,7 +115,13 @@ async fn serve_on<A: Adapter>(
     shutdown: impl Future<Output = ()> + Send + 'static,
     parts: Parts<A>,
 ) -> std::io::Result<()> {
-    let Parts { hub, commands, socket_layer, io, redis } = parts;
+    let Parts {
+        hub,
+        commands,
+        socket_layer,
+        io,
+        redis,
+    } = parts;
     let hub_task = tokio::spawn(hub::run(
         io.clone(),
         store.clone(),

@@ -5,11 +5,11 @@ mod support;
 
 use std::time::Duration;
 
+use app::protocol::{ClientEvent, ServerEvent};
 use futures_util::StreamExt;
 use server::cluster::ReconnectingDriver;
-use socketioxide_redis::drivers::Driver;
-use app::protocol::{ClientEvent, ServerEvent};
 use server::config::Cli;
+use socketioxide_redis::drivers::Driver;
 use support::redis::RedisServer;
 use support::{chat, http_get, status_and_body, Client, TestServer};
 
@@ -22,7 +22,10 @@ async fn publish_until_heard(
 ) -> String {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     for n in 0.. {
-        assert!(tokio::time::Instant::now() < deadline, "{prefix}: never heard");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{prefix}: never heard"
+        );
         // Publishing fails while Redis is down: try again.
         let _ = from
             .publish("chat-test".into(), format!("{prefix}-{n}").into_bytes())
@@ -40,8 +43,12 @@ async fn publish_until_heard(
 #[tokio::test]
 async fn subscriptions_survive_a_redis_restart() {
     let mut redis = RedisServer::start();
-    let publisher = ReconnectingDriver::connect(&redis.url()).await.expect("connect");
-    let subscriber = ReconnectingDriver::connect(&redis.url()).await.expect("connect");
+    let publisher = ReconnectingDriver::connect(&redis.url())
+        .await
+        .expect("connect");
+    let subscriber = ReconnectingDriver::connect(&redis.url())
+        .await
+        .expect("connect");
     let mut stream = subscriber
         .subscribe("chat-test".into(), 16)
         .await
@@ -67,7 +74,10 @@ async fn subscriptions_survive_a_redis_restart() {
     subscriber.ping().await.expect("ping");
 
     drop(redis);
-    assert!(publisher.ping().await.is_err(), "no Redis: the ping says so");
+    assert!(
+        publisher.ping().await.is_err(),
+        "no Redis: the ping says so"
+    );
 }
 
 /// `GET /readyz` of `server`: its status and body.

@@ -36,25 +36,17 @@ async fn login_welcomes_and_tells_every_socket() {
 /// `userJoined` once, all in the same order, the order `onlineUsers` then lists.
 #[tokio::test]
 async fn a_crowd_logging_in_at_once_is_announced_once_each_in_one_order() {
-    use sqlx::Connection;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let database = dir.path().join("chat.db");
-    let server = TestServer::start_with(server::config::Cli {
-        database: Some(database.clone()),
-        ..Default::default()
-    })
-    .await;
-    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&database);
-    let mut side = sqlx::SqliteConnection::connect_with(&options)
-        .await
-        .expect("a second connection to the database");
-    sqlx::query(
+    let database = support::TestDatabase::fresh().await;
+    let server = TestServer::start_with(database.cli()).await;
+    let mut side = database.side_connection().await;
+    side.execute(
         "CREATE TRIGGER refused BEFORE INSERT ON users WHEN NEW.name = 'user07' \
          BEGIN SELECT RAISE(ABORT, 'refused'); END",
+        "CREATE FUNCTION refused() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+         IF NEW.name = 'user07' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$; \
+         CREATE TRIGGER refused BEFORE INSERT ON users FOR EACH ROW EXECUTE FUNCTION refused();",
     )
-    .execute(&mut side)
-    .await
-    .expect("trigger");
+    .await;
 
     const DISTINCT: usize = 30;
     const REFUSED: &str = "user07";
@@ -72,17 +64,15 @@ async fn a_crowd_logging_in_at_once_is_announced_once_each_in_one_order() {
         crowd.push(Client::connect(&server, name).await);
     }
     // The first log-in waits for this lock; the others queue behind it.
-    sqlx::query("BEGIN IMMEDIATE")
-        .execute(&mut side)
-        .await
-        .expect("lock");
+    side.execute(
+        "BEGIN IMMEDIATE",
+        "BEGIN; LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE",
+    )
+    .await;
     for (client, name) in crowd.iter_mut().zip(&names) {
         client.emit(ClientEvent::login(name)).await;
     }
-    sqlx::query("COMMIT")
-        .execute(&mut side)
-        .await
-        .expect("unlock");
+    side.execute("COMMIT", "COMMIT").await;
 
     let winners_expected = DISTINCT - 1;
     let mut winners = std::collections::HashSet::new();

@@ -6,4 +6,3 @@
 pub mod redis_driver;
 
 pub use redis_driver::{DriverError, ReconnectingDriver};
-

@@ -48,7 +48,10 @@ impl ReconnectingDriver {
     /// whatever the URL says, since pub/sub messages arrive as RESP3 pushes).
     pub async fn connect(url: &str) -> Result<Self, DriverError> {
         let info = url.into_connection_info()?;
-        let settings = info.redis_settings().clone().set_protocol(ProtocolVersion::RESP3);
+        let settings = info
+            .redis_settings()
+            .clone()
+            .set_protocol(ProtocolVersion::RESP3);
         let client = redis::Client::open(info.set_redis_settings(settings))?;
         let handlers: Handlers = Arc::default();
         let (pushes, received) = mpsc::unbounded_channel();
@@ -65,12 +68,16 @@ impl ReconnectingDriver {
 
     /// Whether Redis answers now. A failed ping also starts a reconnection.
     pub async fn ping(&self) -> Result<(), DriverError> {
-        let _: String = redis::cmd("PING").query_async(&mut self.conn.clone()).await?;
+        let _: String = redis::cmd("PING")
+            .query_async(&mut self.conn.clone())
+            .await?;
         Ok(())
     }
 
     fn handlers(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, mpsc::Sender<ChanItem>>> {
-        self.handlers.write().unwrap_or_else(PoisonError::into_inner)
+        self.handlers
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -84,8 +91,9 @@ async fn route_pushes(mut pushes: mpsc::UnboundedReceiver<PushInfo>, handlers: H
                     tracing::warn!("a pub/sub message without channel or payload");
                     continue;
                 };
-                let parsed = redis::from_redis_value::<String>(channel)
-                    .and_then(|channel| Ok((channel, redis::from_redis_value::<Vec<u8>>(message)?)));
+                let parsed = redis::from_redis_value::<String>(channel).and_then(|channel| {
+                    Ok((channel, redis::from_redis_value::<Vec<u8>>(message)?))
+                });
                 let (channel, message) = match parsed {
                     Ok(parsed) => parsed,
                     Err(error) => {

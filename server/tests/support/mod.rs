@@ -85,12 +85,49 @@ impl TestDatabase {
         }
     }
 
+    /// A connection of the test's own to this database.
+    pub async fn side_connection(&self) -> SideConnection {
+        use sqlx::Connection;
+        match self.url.strip_prefix("sqlite:") {
+            Some(path) => {
+                let options = sqlx::sqlite::SqliteConnectOptions::new().filename(path);
+                SideConnection::Sqlite(
+                    sqlx::SqliteConnection::connect_with(&options)
+                        .await
+                        .expect("a second connection to the database"),
+                )
+            }
+            None => SideConnection::Postgres(
+                sqlx::PgConnection::connect(&self.url)
+                    .await
+                    .expect("a second connection to the database"),
+            ),
+        }
+    }
+
     /// Opens this database directly.
     pub async fn open(&self) -> server::storage::Store {
         let url = server::storage::DatabaseUrl::parse(&self.url).expect("test URL");
         server::storage::Store::connect(&url)
             .await
             .expect("database")
+    }
+}
+
+/// A connection of a test's own to a [`TestDatabase`], beside the server's.
+pub enum SideConnection {
+    Sqlite(sqlx::SqliteConnection),
+    Postgres(sqlx::PgConnection),
+}
+
+impl SideConnection {
+    /// Runs `sqlite` or `postgres` (each engine's own dialect), whichever this is.
+    pub async fn execute(&mut self, sqlite: &str, postgres: &str) {
+        let done = match self {
+            Self::Sqlite(conn) => sqlx::raw_sql(sqlite).execute(conn).await.map(drop),
+            Self::Postgres(conn) => sqlx::raw_sql(postgres).execute(conn).await.map(drop),
+        };
+        done.expect("statements on the side connection");
     }
 }
 
