@@ -31,7 +31,7 @@ use socketioxide::SocketIo;
 use socketioxide_redis::{CustomRedisAdapter, RedisAdapterConfig, RedisAdapterCtr};
 use tokio::net::TcpListener;
 
-use crate::cluster::ReconnectingDriver;
+use crate::cluster::{ClusterBus, ReconnectingDriver};
 use crate::config::Settings;
 use crate::hub::{ChatHub, HubSettings};
 use crate::storage::Store;
@@ -122,8 +122,19 @@ async fn serve_on<A: Adapter>(
         io,
         redis,
     } = parts;
+    let bus = match &redis {
+        Some(driver) => Some(
+            ClusterBus::join(driver.clone(), hub.clone())
+                .await
+                .map_err(|error| {
+                    std::io::Error::other(format!("cannot join the hubs' bus: {error}"))
+                })?,
+        ),
+        None => None,
+    };
     let hub_task = tokio::spawn(hub::run(
         io.clone(),
+        bus,
         store.clone(),
         commands,
         HubSettings {

@@ -11,7 +11,8 @@ use server::cluster::ReconnectingDriver;
 use server::config::Cli;
 use socketioxide_redis::drivers::Driver;
 use support::redis::RedisServer;
-use support::{chat, http_get, status_and_body, Client, TestServer};
+use support::rooms::{direct_message, dm, drain_quietly, join, room_message, send, session_user};
+use support::{chat, http_get, status_and_body, Client, TestDatabase, TestServer};
 
 /// Publishes `prefix-N` from `from` every 50 ms until `stream` receives one of them (or
 /// 15 s pass); returns what it received.
@@ -151,4 +152,71 @@ async fn a_server_whose_redis_cannot_be_reached_does_not_start() {
         .await
         .expect_err("no Redis, no server");
     assert!(error.to_string().contains("Redis"), "{error}");
+}
+
+/// Two servers sharing one Redis and one database (each test its own).
+async fn two_servers(redis: &RedisServer) -> (TestDatabase, TestServer, TestServer) {
+    let database = TestDatabase::fresh().await;
+    let on_cluster = || Cli {
+        redis_url: Some(redis.url()),
+        ..database.cli()
+    };
+    let a = TestServer::start_with(on_cluster()).await;
+    let b = TestServer::start_with(on_cluster()).await;
+    (database, a, b)
+}
+
+/// The lobby protocol across two servers: what one says, everyone on both hears once.
+#[tokio::test]
+async fn a_lobby_chat_crosses_servers_both_ways() {
+    let redis = RedisServer::start();
+    let (_database, a, b) = two_servers(&redis).await;
+    let mut ann = Client::logged_in(&a, "Ann").await;
+    let mut bob = Client::logged_in(&b, "Bob").await;
+    ann.expect(ServerEvent::UserJoined("Bob".into())).await;
+
+    ann.emit(ClientEvent::chat("hello from A")).await;
+    ann.expect(chat("Ann", "hello from A")).await;
+    bob.expect(chat("Ann", "hello from A")).await;
+    bob.emit(ClientEvent::chat("hello from B")).await;
+    bob.expect(chat("Bob", "hello from B")).await;
+    ann.expect(chat("Bob", "hello from B")).await;
+    for client in [&mut ann, &mut bob] {
+        client.expect_silence().await;
+    }
+}
+
+/// The rooms protocol across two servers: a room's members on both servers get its
+/// messages (and nobody else does), and a direct message reaches its recipient's server.
+#[tokio::test]
+async fn rooms_and_direct_messages_cross_servers_both_ways() {
+    let redis = RedisServer::start();
+    let (_database, a, b) = two_servers(&redis).await;
+    let (mut ann, _) = session_user(&a, "Ann").await;
+    let (mut bob, _) = session_user(&b, "Bob").await;
+    let (mut cat, _) = session_user(&b, "Cat").await;
+    join(&mut ann, "rust").await;
+    join(&mut bob, "rust").await;
+
+    send(&mut ann, "rust", "from A to the room").await;
+    bob.until(|e| room_message(e, "rust", "from A to the room"))
+        .await;
+    send(&mut bob, "rust", "from B to the room").await;
+    ann.until(|e| room_message(e, "rust", "from B to the room"))
+        .await;
+
+    dm(&mut ann, "Bob", "A to B, privately").await;
+    bob.until(|e| direct_message(e, "A to B, privately")).await;
+    dm(&mut bob, "Ann", "B to A, privately").await;
+    ann.until(|e| direct_message(e, "B to A, privately")).await;
+
+    // Cat, on B with Bob, is in neither.
+    let heard = drain_quietly(&mut cat).await;
+    assert!(
+        !heard.iter().any(|e| matches!(
+            e,
+            ServerEvent::ReceiveMessage(m) if m.room == "rust"
+        ) || matches!(e, ServerEvent::PrivateMessage(_))),
+        "Cat heard what is not hers: {heard:?}"
+    );
 }

@@ -10,52 +10,10 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use app::protocol::{ServerEvent, GENERAL};
-use serde_json::{json, Value};
+use serde_json::json;
 use server::config::Cli;
-use support::{session_cookie, Client, TestServer};
-
-/// A rooms-protocol client of a new session named `name`.
-async fn session_user(server: &TestServer, name: &str) -> (Client, String) {
-    let cookie = session_cookie(server, name).await;
-    let mut client = Client::connect_rooms(server, name, Some(&cookie)).await;
-    client
-        .until(|e| matches!(e, ServerEvent::Welcome(n) if n == name))
-        .await;
-    (client, cookie)
-}
-
-async fn join(client: &mut Client, room: &str) -> Value {
-    let reply = client.call("join_room", json!({ "room": room })).await;
-    assert_eq!(reply["ok"], json!(true), "{reply}");
-    reply
-}
-
-async fn send(client: &mut Client, room: &str, text: &str) -> u64 {
-    let reply = client
-        .call("send_message", json!({ "room": room, "message": text }))
-        .await;
-    assert_eq!(reply["status"], json!("delivered"), "{reply}");
-    reply["id"].as_u64().expect("an id")
-}
-
-async fn dm(client: &mut Client, to: &str, text: &str) -> u64 {
-    let reply = client
-        .call(
-            "private_message",
-            json!({ "toUsername": to, "message": text }),
-        )
-        .await;
-    assert_eq!(reply["status"], json!("delivered"), "{reply}");
-    reply["id"].as_u64().expect("an id")
-}
-
-fn room_message(event: &ServerEvent, room: &str, text: &str) -> bool {
-    matches!(event, ServerEvent::ReceiveMessage(m) if m.room == room && m.message == text)
-}
-
-fn direct_message(event: &ServerEvent, text: &str) -> bool {
-    matches!(event, ServerEvent::PrivateMessage(m) if m.message == text)
-}
+use support::rooms::{direct_message, dm, drain_quietly, join, room_message, send, session_user};
+use support::{Client, TestServer};
 
 #[tokio::test]
 async fn a_room_message_reaches_its_members_sockets_once_each_and_nobody_else() {
@@ -115,15 +73,6 @@ async fn a_room_message_reaches_its_members_sockets_once_each_and_nobody_else() 
             client.label
         );
     }
-}
-
-/// Events arriving until things are quiet.
-async fn drain_quietly(client: &mut Client) -> Vec<ServerEvent> {
-    let mut events = Vec::new();
-    while let Some(event) = client.next_event_within(support::SILENCE).await {
-        events.push(event);
-    }
-    events
 }
 
 #[tokio::test]

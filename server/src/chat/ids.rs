@@ -2,7 +2,9 @@
 
 /// A user: who logged in, under a name they hold while online or while their session lives.
 /// A name freed and taken again belongs to a new user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct UserId(pub i64);
 
 /// A log-in session's id (its row in storage).
@@ -10,7 +12,9 @@ pub struct UserId(pub i64);
 pub struct SessionId(pub i64);
 
 /// A conversation: a room (`general` included) or a direct conversation of two users.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct ConversationId(pub i64);
 
 impl UserId {

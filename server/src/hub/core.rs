@@ -18,6 +18,7 @@ use super::{CreateSessionError, HubCommand};
 use crate::chat::{
     Chat, ClaimError, ConversationId, DirectPair, Family, Now, Outgoing, SessionId, UserId,
 };
+use crate::cluster::ClusterBus;
 use crate::storage::{now_ms, SessionLookup, SessionToken, Store};
 
 /// Timings and limits of the hub.
@@ -47,6 +48,7 @@ pub(super) struct Hub<A: Adapter> {
 /// leases and grace periods as they run out.
 pub async fn run<A: Adapter>(
     io: SocketIo<A>,
+    bus: Option<ClusterBus>,
     store: Store,
     mut commands: mpsc::UnboundedReceiver<HubCommand>,
     settings: HubSettings,
@@ -58,7 +60,7 @@ pub async fn run<A: Adapter>(
             settings.session_grace,
         ),
         store,
-        out: Delivery::new(io),
+        out: Delivery::new(io, bus),
         settings,
         directs: HashMap::new(),
         reads: HashMap::new(),
@@ -130,6 +132,10 @@ impl<A: Adapter> Hub<A> {
                 }
                 HubCommand::Disconnect { conn } => {
                     self.disconnect(conn).await;
+                    None
+                }
+                HubCommand::Shared(event) => {
+                    self.out.deliver_shared(&self.chat, event);
                     None
                 }
                 HubCommand::Stop => {

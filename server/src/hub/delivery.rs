@@ -16,7 +16,8 @@ use socketioxide::extract::SocketRef;
 use socketioxide::socket::Sid;
 use socketioxide::{SendError, SocketError, SocketIo};
 
-use crate::chat::{Chat, Outgoing};
+use crate::chat::{Audience, Chat, Outgoing};
+use crate::cluster::{ClusterBus, SharedAudience, SharedEvent};
 
 /// How often a lagging socket's disconnect is tried again.
 const DISCONNECT_RETRY: Duration = Duration::from_millis(50);
@@ -36,10 +37,37 @@ impl Arguments {
             other => Self::One(to_raw_value(&other.payload())?),
         })
     }
+
+    fn to_vec(&self) -> Vec<Box<RawValue>> {
+        match self {
+            Self::One(one) => vec![one.clone()],
+            Self::Two(one, two) => vec![one.clone(), two.clone()],
+        }
+    }
+
+    fn from_vec(mut args: Vec<Box<RawValue>>) -> Option<Self> {
+        let second = (args.len() == 2).then(|| args.pop()).flatten();
+        match (args.pop(), second, args.is_empty()) {
+            (Some(one), None, true) => Some(Self::One(one)),
+            (Some(one), Some(two), true) => Some(Self::Two(one, two)),
+            _ => None,
+        }
+    }
+}
+
+/// Whether other servers deliver `event` too. Lists of who is online are one server's
+/// view: shared, they would replace the others' own.
+fn shared_with_other_servers(event: &ServerEvent) -> bool {
+    !matches!(
+        event,
+        ServerEvent::OnlineUsers(_) | ServerEvent::RoomUsers(..) | ServerEvent::PresenceUpdate(_)
+    )
 }
 
 pub struct Delivery<A: Adapter> {
     io: SocketIo<A>,
+    /// The other servers, if there are any.
+    bus: Option<ClusterBus>,
     /// Sockets admitted by the hub (this node's).
     sockets: HashMap<Sid, SocketRef<A>>,
     /// Sockets that missed a packet: sent nothing more, being disconnected.
@@ -47,9 +75,10 @@ pub struct Delivery<A: Adapter> {
 }
 
 impl<A: Adapter> Delivery<A> {
-    pub fn new(io: SocketIo<A>) -> Self {
+    pub fn new(io: SocketIo<A>, bus: Option<ClusterBus>) -> Self {
         Self {
             io,
+            bus,
             sockets: HashMap::new(),
             lagging: HashSet::new(),
         }
@@ -90,38 +119,57 @@ impl<A: Adapter> Delivery<A> {
                     continue;
                 }
             };
-            let mut overflowed = Vec::new();
-            chat.for_each_recipient(&to, |sid| {
-                if self.lagging.contains(sid) {
-                    return;
+            self.send(chat, &to, name, &arguments);
+            if let (Some(bus), Some(shared)) = (&self.bus, SharedAudience::of(&to)) {
+                if shared_with_other_servers(&event) {
+                    bus.publish(shared, name, arguments.to_vec());
                 }
-                let Some(socket) = self.sockets.get(sid) else {
-                    return;
-                };
-                let sent = match &arguments {
-                    Arguments::One(one) => socket.emit(name, one),
-                    Arguments::Two(one, two) => socket.emit(name, &(one, two)),
-                };
-                match sent {
-                    Ok(()) => {}
-                    Err(SendError::Socket(SocketError::InternalChannelFull)) => {
-                        overflowed.push(*sid)
-                    }
-                    // Closing: its disconnect is on its way to the hub.
-                    Err(SendError::Socket(SocketError::Closed)) => {}
-                    Err(error) => {
-                        tracing::warn!(event = name, %sid, %error, "could not deliver an event")
-                    }
-                }
-            });
-            for sid in overflowed {
-                tracing::warn!(
-                    %sid,
-                    event = name,
-                    "a socket's outgoing queue is full: it missed an event and is disconnected"
-                );
-                self.close(sid);
             }
+        }
+    }
+
+    /// Delivers what another server delivered to its sockets of the same audience.
+    pub fn deliver_shared(&mut self, chat: &Chat<Sid>, event: SharedEvent) {
+        let Some(arguments) = Arguments::from_vec(event.args) else {
+            return tracing::warn!(
+                event = event.event,
+                "a shared event without one or two arguments"
+            );
+        };
+        self.send(chat, &event.to.local(), &event.event, &arguments);
+    }
+
+    /// Sends one serialized event to every socket of `to` here.
+    fn send(&mut self, chat: &Chat<Sid>, to: &Audience<Sid>, name: &str, arguments: &Arguments) {
+        let mut overflowed = Vec::new();
+        chat.for_each_recipient(to, |sid| {
+            if self.lagging.contains(sid) {
+                return;
+            }
+            let Some(socket) = self.sockets.get(sid) else {
+                return;
+            };
+            let sent = match arguments {
+                Arguments::One(one) => socket.emit(name, one),
+                Arguments::Two(one, two) => socket.emit(name, &(one, two)),
+            };
+            match sent {
+                Ok(()) => {}
+                Err(SendError::Socket(SocketError::InternalChannelFull)) => overflowed.push(*sid),
+                // Closing: its disconnect is on its way to the hub.
+                Err(SendError::Socket(SocketError::Closed)) => {}
+                Err(error) => {
+                    tracing::warn!(event = name, %sid, %error, "could not deliver an event")
+                }
+            }
+        });
+        for sid in overflowed {
+            tracing::warn!(
+                %sid,
+                event = name,
+                "a socket's outgoing queue is full: it missed an event and is disconnected"
+            );
+            self.close(sid);
         }
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod polling;
 pub mod redis;
+pub mod rooms;
 
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -1,0 +1,188 @@
+//! The hubs' bus: how the events one server's hub delivers reach the sockets of every
+//! other server sharing its Redis.
+//!
+//! Each hub delivers to its own sockets, then publishes what it delivered to an audience
+//! other servers may have members of (the lobby, a room, a user, everyone): the event's
+//! name, its serialized arguments and the audience, on one Redis channel. Every other
+//! hub takes it into its queue like any command and delivers it to its own sockets in
+//! that audience, as it resolves it (who of its users are in the room, which of its
+//! sockets are the user's). Frames from one server arrive in the order it published them.
+//!
+//! Not shared yet: snapshots of one server's state (`onlineUsers`, `room_users`,
+//! `presence_update` lists), which would overwrite the other servers' own; cluster-wide
+//! presence is the next step.
+
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use socketioxide_redis::drivers::Driver;
+use tokio::sync::mpsc;
+
+use super::ReconnectingDriver;
+use crate::chat::{Audience, ConversationId, UserId};
+use crate::hub::{ChatHub, HubCommand};
+
+/// The Redis channel of the bus.
+const CHANNEL: &str = "chat-hub-bus";
+/// Frames a server may have received and not yet taken into its queue.
+const RECEIVE_BUFFER: usize = 4096;
+
+/// An audience other servers may have sockets of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SharedAudience {
+    Lobby,
+    Room(ConversationId),
+    RoomExceptUser(ConversationId, UserId),
+    User(UserId),
+    Everyone,
+}
+
+impl SharedAudience {
+    /// What of `audience` may be on other servers: the socket a local audience excepts
+    /// is this server's, so elsewhere the whole audience is meant. `None` for one socket.
+    pub fn of<C>(audience: &Audience<C>) -> Option<Self> {
+        Some(match audience {
+            Audience::Socket(_) => return None,
+            Audience::Lobby | Audience::LobbyExcept(_) => Self::Lobby,
+            Audience::Room(room) | Audience::RoomExceptSocket(room, _) => Self::Room(*room),
+            Audience::RoomExceptUser(room, user) => Self::RoomExceptUser(*room, *user),
+            Audience::User(user) | Audience::UserExcept(user, _) => Self::User(*user),
+            Audience::Everyone => Self::Everyone,
+        })
+    }
+
+    /// The same audience among this server's sockets.
+    pub fn local<C>(self) -> Audience<C> {
+        match self {
+            Self::Lobby => Audience::Lobby,
+            Self::Room(room) => Audience::Room(room),
+            Self::RoomExceptUser(room, user) => Audience::RoomExceptUser(room, user),
+            Self::User(user) => Audience::User(user),
+            Self::Everyone => Audience::Everyone,
+        }
+    }
+}
+
+/// An event one server delivered, for the others to deliver.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SharedEvent {
+    /// The server that published it.
+    pub from: String,
+    pub to: SharedAudience,
+    pub event: String,
+    /// The event's arguments, serialized once by the publisher.
+    pub args: Vec<Box<RawValue>>,
+}
+
+/// This server's end of the bus. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct ClusterBus {
+    node: String,
+    outbox: mpsc::UnboundedSender<SharedEvent>,
+}
+
+impl ClusterBus {
+    /// Joins the bus on `driver`: what other servers publish goes into `hub`'s queue;
+    /// what this server publishes goes out in order.
+    pub async fn join(
+        driver: ReconnectingDriver,
+        hub: ChatHub,
+    ) -> Result<Self, super::DriverError> {
+        let node = node_id();
+        let mut inbox = driver.subscribe(CHANNEL.to_owned(), RECEIVE_BUFFER).await?;
+        let (outbox, mut outgoing) = mpsc::unbounded_channel::<SharedEvent>();
+        let this = node.clone();
+        tokio::spawn(async move {
+            use futures_util::StreamExt;
+            while let Some((_, payload)) = inbox.next().await {
+                match serde_json::from_slice::<SharedEvent>(&payload) {
+                    Ok(event) if event.from == this => {}
+                    Ok(event) => hub.send(HubCommand::Shared(event)),
+                    Err(error) => tracing::warn!(%error, "an unreadable frame on the hubs' bus"),
+                }
+            }
+        });
+        tokio::spawn(async move {
+            while let Some(event) = outgoing.recv().await {
+                let payload = match serde_json::to_vec(&event) {
+                    Ok(payload) => payload,
+                    Err(error) => {
+                        tracing::error!(%error, event = event.event, "cannot serialize a shared event");
+                        continue;
+                    }
+                };
+                // At most once: Redis unreachable, the other servers miss it (their
+                // clients fill such gaps by id from the database when they reconnect).
+                if let Err(error) = driver.publish(CHANNEL.to_owned(), payload).await {
+                    tracing::warn!(%error, event = event.event, "cannot share an event with the other servers");
+                }
+            }
+        });
+        tracing::info!(%node, "joined the hubs' bus");
+        Ok(Self { node, outbox })
+    }
+
+    /// Publishes what this server delivered to `to` (after its own sockets got it).
+    pub fn publish(&self, to: SharedAudience, event: &str, args: Vec<Box<RawValue>>) {
+        let shared = SharedEvent {
+            from: self.node.clone(),
+            to,
+            event: event.to_owned(),
+            args,
+        };
+        if self.outbox.send(shared).is_err() {
+            tracing::error!("the hubs' bus publisher has stopped");
+        }
+    }
+}
+
+/// A random id for this server process.
+fn node_id() -> String {
+    let mut bytes = [0u8; 8];
+    if let Err(error) = getrandom::fill(&mut bytes) {
+        tracing::warn!(%error, "no randomness for the node id; using the process id");
+        return format!("pid-{}", std::process::id());
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audiences_elsewhere_are_the_whole_audience_and_one_socket_stays_here() {
+        let room = ConversationId(7);
+        let ann = UserId(3);
+        let cases: [(Audience<u32>, Option<SharedAudience>); 9] = [
+            (Audience::Socket(1), None),
+            (Audience::Lobby, Some(SharedAudience::Lobby)),
+            (Audience::LobbyExcept(1), Some(SharedAudience::Lobby)),
+            (Audience::Room(room), Some(SharedAudience::Room(room))),
+            (
+                Audience::RoomExceptSocket(room, 1),
+                Some(SharedAudience::Room(room)),
+            ),
+            (
+                Audience::RoomExceptUser(room, ann),
+                Some(SharedAudience::RoomExceptUser(room, ann)),
+            ),
+            (Audience::User(ann), Some(SharedAudience::User(ann))),
+            (
+                Audience::UserExcept(ann, 1),
+                Some(SharedAudience::User(ann)),
+            ),
+            (Audience::Everyone, Some(SharedAudience::Everyone)),
+        ];
+        for (audience, shared) in cases {
+            assert_eq!(SharedAudience::of(&audience), shared, "{audience:?}");
+        }
+        let json = serde_json::to_string(&SharedAudience::RoomExceptUser(room, ann)).expect("json");
+        let back: SharedAudience = serde_json::from_str(&json).expect("parse");
+        assert_eq!(back, SharedAudience::RoomExceptUser(room, ann));
+        assert_eq!(
+            SharedAudience::User(ann).local::<u32>(),
+            Audience::User(ann)
+        );
+    }
+}
