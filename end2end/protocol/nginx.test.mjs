@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { Client, TRANSPORTS, WAIT_MS, expectEvents, loginAll, until } from './helpers.mjs';
+import { Client, TRANSPORTS, WAIT_MS, expectEvents, loginAll, postSession, until } from './helpers.mjs';
 import { startNginx } from './nginx.mjs';
 import { startServer } from './server.mjs';
 
@@ -32,6 +32,12 @@ describe('behind nginx', () => {
     const ready = await fetch(`${proxy.url}/readyz`);
     assert.equal(ready.status, 200);
     assert.equal(await ready.text(), 'ready');
+  });
+
+  test('a log-in from a page served through it is accepted (the Host header is kept as sent)', async () => {
+    const answer = await postSession(proxy.url, { name: 'Proxied' }, { headers: { origin: proxy.url } });
+    assert.equal(answer.status, 200, answer.text);
+    assert.ok(answer.cookie, 'a session cookie');
   });
 
   for (const { label, options } of TRANSPORTS) {
