@@ -9,51 +9,15 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
+import { freePort, untilListening } from './ports.mjs';
 import { REPO_ROOT } from './server.mjs';
 
 export const NGINX_CONF = path.join(REPO_ROOT, 'deploy', 'nginx.conf');
 /** Debian's nginx (in /usr/sbin, which a user's PATH may lack), unless CHAT_NGINX names one. */
 const NGINX_BIN = process.env.CHAT_NGINX ?? (existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx');
-
-/** A port no one listens on now. */
-async function freePort() {
-  const probe = net.createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address();
-  probe.close();
-  await once(probe, 'close');
-  return port;
-}
-
-/** Replaces `pattern` in `text`, failing loudly if the shipped file no longer has it. */
-function replaceOrThrow(text, pattern, replacement) {
-  if (!pattern.test(text)) throw new Error(`deploy/nginx.conf no longer matches ${pattern}`);
-  return text.replace(pattern, replacement);
-}
-
-/** Resolves once something accepts connections on 127.0.0.1:`port`, or throws after 10 s. */
-async function untilListening(port, child) {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}`);
-    const connected = await new Promise((resolve) => {
-      const socket = net.connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (connected) return;
-    if (Date.now() > deadline) throw new Error(`nginx is not listening on ${port}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 export async function startNginx(backendPorts) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'chat-nginx-'));
@@ -74,7 +38,7 @@ export async function startNginx(backendPorts) {
   });
   const exited = once(child, 'exit');
   try {
-    await untilListening(port, child);
+    await untilListening(port, child, 'nginx');
   } catch (error) {
     child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });

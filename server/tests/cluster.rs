@@ -12,7 +12,7 @@ use server::config::Cli;
 use socketioxide_redis::drivers::Driver;
 use support::redis::RedisServer;
 use support::rooms::{direct_message, dm, drain_quietly, join, room_message, send, session_user};
-use support::{chat, http_get, status_and_body, Client, TestDatabase, TestServer};
+use support::{chat, http_get, http_post, status_and_body, Client, TestDatabase, TestServer};
 
 /// Publishes `prefix-N` from `from` every 50 ms until `stream` receives one of them (or
 /// 15 s pass); returns what it received.
@@ -171,9 +171,7 @@ async fn two_servers(redis: &RedisServer) -> (TestDatabase, TestServer, TestServ
 async fn a_lobby_chat_crosses_servers_both_ways() {
     let redis = RedisServer::start();
     let (_database, a, b) = two_servers(&redis).await;
-    let mut ann = Client::logged_in(&a, "Ann").await;
-    let mut bob = Client::logged_in(&b, "Bob").await;
-    ann.expect(ServerEvent::UserJoined("Bob".into())).await;
+    let (mut ann, mut bob) = ann_on_a_bob_on_b(&a, &b).await;
 
     ann.emit(ClientEvent::chat("hello from A")).await;
     ann.expect(chat("Ann", "hello from A")).await;
@@ -219,4 +217,82 @@ async fn rooms_and_direct_messages_cross_servers_both_ways() {
         ) || matches!(e, ServerEvent::PrivateMessage(_))),
         "Cat heard what is not hers: {heard:?}"
     );
+}
+
+/// Asks `client` for `onlineUsers` until the answer, sorted, is `expected` (or 10 s pass).
+async fn until_online(client: &mut Client, expected: &[&str]) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        client.emit(ClientEvent::OnlineUsers).await;
+        let event = client
+            .until(|e| matches!(e, ServerEvent::OnlineUsers(_)))
+            .await;
+        let ServerEvent::OnlineUsers(mut names) = event else {
+            unreachable!()
+        };
+        names.sort();
+        if names == expected {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{}: online {names:?}, never {expected:?}",
+            client.label
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Every server lists everyone online on any of them, and a name held on one server is
+/// taken on the others.
+#[tokio::test]
+async fn every_server_lists_everyone_and_a_name_held_anywhere_is_taken() {
+    let redis = RedisServer::start();
+    let (_database, a, b) = two_servers(&redis).await;
+    let (_ann, _bob) = ann_on_a_bob_on_b(&a, &b).await;
+
+    let mut mallory = Client::connect(&b, "mallory").await;
+    mallory.emit(ClientEvent::login("ANN")).await;
+    mallory
+        .until(|e| matches!(e, ServerEvent::LoginNameExists(_)))
+        .await;
+    let (status, cookie, body) = http_post(
+        &b,
+        "/api/session",
+        "application/json",
+        None,
+        r#"{"name":"ann"}"#,
+    )
+    .await;
+    assert_eq!(
+        (status, cookie),
+        (409, None),
+        "no session for a name held on the other server: {body}"
+    );
+}
+
+/// A lobby client logged in as `name`: what other servers deliver meanwhile may come
+/// before or between its own `welcome` and `userJoined`.
+async fn logged_in_on(server: &TestServer, name: &str) -> Client {
+    let mut client = Client::connect(server, name).await;
+    client.emit(ClientEvent::login(name)).await;
+    client
+        .until(|e| matches!(e, ServerEvent::Welcome(n) if n == name))
+        .await;
+    client
+        .until(|e| matches!(e, ServerEvent::UserJoined(n) if n == name))
+        .await;
+    client
+}
+
+/// Ann logged in on `a`, Bob on `b`, once both servers list both, with nothing left to
+/// receive.
+async fn ann_on_a_bob_on_b(a: &TestServer, b: &TestServer) -> (Client, Client) {
+    let mut ann = logged_in_on(a, "Ann").await;
+    let mut bob = logged_in_on(b, "Bob").await;
+    until_online(&mut ann, &["Ann", "Bob"]).await;
+    until_online(&mut bob, &["Ann", "Bob"]).await;
+    drain_quietly(&mut ann).await;
+    drain_quietly(&mut bob).await;
+    (ann, bob)
 }

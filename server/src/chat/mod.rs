@@ -6,8 +6,9 @@
 //!
 //! - [`ids`]: users, sessions, conversations;
 //! - validation: [`name`], [`room_name`], [`message`], [`history`], [`requests`];
-//! - state: [`presence`] (users, sockets, names, grace periods, away) and
-//!   [`conversations`] (who is in which room, typing leases, `room_users` due);
+//! - state: [`presence`] (users, sockets, names, grace periods, away),
+//!   [`conversations`] (who is in which room, typing leases, `room_users` due) and
+//!   [`remote`] (who the other servers of a cluster list);
 //! - [`rules`]: [`Chat`], which changes that state and says who is told what.
 
 mod conversations;
@@ -17,6 +18,7 @@ mod message;
 mod name;
 mod outgoing;
 mod presence;
+mod remote;
 pub mod requests;
 mod room_name;
 mod rules;
@@ -29,6 +31,7 @@ pub use message::{
 pub use name::{name_key, validate_name, NameError};
 pub use outgoing::{Audience, Outgoing};
 pub use presence::{ClaimError, Family};
+pub use remote::{ListedUser, SERVER_LEASE};
 pub use room_name::RoomName;
 pub use rules::{
     Chat, DirectPost, Events, JoinPlan, JoinRefusal, LoginRefusal, Now, ReadTarget, RoomPost,

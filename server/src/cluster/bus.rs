@@ -8,9 +8,11 @@
 //! that audience, as it resolves it (who of its users are in the room, which of its
 //! sockets are the user's). Frames from one server arrive in the order it published them.
 //!
-//! Not shared yet: snapshots of one server's state (`onlineUsers`, `room_users`,
-//! `presence_update` lists), which would overwrite the other servers' own; cluster-wide
-//! presence is the next step.
+//! Events that are lists of who is online (`onlineUsers`, `room_users`,
+//! `presence_update`) are one server's view and are not shared as they are. Instead each
+//! server publishes who it lists (when that changes, and at least every few seconds as a
+//! heartbeat), and every server merges the others' lists into its own
+//! ([`crate::chat::ListedUser`]); a server silent past the lease is taken for dead.
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -18,7 +20,7 @@ use socketioxide_redis::drivers::Driver;
 use tokio::sync::mpsc;
 
 use super::ReconnectingDriver;
-use crate::chat::{Audience, ConversationId, UserId};
+use crate::chat::{Audience, ConversationId, ListedUser, UserId};
 use crate::hub::{ChatHub, HubCommand};
 
 /// The Redis channel of the bus.
@@ -63,22 +65,34 @@ impl SharedAudience {
     }
 }
 
-/// An event one server delivered, for the others to deliver.
+/// What one server says to the others.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SharedEvent {
+pub struct BusFrame {
     /// The server that published it.
     pub from: String,
-    pub to: SharedAudience,
-    pub event: String,
-    /// The event's arguments, serialized once by the publisher.
-    pub args: Vec<Box<RawValue>>,
+    pub body: BusBody,
+}
+
+// Externally tagged: serde cannot read a `RawValue` inside an internally tagged enum.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BusBody {
+    /// An event it delivered, for the others to deliver to their sockets of `to`.
+    Event {
+        to: SharedAudience,
+        event: String,
+        /// The event's arguments, serialized once by the publisher.
+        args: Vec<Box<RawValue>>,
+    },
+    /// Who it lists as online now (sent when that changes, and as a heartbeat).
+    Presence { users: Vec<ListedUser> },
 }
 
 /// This server's end of the bus. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct ClusterBus {
     node: String,
-    outbox: mpsc::UnboundedSender<SharedEvent>,
+    outbox: mpsc::UnboundedSender<BusFrame>,
 }
 
 impl ClusterBus {
@@ -90,31 +104,32 @@ impl ClusterBus {
     ) -> Result<Self, super::DriverError> {
         let node = node_id();
         let mut inbox = driver.subscribe(CHANNEL.to_owned(), RECEIVE_BUFFER).await?;
-        let (outbox, mut outgoing) = mpsc::unbounded_channel::<SharedEvent>();
+        let (outbox, mut outgoing) = mpsc::unbounded_channel::<BusFrame>();
         let this = node.clone();
         tokio::spawn(async move {
             use futures_util::StreamExt;
             while let Some((_, payload)) = inbox.next().await {
-                match serde_json::from_slice::<SharedEvent>(&payload) {
-                    Ok(event) if event.from == this => {}
-                    Ok(event) => hub.send(HubCommand::Shared(event)),
+                match serde_json::from_slice::<BusFrame>(&payload) {
+                    Ok(frame) if frame.from == this => {}
+                    Ok(frame) => hub.send(HubCommand::Shared(frame)),
                     Err(error) => tracing::warn!(%error, "an unreadable frame on the hubs' bus"),
                 }
             }
         });
         tokio::spawn(async move {
-            while let Some(event) = outgoing.recv().await {
-                let payload = match serde_json::to_vec(&event) {
+            while let Some(frame) = outgoing.recv().await {
+                let payload = match serde_json::to_vec(&frame) {
                     Ok(payload) => payload,
                     Err(error) => {
-                        tracing::error!(%error, event = event.event, "cannot serialize a shared event");
+                        tracing::error!(%error, "cannot serialize a frame for the hubs' bus");
                         continue;
                     }
                 };
                 // At most once: Redis unreachable, the other servers miss it (their
-                // clients fill such gaps by id from the database when they reconnect).
+                // clients fill such gaps by id from the database when they reconnect;
+                // presence is sent again with the next heartbeat).
                 if let Err(error) = driver.publish(CHANNEL.to_owned(), payload).await {
-                    tracing::warn!(%error, event = event.event, "cannot share an event with the other servers");
+                    tracing::warn!(%error, "cannot publish on the hubs' bus");
                 }
             }
         });
@@ -124,13 +139,24 @@ impl ClusterBus {
 
     /// Publishes what this server delivered to `to` (after its own sockets got it).
     pub fn publish(&self, to: SharedAudience, event: &str, args: Vec<Box<RawValue>>) {
-        let shared = SharedEvent {
-            from: self.node.clone(),
+        self.send(BusBody::Event {
             to,
             event: event.to_owned(),
             args,
+        });
+    }
+
+    /// Publishes who this server lists as online.
+    pub fn publish_presence(&self, users: Vec<ListedUser>) {
+        self.send(BusBody::Presence { users });
+    }
+
+    fn send(&self, body: BusBody) {
+        let frame = BusFrame {
+            from: self.node.clone(),
+            body,
         };
-        if self.outbox.send(shared).is_err() {
+        if self.outbox.send(frame).is_err() {
             tracing::error!("the hubs' bus publisher has stopped");
         }
     }
@@ -184,5 +210,26 @@ mod tests {
             SharedAudience::User(ann).local::<u32>(),
             Audience::User(ann)
         );
+    }
+
+    #[test]
+    fn frames_read_back_as_written() {
+        let args =
+            vec![RawValue::from_string(r#"{"sender":"Ann","message":"hi"}"#.into()).expect("json")];
+        let frame = BusFrame {
+            from: "a".into(),
+            body: BusBody::Event {
+                to: SharedAudience::Lobby,
+                event: "chat".into(),
+                args,
+            },
+        };
+        let back: BusFrame =
+            serde_json::from_slice(&serde_json::to_vec(&frame).expect("write")).expect("read");
+        let BusBody::Event { to, event, args } = back.body else {
+            panic!("an event");
+        };
+        assert_eq!((to, event.as_str()), (SharedAudience::Lobby, "chat"));
+        assert_eq!(args[0].get(), r#"{"sender":"Ann","message":"hi"}"#);
     }
 }

@@ -8,5 +8,5 @@
 pub mod bus;
 pub mod redis_driver;
 
-pub use bus::{ClusterBus, SharedAudience, SharedEvent};
+pub use bus::{BusBody, BusFrame, ClusterBus, SharedAudience};
 pub use redis_driver::{DriverError, ReconnectingDriver};

@@ -29,8 +29,9 @@ pub enum HubCommand {
     Disconnect {
         conn: Sid,
     },
-    /// Another server delivered this; its audience here gets it too.
-    Shared(crate::cluster::SharedEvent),
+    /// Another server said this on the hubs' bus: an event it delivered (its audience here
+    /// gets it too), or who it lists as online.
+    Shared(crate::cluster::BusFrame),
     /// The server is shutting down: the hub applies what was queued before this, then
     /// stops, so nothing reaches storage after it closes. Disconnects that come later are
     /// ignored: sessions are restored, with their grace period, when the server starts.

@@ -16,10 +16,18 @@ use tokio::sync::{mpsc, Semaphore};
 use super::delivery::Delivery;
 use super::{CreateSessionError, HubCommand};
 use crate::chat::{
-    Chat, ClaimError, ConversationId, DirectPair, Family, Now, Outgoing, SessionId, UserId,
+    Chat, ClaimError, ConversationId, DirectPair, Family, ListedUser, Now, Outgoing, SessionId,
+    UserId,
 };
 use crate::cluster::ClusterBus;
+use crate::cluster::{BusBody, BusFrame};
 use crate::storage::{now_ms, SessionLookup, SessionToken, Store};
+
+/// How often a server in a cluster looks whether who it lists has changed (and tells the
+/// others if so), and forgets servers gone silent.
+const PRESENCE_TICK: Duration = Duration::from_millis(250);
+/// The longest a server in a cluster stays silent: its heartbeat.
+const PRESENCE_HEARTBEAT: Duration = Duration::from_secs(3);
 
 /// Timings and limits of the hub.
 #[derive(Debug, Clone, Copy)]
@@ -42,6 +50,8 @@ pub(super) struct Hub<A: Adapter> {
     pub(super) directs: HashMap<DirectPair, ConversationId>,
     /// Reads in flight, per socket.
     pub(super) reads: HashMap<Sid, Arc<Semaphore>>,
+    /// Who this server last told the others it lists, and when.
+    listed: (Vec<ListedUser>, Instant),
 }
 
 /// Applies commands until every [`ChatHub`](super::ChatHub) is dropped, and ends typing
@@ -64,7 +74,11 @@ pub async fn run<A: Adapter>(
         settings,
         directs: HashMap::new(),
         reads: HashMap::new(),
+        listed: (Vec::new(), Instant::now()),
     };
+    let mut presence_tick = tokio::time::interval(PRESENCE_TICK);
+    presence_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let clustered = hub.out.bus().is_some();
     hub.restore_sessions().await;
     loop {
         let deadline = hub.chat.next_deadline();
@@ -78,6 +92,7 @@ pub async fn run<A: Adapter>(
                 None => break,
             },
             () = sleep_until(deadline), if deadline.is_some() => hub.expire().await,
+            _ = presence_tick.tick(), if clustered => hub.share_presence(),
         }
     }
     tracing::debug!("chat hub stopped");
@@ -134,8 +149,8 @@ impl<A: Adapter> Hub<A> {
                     self.disconnect(conn).await;
                     None
                 }
-                HubCommand::Shared(event) => {
-                    self.out.deliver_shared(&self.chat, event);
+                HubCommand::Shared(frame) => {
+                    self.heard_on_bus(frame);
                     None
                 }
                 HubCommand::Stop => {
@@ -375,6 +390,35 @@ impl<A: Adapter> Hub<A> {
                 tracing::error!(%error, "cannot look up the user of a session used");
                 false
             }
+        }
+    }
+
+    /// What another server said on the hubs' bus.
+    fn heard_on_bus(&mut self, frame: BusFrame) {
+        match frame.body {
+            BusBody::Event { to, event, args } => {
+                self.out.deliver_shared(&self.chat, to, &event, args);
+            }
+            BusBody::Presence { users } => {
+                self.chat.listed_on(&frame.from, users, now());
+            }
+        }
+    }
+
+    /// Tells the other servers who this one lists, if that changed (or as a heartbeat),
+    /// and takes the users of servers gone silent offline.
+    fn share_presence(&mut self) {
+        let now = now();
+        let gone = self.chat.expire_silent_servers(now);
+        self.out.deliver_here(&self.chat, gone);
+        let Some(bus) = self.out.bus() else {
+            return;
+        };
+        let listed = self.chat.listed_here();
+        let (last, at) = &self.listed;
+        if listed != *last || now.at.duration_since(*at) >= PRESENCE_HEARTBEAT {
+            bus.publish_presence(listed.clone());
+            self.listed = (listed, now.at);
         }
     }
 

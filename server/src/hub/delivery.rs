@@ -17,7 +17,7 @@ use socketioxide::socket::Sid;
 use socketioxide::{SendError, SocketError, SocketIo};
 
 use crate::chat::{Audience, Chat, Outgoing};
-use crate::cluster::{ClusterBus, SharedAudience, SharedEvent};
+use crate::cluster::{ClusterBus, SharedAudience};
 
 /// How often a lagging socket's disconnect is tried again.
 const DISCONNECT_RETRY: Duration = Duration::from_millis(50);
@@ -129,14 +129,33 @@ impl<A: Adapter> Delivery<A> {
     }
 
     /// Delivers what another server delivered to its sockets of the same audience.
-    pub fn deliver_shared(&mut self, chat: &Chat<Sid>, event: SharedEvent) {
-        let Some(arguments) = Arguments::from_vec(event.args) else {
-            return tracing::warn!(
-                event = event.event,
-                "a shared event without one or two arguments"
-            );
+    pub fn deliver_shared(
+        &mut self,
+        chat: &Chat<Sid>,
+        to: SharedAudience,
+        event: &str,
+        args: Vec<Box<RawValue>>,
+    ) {
+        let Some(arguments) = Arguments::from_vec(args) else {
+            return tracing::warn!(event, "a shared event without one or two arguments");
         };
-        self.send(chat, &event.to.local(), &event.event, &arguments);
+        self.send(chat, &to.local(), event, &arguments);
+    }
+
+    /// Delivers `outgoing` to this server's sockets only (what every server tells its
+    /// own sockets itself).
+    pub fn deliver_here(&mut self, chat: &Chat<Sid>, outgoing: Vec<Outgoing<Sid>>) {
+        for Outgoing { to, event } in outgoing {
+            match Arguments::of(&event) {
+                Ok(arguments) => self.send(chat, &to, event.name(), &arguments),
+                Err(error) => tracing::error!(event = event.name(), %error, "unserializable event"),
+            }
+        }
+    }
+
+    /// The other servers, if there are any.
+    pub fn bus(&self) -> Option<&ClusterBus> {
+        self.bus.as_ref()
     }
 
     /// Sends one serialized event to every socket of `to` here.

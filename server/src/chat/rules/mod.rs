@@ -8,8 +8,10 @@
 //! - [`rooms`]: joining, leaving and posting to rooms (`general` included), `room_users`;
 //! - [`direct`]: direct messages;
 //! - [`typing`]: typing leases per conversation;
-//! - [`reading`]: read markers and presence (`set_presence`).
+//! - [`reading`]: read markers and presence (`set_presence`);
+//! - [`cluster`]: the users other servers list.
 
+mod cluster;
 mod direct;
 mod reading;
 mod rooms;
@@ -30,6 +32,7 @@ use app::protocol::{Presence as PresenceEntry, PresenceStatus};
 
 use super::conversations::Conversations;
 use super::presence::{Family, Presence};
+use super::remote::{RemotePresence, SERVER_LEASE};
 use super::{Audience, ConversationId, Outgoing, RoomName, UserId};
 
 /// How long a `typing` keeps a user shown as typing without being renewed.
@@ -55,6 +58,8 @@ impl Now {
 pub struct Chat<C> {
     presence: Presence<C>,
     conversations: Conversations<C>,
+    /// Who the other servers list (nobody on a server of its own).
+    remote: RemotePresence,
     general: ConversationId,
     typing_lease: Duration,
 }
@@ -68,6 +73,7 @@ impl<C: Clone + Eq + Hash> Chat<C> {
         Self {
             presence: Presence::new(grace),
             conversations: Conversations::default(),
+            remote: RemotePresence::new(SERVER_LEASE),
             general,
             typing_lease,
         }
@@ -103,7 +109,7 @@ impl<C: Clone + Eq + Hash> Chat<C> {
         self.presence.take_presence_due(conn).then(|| {
             Outgoing::only(
                 conn.clone(),
-                app::protocol::ServerEvent::PresenceUpdate(self.presence.presence_list()),
+                app::protocol::ServerEvent::PresenceUpdate(self.presence_list()),
             )
         })
     }
@@ -129,12 +135,22 @@ impl<C: Clone + Eq + Hash> Chat<C> {
         self.presence.holder_of(name)
     }
 
+    /// Names of everyone online: here in order of log-in, then those only other servers
+    /// list.
     pub fn online_names(&self) -> Vec<String> {
-        self.presence.online_names()
+        let mut names = self.presence.online_names();
+        names.extend(self.listed_elsewhere().map(|user| user.name.clone()));
+        names
     }
 
+    /// Everyone online with their status, in the order of [`Chat::online_names`].
     pub fn presence_list(&self) -> Vec<PresenceEntry> {
-        self.presence.presence_list()
+        let mut list = self.presence.presence_list();
+        list.extend(self.listed_elsewhere().map(|user| PresenceEntry {
+            username: user.name.clone(),
+            status: user.status,
+        }));
+        list
     }
 
     pub fn status(&self, user: UserId) -> PresenceStatus {

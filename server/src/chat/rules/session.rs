@@ -53,7 +53,7 @@ impl<C: Clone + Eq + Hash> Chat<C> {
             return Err(LoginRefusal::AlreadyLoggedIn);
         }
         let name = validate_name(raw).map_err(|_| LoginRefusal::BadName(raw.clone()))?;
-        if self.presence.holder_of(&name).is_some() {
+        if self.presence.holder_of(&name).is_some() || self.remote.holds(&name) {
             return Err(LoginRefusal::NameTaken(name));
         }
         Ok(name)
@@ -61,7 +61,11 @@ impl<C: Clone + Eq + Hash> Chat<C> {
 
     /// Checks a name for a new session (`POST /api/session`).
     pub fn check_claim(&self, raw: &Value) -> Result<String, ClaimError> {
-        self.presence.check_name(raw)
+        let name = self.presence.check_name(raw)?;
+        if self.remote.holds(&name) {
+            return Err(ClaimError::NameTaken);
+        }
+        Ok(name)
     }
 
     /// A new session holds its name for the grace period before its first socket.
@@ -113,7 +117,11 @@ impl<C: Clone + Eq + Hash> Chat<C> {
             conn.clone(),
             ServerEvent::Welcome(name.clone()),
         )];
-        if announce {
+        if announce && self.remote.user(user).is_some() {
+            // Online on another server already (moving here from one that is shutting
+            // down, or in two places): listed here too, and nobody needs telling.
+            self.arrive(user, rooms);
+        } else if announce {
             // Listed from now on: in their rooms too.
             self.arrive(user, rooms);
             out.push(Outgoing::new(
@@ -211,8 +219,13 @@ impl<C: Clone + Eq + Hash> Chat<C> {
         out
     }
 
-    /// A listed user is offline now: the lobby, their rooms and everyone are told.
+    /// A listed user is offline now: the lobby, their rooms and everyone are told; unless
+    /// another server still lists them (they are online there).
     fn went_offline(&mut self, user: UserId, name: &str, now: Now) -> Events<C> {
+        if self.remote.user(user).is_some() {
+            self.conversations.depart(user);
+            return Vec::new();
+        }
         let mut out = vec![Outgoing::new(
             Audience::Lobby,
             ServerEvent::UserLeft(name.to_owned()),
@@ -234,7 +247,7 @@ impl<C: Clone + Eq + Hash> Chat<C> {
     }
 }
 
-fn presence_changed<C>(name: &str, status: PresenceStatus) -> Outgoing<C> {
+pub(super) fn presence_changed<C>(name: &str, status: PresenceStatus) -> Outgoing<C> {
     Outgoing::new(
         Audience::Everyone,
         ServerEvent::PresenceChanged(PresenceEntry {

@@ -618,3 +618,85 @@ fn presence_update_once_per_log_in_of_a_rooms_socket() {
     assert!(matches!(update.event, ServerEvent::PresenceUpdate(ref list) if list.len() == 3));
     let _: Value = json!(null);
 }
+
+// --- Other servers -----------------------------------------------------------------------
+
+fn listed(id: UserId, name: &str) -> crate::chat::ListedUser {
+    crate::chat::ListedUser {
+        id,
+        name: name.into(),
+        status: PresenceStatus::Online,
+    }
+}
+
+#[test]
+fn users_other_servers_list_are_listed_here_hold_their_names_and_leave_with_their_server() {
+    let mut chat = chat();
+    let start = Instant::now();
+    logged_in(&mut chat, 1, Family::Lobby, ANN, "Ann");
+    chat.connect(&2, Family::Rooms);
+    assert!(chat.listed_on("b", vec![listed(BOB, "Bob"), listed(ANN, "Ann")], at(start)));
+    assert_eq!(chat.online_names(), vec!["Ann", "Bob"], "Ann once");
+    assert_eq!(
+        chat.listed_here(),
+        vec![listed(ANN, "Ann")],
+        "only this server's own"
+    );
+    assert!(matches!(
+        chat.check_login(&2, &json!("BOB")),
+        Err(LoginRefusal::NameTaken(_))
+    ));
+    assert_eq!(
+        chat.check_claim(&json!("bob")),
+        Err(crate::chat::ClaimError::NameTaken)
+    );
+
+    let out = chat.expire_silent_servers(at(start + Duration::from_secs(5)));
+    assert!(out.is_empty(), "b is still within its lease");
+    let out = chat.expire_silent_servers(at(start + crate::chat::SERVER_LEASE));
+    assert_eq!(
+        recipients(&chat, &out, "userLeft"),
+        vec![1],
+        "Bob left, for the lobby"
+    );
+    assert_eq!(
+        recipients(&chat, &out, "presence_changed"),
+        Vec::<u32>::new(),
+        "nobody logged in in the rooms family here"
+    );
+    assert!(
+        !out.iter()
+            .any(|o| o.event == ServerEvent::UserLeft("Ann".into())),
+        "Ann is still here"
+    );
+    assert_eq!(chat.online_names(), vec!["Ann"]);
+    assert!(chat.check_login(&2, &json!("Bob")).is_ok());
+}
+
+#[test]
+fn a_user_online_on_another_server_arrives_and_leaves_here_quietly() {
+    let mut chat = chat();
+    chat.connect(&1, Family::Lobby);
+    assert!(chat.listed_on("b", vec![listed(ANN, "Ann")], now()));
+    chat.connect(&2, Family::Rooms);
+    let out = chat
+        .log_in(&2, ANN, "Ann", Some(SessionId(1)), &[], now())
+        .expect("her session");
+    assert_eq!(
+        out.iter().map(|o| o.event.name()).collect::<Vec<_>>(),
+        vec!["welcome"],
+        "no userJoined: she is online already"
+    );
+    assert!(chat.is_present(ANN));
+    let (out, gone) = chat.disconnect(&2, now());
+    assert!(
+        out.is_empty() && gone.is_none(),
+        "a session user's grace starts"
+    );
+    let out = chat.end_session(SessionId(1), now()).map(|(_, _, out)| out);
+    assert_eq!(
+        out.map(|out| out.len()),
+        Some(0),
+        "no userLeft: b still lists her"
+    );
+}

@@ -1,0 +1,155 @@
+//! Who is online on the other servers of a cluster, as each last said (its presence
+//! snapshot on the hubs' bus). Plain state with no I/O, like [`super::presence`].
+//!
+//! A server that stops saying (killed, cut off) is forgotten once its last snapshot is
+//! older than the lease: its users are then offline, unless another server lists them.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use app::protocol::PresenceStatus;
+use serde::{Deserialize, Serialize};
+
+use super::{name_key, UserId};
+
+/// How long another server's last presence snapshot stands: past it, that server is
+/// taken for dead and its users for offline. Servers send one at least every few seconds.
+pub const SERVER_LEASE: Duration = Duration::from_secs(15);
+
+/// A user another server lists, as it lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListedUser {
+    pub id: UserId,
+    pub name: String,
+    pub status: PresenceStatus,
+}
+
+#[derive(Debug)]
+struct ServerView {
+    users: Vec<ListedUser>,
+    seen: Instant,
+}
+
+/// The other servers' lists, by server.
+#[derive(Debug)]
+pub struct RemotePresence {
+    servers: HashMap<String, ServerView>,
+    lease: Duration,
+}
+
+impl RemotePresence {
+    pub fn new(lease: Duration) -> Self {
+        Self {
+            servers: HashMap::new(),
+            lease,
+        }
+    }
+
+    /// `server` lists `users` now. Returns whether anything changed.
+    pub fn update(&mut self, server: &str, users: Vec<ListedUser>, now: Instant) -> bool {
+        match self.servers.get_mut(server) {
+            Some(view) => {
+                view.seen = now;
+                if view.users == users {
+                    return false;
+                }
+                view.users = users;
+            }
+            None => {
+                self.servers
+                    .insert(server.to_owned(), ServerView { users, seen: now });
+            }
+        }
+        true
+    }
+
+    /// Forgets the servers not heard from within the lease; returns their users that no
+    /// other server lists.
+    pub fn expire(&mut self, now: Instant) -> Vec<ListedUser> {
+        let lease = self.lease;
+        let mut gone = Vec::new();
+        self.servers.retain(|server, view| {
+            let alive = now.saturating_duration_since(view.seen) < lease;
+            if !alive {
+                tracing::warn!(
+                    server,
+                    users = view.users.len(),
+                    "a server has gone silent: its users are offline"
+                );
+                gone.append(&mut view.users);
+            }
+            alive
+        });
+        gone.retain(|user| self.user(user.id).is_none());
+        gone.dedup_by_key(|user| user.id);
+        gone
+    }
+
+    /// The user, if another server lists them.
+    pub fn user(&self, id: UserId) -> Option<&ListedUser> {
+        self.servers
+            .values()
+            .flat_map(|view| &view.users)
+            .find(|user| user.id == id)
+    }
+
+    /// Whether another server lists someone under `name` (ignoring case).
+    pub fn holds(&self, name: &str) -> bool {
+        let key = name_key(name);
+        self.servers
+            .values()
+            .flat_map(|view| &view.users)
+            .any(|user| name_key(&user.name) == key)
+    }
+
+    /// Everyone the other servers list, each once (the first status seen), by name.
+    pub fn users(&self) -> Vec<&ListedUser> {
+        let mut seen = std::collections::HashSet::new();
+        let mut users: Vec<&ListedUser> = self
+            .servers
+            .values()
+            .flat_map(|view| &view.users)
+            .filter(|user| seen.insert(user.id))
+            .collect();
+        users.sort_by(|a, b| a.name.cmp(&b.name));
+        users
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listed(id: i64, name: &str) -> ListedUser {
+        ListedUser {
+            id: UserId(id),
+            name: name.into(),
+            status: PresenceStatus::Online,
+        }
+    }
+
+    #[test]
+    fn a_silent_server_takes_its_users_offline_unless_another_lists_them() {
+        let start = Instant::now();
+        let mut remote = RemotePresence::new(Duration::from_secs(15));
+        assert!(remote.update("a", vec![listed(1, "Ann"), listed(2, "Bob")], start));
+        assert!(!remote.update("a", vec![listed(1, "Ann"), listed(2, "Bob")], start));
+        assert!(remote.update("b", vec![listed(2, "Bob")], start + Duration::from_secs(10)));
+        assert!(remote.holds("ANN"));
+        assert_eq!(
+            remote
+                .users()
+                .iter()
+                .map(|u| u.name.as_str())
+                .collect::<Vec<_>>(),
+            vec!["Ann", "Bob"],
+            "each once"
+        );
+
+        assert!(remote.expire(start + Duration::from_secs(14)).is_empty());
+        let gone = remote.expire(start + Duration::from_secs(16));
+        assert_eq!(gone, vec![listed(1, "Ann")], "Bob is still on b");
+        assert!(!remote.holds("ann"));
+        assert!(remote.user(UserId(2)).is_some());
+    }
+}

@@ -1,0 +1,61 @@
+//! The users other servers of a cluster list: merged into the lists of who is online and
+//! the names taken, and offline for everyone here when their server goes silent.
+
+use std::hash::Hash;
+
+use app::protocol::{PresenceStatus, ServerEvent};
+
+use super::session::presence_changed;
+use super::{Chat, Events, Now};
+use crate::chat::remote::ListedUser;
+use crate::chat::{Audience, Outgoing};
+
+impl<C: Clone + Eq + Hash> Chat<C> {
+    /// Who this server lists, for the others (its presence snapshot).
+    pub fn listed_here(&self) -> Vec<ListedUser> {
+        let mut listed: Vec<ListedUser> = self
+            .presence
+            .users()
+            .filter(|user| user.visible)
+            .map(|user| ListedUser {
+                id: user.id,
+                name: user.name.clone(),
+                status: user.status(),
+            })
+            .collect();
+        // In one order, so that an unchanged list compares equal.
+        listed.sort_unstable_by_key(|user| user.id);
+        listed
+    }
+
+    /// `server` lists `users` now; true if that changed anything.
+    pub fn listed_on(&mut self, server: &str, users: Vec<ListedUser>, now: Now) -> bool {
+        self.remote.update(server, users, now.at)
+    }
+
+    /// Forgets the servers that have gone silent. Their users that nobody else lists are
+    /// offline: each server tells its own sockets (these events are not shared).
+    pub fn expire_silent_servers(&mut self, now: Now) -> Events<C> {
+        let mut out = Vec::new();
+        for user in self.remote.expire(now.at) {
+            if self.presence.user(user.id).is_some() {
+                continue;
+            }
+            out.push(Outgoing::new(
+                Audience::Lobby,
+                ServerEvent::UserLeft(user.name.clone()),
+            ));
+            out.push(presence_changed(&user.name, PresenceStatus::Offline));
+        }
+        out
+    }
+
+    /// The users only other servers list, each once.
+    pub(super) fn listed_elsewhere(&self) -> impl Iterator<Item = &ListedUser> {
+        self.remote.users().into_iter().filter(|user| {
+            self.presence
+                .user(user.id)
+                .is_none_or(|local| !local.visible)
+        })
+    }
+}
