@@ -19,8 +19,13 @@ export const NGINX_CONF = path.join(REPO_ROOT, 'deploy', 'nginx.conf');
 /** Debian's nginx (in /usr/sbin, which a user's PATH may lack), unless CHAT_NGINX names one. */
 const NGINX_BIN = process.env.CHAT_NGINX ?? (existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx');
 
+/** Replaces `pattern` in `text`, failing loudly if the shipped file no longer has it. */
+function replaceOrThrow(text, pattern, replacement) {
+  if (!pattern.test(text)) throw new Error(`deploy/nginx.conf no longer matches ${pattern}`);
+  return text.replace(pattern, replacement);
+}
+
 export async function startNginx(backendPorts) {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'chat-nginx-'));
   const port = await freePort();
   let conf = readFileSync(NGINX_CONF, 'utf8');
   conf = replaceOrThrow(conf, /listen 127\.0\.0\.1:8080;/, `listen 127.0.0.1:${port};`);
@@ -29,6 +34,7 @@ export async function startNginx(backendPorts) {
     /(upstream chat \{\n(?:.*\n)*?)((?:\s*server 127\.0\.0\.1:\d+[^\n]*\n)+)/,
     (_, head) => head + backendPorts.map((p) => `        server 127.0.0.1:${p} max_fails=1 fail_timeout=5s;\n`).join(''),
   );
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'chat-nginx-'));
   conf = replaceOrThrow(conf, /pid [^;]+;/, `pid ${path.join(dir, 'nginx.pid')};`);
   conf = conf.replace(/\/tmp\/nginx-chat-/g, path.join(dir, 'temp-'));
   const file = path.join(dir, 'nginx.conf');
