@@ -78,19 +78,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# Waits until something accepts connections on the port.
-wait_listening() {
-  for _ in $(seq 1 200); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "nothing listens on port $1" >&2
-  return 1
-}
+# shellcheck source=scripts/net.sh
+source "$ROOT/scripts/net.sh"
 
 # Starts a fresh server: SIDE (node | ours | relay) NAME (the scenario: its database and
 # log).

@@ -367,6 +367,8 @@ async fn open(
 /// Every socket of a run.
 pub struct Crowd {
     url: String,
+    /// Another server for the first sockets: `(url, how many)` (a cluster run).
+    first_elsewhere: Option<(String, usize)>,
     pub progress: Arc<Progress>,
     stop: watch::Sender<bool>,
     pub clients: Vec<Client>,
@@ -379,11 +381,18 @@ impl Crowd {
     pub fn new(url: &str, last_user: &str) -> Self {
         Self {
             url: url.to_owned(),
+            first_elsewhere: None,
             progress: Arc::new(Progress::new(last_user)),
             stop: watch::channel(false).0,
             clients: Vec::new(),
             readers: Vec::new(),
         }
+    }
+
+    /// The first `count` sockets connect to `url` instead (another server of a cluster).
+    pub fn first_at(mut self, url: &str, count: usize) -> Self {
+        self.first_elsewhere = Some((url.to_owned(), count));
+        self
     }
 
     /// Connects and logs in every socket, up to `in_flight` at once (each one from its
@@ -404,10 +413,15 @@ impl Crowd {
         let mut slots: Vec<Option<(Client, JoinHandle<Seen>)>> = Vec::new();
         slots.resize_with(logins.len(), || None);
         let url = self.url.as_str();
+        let url_of = |index: usize| match &self.first_elsewhere {
+            Some((elsewhere, count)) if index < *count => elsewhere.as_str(),
+            _ => url,
+        };
         let mut pending =
             futures_util::stream::iter(logins.into_iter().enumerate().map(|(i, login)| {
                 let progress = self.progress.clone();
                 let stop = self.stop.subscribe();
+                let url = url_of(first + i);
                 async move {
                     open(url, progress, stop, login)
                         .await
@@ -430,7 +444,8 @@ impl Crowd {
             }
         }
         drop(pending);
-        let last = open(url, self.progress.clone(), self.stop.subscribe(), last).await?;
+        let last_url = url_of(first + slots.len());
+        let last = open(last_url, self.progress.clone(), self.stop.subscribe(), last).await?;
         for (client, reader) in slots.into_iter().flatten().chain([last]) {
             self.clients.push(client);
             self.readers.push(reader);

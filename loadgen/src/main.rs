@@ -71,6 +71,10 @@ enum Scenario {
         rate: u64,
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+        /// Connect the receivers to this server instead (another server of a cluster):
+        /// latency across servers.
+        #[arg(long)]
+        receivers_url: Option<String>,
     },
     /// The fanout population, closed loop: each sender keeps `window` messages in flight.
     Saturation {
@@ -144,10 +148,12 @@ async fn main() {
             senders,
             rate,
             seconds,
+            receivers_url,
         } => (
             "fanout",
             fanout::run(fanout::Args {
                 url: target.url,
+                receivers_url,
                 receivers,
                 senders,
                 rate,

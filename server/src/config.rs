@@ -76,9 +76,9 @@ pub struct Cli {
     #[arg(long, env = "CHAT_DATABASE_URL")]
     pub database_url: Option<String>,
 
-    /// Redis that several servers share, e.g. `redis://127.0.0.1:6379`: Socket.IO runs on
-    /// socketioxide's Redis adapter, and /readyz fails while Redis is unreachable.
-    /// Experimental: chat events do not cross servers yet (see the README) [default: none]
+    /// Redis that several servers share, e.g. `redis://127.0.0.1:6379`: events and who is
+    /// online reach every server (give them one --database-url too); /readyz fails while
+    /// Redis is unreachable [default: none, one server]
     #[arg(long, env = "CHAT_REDIS_URL")]
     pub redis_url: Option<String>,
 }

@@ -29,6 +29,10 @@ fn help_documents_every_option() {
         "--config",
         "CHAT_PORT",
         "CHAT_ADDRESS",
+        "--database-url",
+        "CHAT_DATABASE_URL",
+        "--redis-url",
+        "CHAT_REDIS_URL",
         "Leptos.toml",
     ] {
         assert!(help.contains(needle), "--help lacks {needle}:\n{help}");

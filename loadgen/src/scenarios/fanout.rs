@@ -11,6 +11,8 @@ use crate::wire;
 
 pub struct Args {
     pub url: String,
+    /// Receivers on another server of a cluster (senders on `url`).
+    pub receivers_url: Option<String>,
     pub receivers: usize,
     pub senders: usize,
     pub rate: u64,
@@ -35,6 +37,9 @@ pub async fn run(args: Args) -> Result<Figures, String> {
         })
         .collect();
     let mut crowd = Crowd::new(&args.url, &names[total - 1]);
+    if let Some(elsewhere) = &args.receivers_url {
+        crowd = crowd.first_at(elsewhere, args.receivers);
+    }
     crowd
         .log_in_all(names.iter().map(|n| Login::lobby(n)).collect(), 1)
         .await?;
