@@ -296,3 +296,52 @@ async fn ann_on_a_bob_on_b(a: &TestServer, b: &TestServer) -> (Client, Client) {
     drain_quietly(&mut bob).await;
     (ann, bob)
 }
+
+/// One user on two servers: joining or leaving a room on one changes what their sockets
+/// on the other receive, and logging out on one logs them out on the other.
+#[tokio::test]
+async fn a_users_rooms_and_log_out_follow_them_to_their_other_server() {
+    let redis = RedisServer::start();
+    let (_database, a, b) = two_servers(&redis).await;
+    let (mut ann_a, cookie) = session_user(&a, "Ann").await;
+    let mut ann_b = Client::connect_rooms(&b, "Ann on B", Some(&cookie)).await;
+    ann_b
+        .until(|e| matches!(e, ServerEvent::Welcome(n) if n == "Ann"))
+        .await;
+    let (mut bob, _) = session_user(&b, "Bob").await;
+    join(&mut bob, "secret").await;
+
+    join(&mut ann_a, "secret").await;
+    // Her B socket is in the room once it hears her join (as her other tabs do).
+    ann_b
+        .until(|e| matches!(e, ServerEvent::MemberJoined(m) if m.room == "secret"))
+        .await;
+    send(&mut bob, "secret", "one").await;
+    ann_b.until(|e| room_message(e, "secret", "one")).await;
+    ann_a.until(|e| room_message(e, "secret", "one")).await;
+
+    let reply = ann_a
+        .call("leave_room", serde_json::json!({ "room": "secret" }))
+        .await;
+    assert_eq!(reply["ok"], serde_json::json!(true), "{reply}");
+    // Her B socket hears that she left (through the bus) once B has applied it.
+    ann_b
+        .until(|e| matches!(e, ServerEvent::MemberLeft(m) if m.room == "secret"))
+        .await;
+    send(&mut bob, "secret", "two").await;
+    send(&mut bob, "secret", "three").await;
+    let heard = drain_quietly(&mut ann_b).await;
+    assert!(
+        !heard
+            .iter()
+            .any(|e| matches!(e, ServerEvent::ReceiveMessage(m) if m.room == "secret")),
+        "Ann's B socket still hears the room she left: {heard:?}"
+    );
+
+    let (status, _, body) =
+        http_post(&a, "/api/logout", "application/json", Some(&cookie), "").await;
+    assert!(status < 400, "log-out: {status} {body}");
+    ann_b
+        .until(|e| matches!(e, ServerEvent::SessionEnded(_)))
+        .await;
+}

@@ -80,8 +80,8 @@ impl RemotePresence {
             }
             alive
         });
-        gone.retain(|user| self.user(user.id).is_none());
-        gone.dedup_by_key(|user| user.id);
+        let mut seen = std::collections::HashSet::new();
+        gone.retain(|user| self.user(user.id).is_none() && seen.insert(user.id));
         gone
     }
 

@@ -27,6 +27,10 @@ use crate::hub::{ChatHub, HubCommand};
 const CHANNEL: &str = "chat-hub-bus";
 /// Frames a server may have received and not yet taken into its queue.
 const RECEIVE_BUFFER: usize = 4096;
+/// Frames waiting to be published. While Redis is unreachable they pile up here; past
+/// this many, new ones are dropped (the other servers' clients fill gaps by id, presence
+/// goes out again with the next heartbeat) rather than sent minutes late.
+const OUTBOX: usize = 4096;
 
 /// An audience other servers may have sockets of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,13 +90,23 @@ pub enum BusBody {
     },
     /// Who it lists as online now (sent when that changes, and as a heartbeat).
     Presence { users: Vec<ListedUser> },
+    /// A user joined or left a room there (stored): their sockets here follow.
+    Membership {
+        user: UserId,
+        room: ConversationId,
+        name: String,
+        member: bool,
+    },
+    /// A user let go of their name for good there (logged out): their sockets here are
+    /// logged out too.
+    Retired { user: UserId },
 }
 
 /// This server's end of the bus. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct ClusterBus {
     node: String,
-    outbox: mpsc::UnboundedSender<BusFrame>,
+    outbox: mpsc::Sender<BusFrame>,
 }
 
 impl ClusterBus {
@@ -104,7 +118,7 @@ impl ClusterBus {
     ) -> Result<Self, super::DriverError> {
         let node = node_id();
         let mut inbox = driver.subscribe(CHANNEL.to_owned(), RECEIVE_BUFFER).await?;
-        let (outbox, mut outgoing) = mpsc::unbounded_channel::<BusFrame>();
+        let (outbox, mut outgoing) = mpsc::channel::<BusFrame>(OUTBOX);
         let this = node.clone();
         tokio::spawn(async move {
             use futures_util::StreamExt;
@@ -151,13 +165,27 @@ impl ClusterBus {
         self.send(BusBody::Presence { users });
     }
 
+    /// Publishes a change the other servers' state must follow (a membership, a user
+    /// retired).
+    pub fn publish_change(&self, body: BusBody) {
+        self.send(body);
+    }
+
     fn send(&self, body: BusBody) {
         let frame = BusFrame {
             from: self.node.clone(),
             body,
         };
-        if self.outbox.send(frame).is_err() {
-            tracing::error!("the hubs' bus publisher has stopped");
+        match self.outbox.try_send(frame) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                tracing::warn!(
+                    "the hubs' bus is backed up (Redis unreachable?): a frame is dropped"
+                );
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                tracing::error!("the hubs' bus publisher has stopped");
+            }
         }
     }
 }

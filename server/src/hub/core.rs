@@ -79,7 +79,13 @@ pub async fn run<A: Adapter>(
     let mut presence_tick = tokio::time::interval(PRESENCE_TICK);
     presence_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let clustered = hub.out.bus().is_some();
-    hub.restore_sessions().await;
+    if hub.out.bus().is_none() {
+        hub.restore_sessions().await;
+    } else {
+        // The database's online sessions are every server's: a server joining a cluster
+        // lists nobody until their clients connect to it.
+        tracing::info!("in a cluster: online sessions are not restored");
+    }
     loop {
         let deadline = hub.chat.next_deadline();
         tokio::select! {
@@ -331,6 +337,7 @@ impl<A: Adapter> Hub<A> {
 
     pub(super) async fn retire(&mut self, user: UserId) {
         self.directs.retain(|pair, _| !pair.contains(user));
+        self.share(BusBody::Retired { user });
         if let Err(error) = self.store.retire_user(user).await {
             tracing::error!(%error, ?user, "cannot retire a user");
         }
@@ -402,6 +409,40 @@ impl<A: Adapter> Hub<A> {
             BusBody::Presence { users } => {
                 self.chat.listed_on(&frame.from, users, now());
             }
+            BusBody::Membership {
+                user,
+                room,
+                name,
+                member,
+            } => match crate::chat::RoomName::parse(&name) {
+                Some(name) => self.chat.membership_elsewhere(user, room, &name, member),
+                None => tracing::warn!(name, "a membership on the hubs' bus names no room"),
+            },
+            BusBody::Retired { user } => self.retired_elsewhere(user),
+        }
+    }
+
+    /// A user logged out on another server: their sockets here are logged out too (the
+    /// events of their going stay here; that server told its own).
+    fn retired_elsewhere(&mut self, user: UserId) {
+        self.directs.retain(|pair, _| !pair.contains(user));
+        let Some(session) = self.chat.session_of(user) else {
+            return;
+        };
+        if let Some((_, conns, out)) = self.chat.end_session(session, now()) {
+            for conn in conns {
+                let event = ServerEvent::SessionEnded(SessionEnd::new(SessionEndReason::LoggedOut));
+                self.out
+                    .deliver_here(&self.chat, vec![Outgoing::only(conn, event)]);
+            }
+            self.out.deliver_here(&self.chat, out);
+        }
+    }
+
+    /// Tells the other servers about a change their state must follow.
+    pub(super) fn share(&self, change: BusBody) {
+        if let Some(bus) = self.out.bus() {
+            bus.publish_change(change);
         }
     }
 

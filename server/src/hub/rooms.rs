@@ -22,6 +22,8 @@ impl<A: Adapter> Hub<A> {
             Ok(joining) => joining,
             Err(reason) => return self.refuse(conn, client::JOIN_ROOM, reason, ack),
         };
+        // Shared first: the other servers then deliver what follows to her sockets there.
+        self.share_membership(user, id, &room, true);
         let out = self.chat.joined(Some(&conn), user, id, &room, newly, now());
         self.deliver(out);
         if let Some(ack) = ack {
@@ -90,6 +92,18 @@ impl<A: Adapter> Hub<A> {
         }
     }
 
+    /// Tells the other servers that `user` is in `room` now (`member`) or not any more.
+    fn share_membership(&self, user: UserId, room: ConversationId, name: &RoomName, member: bool) {
+        if room != self.chat.general() {
+            self.share(crate::cluster::BusBody::Membership {
+                user,
+                room,
+                name: name.to_string(),
+                member,
+            });
+        }
+    }
+
     /// `leave_room {room}`.
     pub(super) async fn leave(&mut self, conn: Sid, raw: &Value, ack: Option<Ack>) {
         let (user, id, room) = match self.chat.check_leave(&conn, raw) {
@@ -105,6 +119,7 @@ impl<A: Adapter> Hub<A> {
                 ack,
             );
         }
+        self.share_membership(user, id, &room, false);
         let out = self.chat.left(user, id, &room, now());
         self.deliver(out);
         if let Some(ack) = ack {
@@ -273,6 +288,7 @@ impl<A: Adapter> Hub<A> {
                 tracing::error!(%error, "cannot join a room");
                 Refused(RejectionReason::StorageFailed)
             })?;
+            self.share_membership(user, id, &room, true);
             let out = self.chat.joined(None, user, id, &room, newly, now());
             self.deliver(out);
             return Ok(());
@@ -287,6 +303,7 @@ impl<A: Adapter> Hub<A> {
         };
         match self.store.leave_room(user, id).await {
             Ok(true) => {
+                self.share_membership(user, id, &room, false);
                 let out = self.chat.left(user, id, &room, now());
                 self.deliver(out);
                 Ok(())

@@ -268,17 +268,19 @@ impl Store {
                 return Ok(None);
             };
             let wanted = i64::try_from(id).unwrap_or(i64::MAX).min(last);
-            let moved = wanted > marker;
-            if moved {
-                sqlx::query(
-                    "UPDATE memberships SET read_up_to = $3 WHERE user_id = $1 AND conversation_id = $2",
+            // Only forward, even against another server moving it meanwhile.
+            let moved = wanted > marker
+                && sqlx::query(
+                    "UPDATE memberships SET read_up_to = $3 \
+                     WHERE user_id = $1 AND conversation_id = $2 AND read_up_to < $3",
                 )
                 .bind(user.0)
                 .bind(conversation.0)
                 .bind(wanted)
                 .execute(&mut *tx)
-                .await?;
-            }
+                .await?
+                .rows_affected()
+                    == 1;
             let marker = marker.max(wanted);
             let unread = unread_in(&mut *tx, user, conversation, marker, last).await?;
             tx.commit().await?;

@@ -216,23 +216,33 @@ async fn append_sqlite(
     Ok(ids)
 }
 
-/// Stores `messages` in one transaction, one statement each: the statement locks its
-/// conversation's counter row (`FOR UPDATE`, held to the commit), inserts under the next
-/// id unless the sender stored the client id there before, and moves the counter only
-/// when it inserted. Writers to one conversation, on any server, take turns on that row:
-/// ids are gap-free and in commit order. A missing conversation gives a null id: an
-/// error, and nothing is stored.
+/// Stores `messages` in one transaction. It first locks the counter rows of every
+/// conversation it writes to, in id order (two servers' batches over the same
+/// conversations then wait for each other instead of deadlocking), and holds them to the
+/// commit: writers to one conversation, on any server, take turns, so ids are gap-free and
+/// in commit order. `FOR NO KEY UPDATE` leaves the rows' keys free, so inserts elsewhere
+/// that only reference a conversation (memberships) do not wait. Then one statement per
+/// message inserts under the next id, unless the sender stored the client id there
+/// before, and moves the counter only when it inserted. A missing conversation gives a
+/// null id: an error, and nothing is stored.
 async fn append_postgres(
     pool: &sqlx::PgPool,
     messages: &[(ConversationId, NewMessage)],
     sent_at: i64,
 ) -> Result<HashMap<usize, i64>, StorageError> {
     let mut tx = pool.begin().await?;
+    let mut conversations: Vec<i64> = messages.iter().map(|(c, _)| c.0).collect();
+    conversations.sort_unstable();
+    conversations.dedup();
+    sqlx::query("SELECT id FROM conversations WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE")
+        .bind(&conversations)
+        .fetch_all(&mut *tx)
+        .await?;
     let mut ids = HashMap::new();
     for (index, (conversation, message)) in messages.iter().enumerate() {
         let id: Option<i64> = sqlx::query_scalar(
             "WITH counter AS (\
-                 SELECT last_message_id FROM conversations WHERE id = $1 FOR UPDATE), \
+                 SELECT last_message_id FROM conversations WHERE id = $1 FOR NO KEY UPDATE), \
              inserted AS (\
                  INSERT INTO messages \
                  (conversation_id, id, sender, sender_key, sender_id, body, client_id, sent_at) \

@@ -8,7 +8,7 @@ use app::protocol::{PresenceStatus, ServerEvent};
 use super::session::presence_changed;
 use super::{Chat, Events, Now};
 use crate::chat::remote::ListedUser;
-use crate::chat::{Audience, Outgoing};
+use crate::chat::{Audience, ConversationId, Outgoing, RoomName, SessionId, UserId};
 
 impl<C: Clone + Eq + Hash> Chat<C> {
     /// Who this server lists, for the others (its presence snapshot).
@@ -57,5 +57,29 @@ impl<C: Clone + Eq + Hash> Chat<C> {
                 .user(user.id)
                 .is_none_or(|local| !local.visible)
         })
+    }
+
+    /// `user` joined (`member`) or left `room` on another server: their sockets here are
+    /// in it from now on, or not any more. Nobody is told here: that server told everyone.
+    pub fn membership_elsewhere(
+        &mut self,
+        user: UserId,
+        room: ConversationId,
+        name: &RoomName,
+        member: bool,
+    ) {
+        if !self.is_present(user) {
+            return;
+        }
+        if member {
+            self.conversations.enter(user, room, name);
+        } else {
+            self.conversations.exit(user, room);
+        }
+    }
+
+    /// The session of `user`, if they are online here with one.
+    pub fn session_of(&self, user: UserId) -> Option<SessionId> {
+        self.presence.user(user).and_then(|online| online.session)
     }
 }
