@@ -19,8 +19,7 @@ use crate::chat::{
     Chat, ClaimError, ConversationId, DirectPair, Family, ListedUser, Now, Outgoing, SessionId,
     UserId,
 };
-use crate::cluster::ClusterBus;
-use crate::cluster::{BusBody, BusFrame};
+use crate::cluster::{BusBody, BusFrame, ClusterBus};
 use crate::storage::{now_ms, SessionLookup, SessionToken, Store};
 
 /// How often a server in a cluster looks whether who it lists has changed (and tells the
@@ -79,12 +78,12 @@ pub async fn run<A: Adapter>(
     let mut presence_tick = tokio::time::interval(PRESENCE_TICK);
     presence_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let clustered = hub.out.bus().is_some();
-    if hub.out.bus().is_none() {
-        hub.restore_sessions().await;
-    } else {
+    if clustered {
         // The database's online sessions are every server's: a server joining a cluster
         // lists nobody until their clients connect to it.
         tracing::info!("in a cluster: online sessions are not restored");
+    } else {
+        hub.restore_sessions().await;
     }
     loop {
         let deadline = hub.chat.next_deadline();
