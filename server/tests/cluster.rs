@@ -345,3 +345,128 @@ async fn a_users_rooms_and_log_out_follow_them_to_their_other_server() {
         .until(|e| matches!(e, ServerEvent::SessionEnded(_)))
         .await;
 }
+
+/// Two servers with a short typing lease.
+async fn two_servers_with_lease(redis: &RedisServer) -> (TestDatabase, TestServer, TestServer) {
+    let database = TestDatabase::fresh().await;
+    let on_cluster = || Cli {
+        redis_url: Some(redis.url()),
+        typing_lease_ms: Some(600),
+        ..database.cli()
+    };
+    let a = TestServer::start_with(on_cluster()).await;
+    let b = TestServer::start_with(on_cluster()).await;
+    (database, a, b)
+}
+
+/// A typing lease taken on A is shown on B, and ends on B by every route: `stopTyping`,
+/// the lease running out, a chat, and the typist's disconnect.
+#[tokio::test]
+async fn a_typing_lease_on_one_server_ends_on_the_other_by_every_route() {
+    let redis = RedisServer::start();
+    let (_database, a, b) = two_servers_with_lease(&redis).await;
+    let (mut ann, mut bob) = ann_on_a_bob_on_b(&a, &b).await;
+    let typing = ServerEvent::UserTyping("Ann".into());
+    let stopped = ServerEvent::UserStoppedTyping("Ann".into());
+
+    ann.emit(ClientEvent::Typing(serde_json::Value::Null)).await;
+    bob.expect(typing.clone()).await;
+    ann.emit(ClientEvent::StopTyping).await;
+    bob.expect(stopped.clone()).await;
+
+    ann.emit(ClientEvent::Typing(serde_json::Value::Null)).await;
+    bob.expect(typing.clone()).await;
+    // No renewal: the lease (600 ms) runs out on A, and B hears it.
+    bob.expect(stopped.clone()).await;
+
+    ann.emit(ClientEvent::Typing(serde_json::Value::Null)).await;
+    bob.expect(typing.clone()).await;
+    ann.emit(ClientEvent::chat("done typing")).await;
+    bob.expect(stopped.clone()).await;
+    bob.expect(chat("Ann", "done typing")).await;
+
+    ann.emit(ClientEvent::Typing(serde_json::Value::Null)).await;
+    bob.expect(typing).await;
+    drop(ann);
+    bob.expect(stopped).await;
+    bob.expect(ServerEvent::UserLeft("Ann".into())).await;
+}
+
+/// Messages sent through A are caught up by a client of B: exactly the missed ones, in
+/// order (ids are the database's, whichever server stored them).
+#[tokio::test]
+async fn a_catch_up_asked_on_another_server_returns_exactly_what_was_missed() {
+    let redis = RedisServer::start();
+    let (_database, a, b) = two_servers(&redis).await;
+    let (mut ann, _) = session_user(&a, "Ann").await;
+    join(&mut ann, "rust").await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        ids.push(send(&mut ann, "rust", &format!("m{i}")).await);
+    }
+    let (mut bob, _) = session_user(&b, "Bob").await;
+    join(&mut bob, "rust").await;
+    let reply = bob
+        .call(
+            "history",
+            serde_json::json!({ "room": "rust", "after": ids[1] }),
+        )
+        .await;
+    let got: Vec<(u64, String)> = reply["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| {
+            (
+                m["id"].as_u64().expect("id"),
+                m["message"].as_str().expect("text").to_owned(),
+            )
+        })
+        .collect();
+    let expected: Vec<(u64, String)> = ids[2..]
+        .iter()
+        .zip(["m2", "m3", "m4"])
+        .map(|(id, text)| (*id, text.to_owned()))
+        .collect();
+    assert_eq!(got, expected, "{reply}");
+}
+
+/// Redis killed and started again under two servers: both say they are not ready
+/// meanwhile, and once it is back, chat crosses between them again both ways.
+#[tokio::test]
+async fn chat_crosses_servers_again_after_redis_restarts() {
+    let mut redis = RedisServer::start();
+    let (_database, a, b) = two_servers(&redis).await;
+    let (mut ann, mut bob) = ann_on_a_bob_on_b(&a, &b).await;
+
+    redis.kill();
+    until_readiness(&a, (503, "redis unreachable")).await;
+    until_readiness(&b, (503, "redis unreachable")).await;
+    redis.start_again();
+    until_readiness(&a, (200, "ready")).await;
+    until_readiness(&b, (200, "ready")).await;
+
+    // Resubscribed: a chat from each side reaches the other.
+    ann.emit(ClientEvent::chat("A after")).await;
+    bob.until(|e| matches!(e, ServerEvent::Chat(m) if m.message == "A after"))
+        .await;
+    bob.emit(ClientEvent::chat("B after")).await;
+    ann.until(|e| matches!(e, ServerEvent::Chat(m) if m.message == "B after"))
+        .await;
+}
+
+/// A direct message reaches someone online only on the other server who logged in
+/// without a session (`register`), and so is known there and not in the database.
+#[tokio::test]
+async fn a_direct_message_reaches_a_user_without_a_session_on_the_other_server() {
+    let redis = RedisServer::start();
+    let (_database, a, b) = two_servers(&redis).await;
+    let mut dan = Client::connect_rooms(&a, "Dan", None).await;
+    let registered = dan.call("register", serde_json::json!("Dan")).await;
+    assert_eq!(registered["ok"], serde_json::json!(true), "{registered}");
+    let (mut cat, _) = session_user(&b, "Cat").await;
+    until_online(&mut Client::connect(&b, "watcher").await, &["Cat", "Dan"]).await;
+
+    dm(&mut cat, "Dan", "hi Dan").await;
+    dan.until(|e| direct_message(e, "hi Dan")).await;
+}

@@ -350,7 +350,11 @@ impl<A: Adapter> Hub<A> {
             ClaimError::InvalidName => CreateSessionError::InvalidName,
             ClaimError::NameTaken => CreateSessionError::NameTaken,
         })?;
-        let user = self.store.create_user(&name).await?;
+        let user = match self.store.create_user(&name).await {
+            // Another server stored a user of this name at the same moment.
+            Err(error) if error.is_unique_violation() => return Err(CreateSessionError::NameTaken),
+            created => created?,
+        };
         let (session, token) = self.store.create_session(user).await?;
         self.chat.claim(user, session.id, &session.name, now());
         tracing::info!(name = %session.name, "session created");

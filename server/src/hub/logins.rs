@@ -13,6 +13,7 @@ use tokio::sync::mpsc;
 use super::core::{now, Hub};
 use super::{Ack, HubCommand};
 use crate::chat::{name_key, Family, LoginRefusal, Outgoing, UserId};
+use crate::storage::StorageError;
 
 /// The most queued log-ins stored in one transaction.
 const MAX_BATCH: usize = 128;
@@ -127,17 +128,13 @@ impl<A: Adapter> Hub<A> {
                 for pending in batch {
                     match self.store.create_user(&pending.name).await {
                         Ok(user) => self.log_in_as(pending, user),
-                        Err(error) => {
-                            tracing::error!(%error, "cannot create a user");
-                            self.log_in_failed(pending.conn, pending.event, pending.ack);
-                        }
+                        Err(error) => self.not_stored(pending, &error),
                     }
                 }
             }
             Err(error) => {
-                tracing::error!(%error, "cannot create a user");
                 for pending in batch {
-                    self.log_in_failed(pending.conn, pending.event, pending.ack);
+                    self.not_stored(pending, &error);
                 }
             }
         }
@@ -170,6 +167,21 @@ impl<A: Adapter> Hub<A> {
                 self.log_in_failed(conn, event, ack);
             }
         }
+    }
+
+    /// A log-in whose user the database refused: the name is taken if another server
+    /// stored a user of it at the same moment, else `storageFailed`.
+    fn not_stored(&mut self, pending: Pending, error: &StorageError) {
+        if error.is_unique_violation() {
+            tracing::info!(
+                name = pending.name,
+                "another server took this name at the same moment"
+            );
+            let refusal = LoginRefusal::NameTaken(pending.name);
+            return self.refuse_login(pending.conn, pending.event, refusal, pending.ack);
+        }
+        tracing::error!(%error, "cannot create a user");
+        self.log_in_failed(pending.conn, pending.event, pending.ack);
     }
 
     /// A log-in whose user could not be stored: `storageFailed`.

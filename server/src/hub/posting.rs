@@ -221,7 +221,8 @@ impl<A: Adapter> Hub<A> {
         ))
     }
 
-    /// The user holding `name`: online, or with a live session. `unknownUser` otherwise.
+    /// The user holding `name`: online (here or on another server), or with a live
+    /// session. `unknownUser` otherwise.
     pub(super) async fn resolve_user(
         &self,
         name: &str,
@@ -229,6 +230,9 @@ impl<A: Adapter> Hub<A> {
         if let Some(user) = self.chat.holder_of(name) {
             let name = self.chat.name_of(user).unwrap_or(name).to_owned();
             return Ok((user, name));
+        }
+        if let Some(listed) = self.chat.listed_elsewhere_as(name) {
+            return Ok((listed.id, listed.name.clone()));
         }
         match self.store.active_user(name).await {
             Ok(Some(user)) if user.has_live_session => Ok((user.id, user.name)),

@@ -58,6 +58,19 @@ pub enum StorageError {
     UnsupportedUrl(String),
 }
 
+impl StorageError {
+    /// A unique index refused the write: on a shared database, another server stored the
+    /// same thing (a user under the same name) at the same moment.
+    pub fn is_unique_violation(&self) -> bool {
+        match self {
+            Self::Database(error) => error
+                .as_database_error()
+                .is_some_and(|error| error.is_unique_violation()),
+            _ => false,
+        }
+    }
+}
+
 /// The database: a pool of connections to one SQLite file or one PostgreSQL database.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -144,11 +157,22 @@ impl Store {
     /// Runs `sqlite` or `postgres` (statements of the engine's own dialect), whichever
     /// engine this is: for tests that change the schema.
     pub(crate) async fn execute_for_test(&self, sqlite: &str, postgres: &str) {
+        self.try_execute_for_test(sqlite, postgres)
+            .await
+            .expect("test statements");
+    }
+
+    /// [`Store::execute_for_test`], for statements that may fail.
+    pub(crate) async fn try_execute_for_test(
+        &self,
+        sqlite: &str,
+        postgres: &str,
+    ) -> Result<(), StorageError> {
         match &self.pool {
             Pool::Sqlite(pool) => sqlx::raw_sql(sqlite).execute(pool).await.map(drop),
             Pool::Postgres(pool) => sqlx::raw_sql(postgres).execute(pool).await.map(drop),
         }
-        .expect("test statements");
+        .map_err(StorageError::from)
     }
 }
 

@@ -415,6 +415,20 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_second_active_user_of_a_name_is_a_unique_violation() {
+        let store = Store::for_test().await;
+        store.create_user("Ann").await.expect("create");
+        let insert = "INSERT INTO users (name, name_key, created_at) VALUES ('ANN', 'ann', 0)";
+        let error = store
+            .try_execute_for_test(insert, insert)
+            .await
+            .expect_err("one active Ann");
+        assert!(error.is_unique_violation(), "{error}");
+        let other = StorageError::MissingConversation("x".into());
+        assert!(!other.is_unique_violation());
+    }
+
+    #[tokio::test]
     async fn a_name_taken_again_is_a_new_user() {
         let store = Store::for_test().await;
         let first = store.create_user("Ann").await.expect("create");

@@ -50,6 +50,15 @@ impl<C: Clone + Eq + Hash> Chat<C> {
         out
     }
 
+    /// The user another server lists under `name` (ignoring case), if one does.
+    pub fn listed_elsewhere_as(&self, name: &str) -> Option<&ListedUser> {
+        let key = crate::chat::name_key(name);
+        self.remote
+            .users()
+            .into_iter()
+            .find(|user| crate::chat::name_key(&user.name) == key)
+    }
+
     /// The users only other servers list, each once.
     pub(super) fn listed_elsewhere(&self) -> impl Iterator<Item = &ListedUser> {
         self.remote.users().into_iter().filter(|user| {
