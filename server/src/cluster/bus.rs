@@ -13,6 +13,10 @@
 //! server publishes who it lists (when that changes, and at least every few seconds as a
 //! heartbeat), and every server merges the others' lists into its own
 //! ([`crate::chat::ListedUser`]); a server silent past the lease is taken for dead.
+//!
+//! Changes the other servers' state must follow are published too, before the events
+//! they cause: a user joining or leaving a room (their sockets elsewhere then get, or stop
+//! getting, its messages) and a user logging out (their sockets elsewhere are logged out).
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
