@@ -156,10 +156,20 @@ async fn a_server_whose_redis_cannot_be_reached_does_not_start() {
 
 /// Two servers sharing one Redis and one database (each test its own).
 async fn two_servers(redis: &RedisServer) -> (TestDatabase, TestServer, TestServer) {
+    two_servers_with(redis, None).await
+}
+
+/// [`two_servers`], both with this typing lease (the default when `None`).
+async fn two_servers_with(
+    redis: &RedisServer,
+    typing_lease_ms: Option<u64>,
+) -> (TestDatabase, TestServer, TestServer) {
     let database = TestDatabase::fresh().await;
     let on_cluster = || Cli {
         redis_url: Some(redis.url()),
-        ..database.cli()
+        database_url: database.cli().database_url,
+        typing_lease_ms,
+        ..Cli::default()
     };
     let a = TestServer::start_with(on_cluster()).await;
     let b = TestServer::start_with(on_cluster()).await;
@@ -346,25 +356,12 @@ async fn a_users_rooms_and_log_out_follow_them_to_their_other_server() {
         .await;
 }
 
-/// Two servers with a short typing lease.
-async fn two_servers_with_lease(redis: &RedisServer) -> (TestDatabase, TestServer, TestServer) {
-    let database = TestDatabase::fresh().await;
-    let on_cluster = || Cli {
-        redis_url: Some(redis.url()),
-        typing_lease_ms: Some(600),
-        ..database.cli()
-    };
-    let a = TestServer::start_with(on_cluster()).await;
-    let b = TestServer::start_with(on_cluster()).await;
-    (database, a, b)
-}
-
 /// A typing lease taken on A is shown on B, and ends on B by every route: `stopTyping`,
 /// the lease running out, a chat, and the typist's disconnect.
 #[tokio::test]
 async fn a_typing_lease_on_one_server_ends_on_the_other_by_every_route() {
     let redis = RedisServer::start();
-    let (_database, a, b) = two_servers_with_lease(&redis).await;
+    let (_database, a, b) = two_servers_with(&redis, Some(600)).await;
     let (mut ann, mut bob) = ann_on_a_bob_on_b(&a, &b).await;
     let typing = ServerEvent::UserTyping("Ann".into());
     let stopped = ServerEvent::UserStoppedTyping("Ann".into());
