@@ -96,6 +96,7 @@ pub async fn serve(
         io,
         redis: Some(driver),
     };
+    let store = store.holding_names(chat::SERVER_LEASE);
     serve_on(settings, store, listener, shutdown, parts).await
 }
 

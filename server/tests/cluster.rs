@@ -229,6 +229,55 @@ async fn rooms_and_direct_messages_cross_servers_both_ways() {
     );
 }
 
+/// Waits until `client` receives a `room_users` of `room` that is, sorted, `expected`.
+async fn until_room_users(client: &mut Client, room: &str, expected: &[&str]) {
+    client
+        .until(|e| {
+            let ServerEvent::RoomUsers(names, listed) = e else {
+                return false;
+            };
+            let mut names = names.clone();
+            names.sort();
+            listed.room == room && names == expected
+        })
+        .await;
+}
+
+/// A room's `room_users` lists its members on every server, on every server, as they
+/// join and leave on either.
+#[tokio::test]
+async fn room_users_lists_the_members_on_every_server() {
+    let redis = RedisServer::start();
+    let (_database, a, b) = two_servers(&redis).await;
+    let (mut ann, _) = session_user(&a, "Ann").await;
+    let (mut bob, _) = session_user(&b, "Bob").await;
+    let (mut cat, _) = session_user(&b, "Cat").await;
+    join(&mut ann, "rust").await;
+    join(&mut bob, "rust").await;
+    until_room_users(&mut ann, "rust", &["Ann", "Bob"]).await;
+    until_room_users(&mut bob, "rust", &["Ann", "Bob"]).await;
+    join(&mut cat, "rust").await;
+    until_room_users(&mut ann, "rust", &["Ann", "Bob", "Cat"]).await;
+    until_room_users(&mut bob, "rust", &["Ann", "Bob", "Cat"]).await;
+    let reply = bob.call("list_rooms", serde_json::json!({})).await;
+    let rust = reply["rooms"]
+        .as_array()
+        .and_then(|rooms| rooms.iter().find(|r| r["room"] == "rust"))
+        .unwrap_or_else(|| panic!("no rust in {reply}"));
+    assert_eq!(
+        rust["online"],
+        serde_json::json!(3),
+        "Ann, on A, counts: {reply}"
+    );
+
+    let reply = ann
+        .call("leave_room", serde_json::json!({ "room": "rust" }))
+        .await;
+    assert_eq!(reply["ok"], serde_json::json!(true), "{reply}");
+    until_room_users(&mut bob, "rust", &["Bob", "Cat"]).await;
+    until_room_users(&mut cat, "rust", &["Bob", "Cat"]).await;
+}
+
 /// Asks `client` for `onlineUsers` until the answer, sorted, is `expected` (or 10 s pass).
 async fn until_online(client: &mut Client, expected: &[&str]) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
@@ -279,6 +328,62 @@ async fn every_server_lists_everyone_and_a_name_held_anywhere_is_taken() {
         (409, None),
         "no session for a name held on the other server: {body}"
     );
+}
+
+/// What a lobby log-in as `name` on `client` came to: true for `welcome`, false for
+/// `loginNameExists`.
+async fn login_outcome(client: &mut Client, name: &str) -> bool {
+    let event = client
+        .until(
+            |e| matches!(e, ServerEvent::Welcome(n) | ServerEvent::LoginNameExists(n) if n == name),
+        )
+        .await;
+    matches!(event, ServerEvent::Welcome(_))
+}
+
+/// One name raced on two servers, at once and one right after the other (before the
+/// first server's presence can reach the second): exactly one log-in wins each time, and
+/// the winner stays logged in.
+#[tokio::test]
+async fn the_same_name_raced_on_two_servers_is_won_exactly_once() {
+    let redis = RedisServer::start();
+    let (_database, a, b) = two_servers(&redis).await;
+    for round in 0..5 {
+        let name = format!("Zed{round}");
+        let mut on_a = Client::connect(&a, "on A").await;
+        let mut on_b = Client::connect(&b, "on B").await;
+        let upper = name.to_uppercase();
+        let (won_a, won_b) = if round % 2 == 0 {
+            tokio::join!(
+                on_a.emit(ClientEvent::login(&name)),
+                on_b.emit(ClientEvent::login(&upper))
+            );
+            (
+                login_outcome(&mut on_a, &name).await,
+                login_outcome(&mut on_b, &upper).await,
+            )
+        } else {
+            on_a.emit(ClientEvent::login(&name)).await;
+            let won_a = login_outcome(&mut on_a, &name).await;
+            assert!(won_a, "{name}: alone on A");
+            on_b.emit(ClientEvent::login(&upper)).await;
+            (won_a, login_outcome(&mut on_b, &upper).await)
+        };
+        assert!(won_a != won_b, "{name}: A won {won_a}, B won {won_b}");
+        let (winner, expected) = if won_a {
+            (&mut on_a, name.clone())
+        } else {
+            (&mut on_b, upper)
+        };
+        let mut others = Client::connect(if won_a { &b } else { &a }, "the other side").await;
+        until_online(&mut others, &[expected.as_str()]).await;
+        until_online(winner, &[expected.as_str()]).await;
+        drop(others);
+        drop(on_a);
+        drop(on_b);
+        let mut nobody = Client::connect(&a, "nobody").await;
+        until_online(&mut nobody, &[]).await;
+    }
 }
 
 /// A lobby client logged in as `name`: what other servers deliver meanwhile may come

@@ -190,6 +190,14 @@ impl<C: Clone + Eq + Hash> Conversations<C> {
         (ready, next)
     }
 
+    /// The room's `room_users` is due again (someone entered or left it on another
+    /// server), if anyone here is in it.
+    pub fn list_again(&mut self, id: ConversationId) {
+        if self.rooms.contains_key(&id) {
+            self.due.insert(id);
+        }
+    }
+
     /// When a held-back `room_users` is due, if any.
     pub fn next_listing(&self) -> Option<Instant> {
         self.due

@@ -4,13 +4,13 @@
 //! A server that stops saying (killed, cut off) is forgotten once its last snapshot is
 //! older than the lease: its users are then offline, unless another server lists them.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 use app::protocol::PresenceStatus;
 use serde::{Deserialize, Serialize};
 
-use super::{name_key, UserId};
+use super::{name_key, ConversationId, UserId};
 
 /// How long another server's last presence snapshot stands: past it, that server is
 /// taken for dead and its users for offline. Servers send one at least every few seconds.
@@ -22,6 +22,9 @@ pub struct ListedUser {
     pub id: UserId,
     pub name: String,
     pub status: PresenceStatus,
+    /// The rooms they are in there (`general` included), in id order: for `room_users`.
+    #[serde(default)]
+    pub rooms: Vec<ConversationId>,
 }
 
 #[derive(Debug)]
@@ -45,22 +48,41 @@ impl RemotePresence {
         }
     }
 
-    /// `server` lists `users` now. Returns whether anything changed.
-    pub fn update(&mut self, server: &str, users: Vec<ListedUser>, now: Instant) -> bool {
-        match self.servers.get_mut(server) {
+    /// `server` lists `users` now. Returns whether anything changed, and the rooms someone
+    /// entered or left there (whose `room_users` changed).
+    pub fn update(
+        &mut self,
+        server: &str,
+        users: Vec<ListedUser>,
+        now: Instant,
+    ) -> (bool, BTreeSet<ConversationId>) {
+        let before = match self.servers.get_mut(server) {
             Some(view) => {
                 view.seen = now;
                 if view.users == users {
-                    return false;
+                    return (false, BTreeSet::new());
                 }
-                view.users = users;
+                std::mem::replace(&mut view.users, users)
             }
             None => {
                 self.servers
                     .insert(server.to_owned(), ServerView { users, seen: now });
+                Vec::new()
             }
-        }
-        true
+        };
+        let after = self.servers.get(server).map(|view| view.users.as_slice());
+        let pairs = |users: &[ListedUser]| -> BTreeSet<(ConversationId, UserId)> {
+            users
+                .iter()
+                .flat_map(|user| user.rooms.iter().map(|room| (*room, user.id)))
+                .collect()
+        };
+        let (before, after) = (pairs(&before), pairs(after.unwrap_or_default()));
+        let rooms = before
+            .symmetric_difference(&after)
+            .map(|(room, _)| *room)
+            .collect();
+        (true, rooms)
     }
 
     /// Forgets the servers not heard from within the lease; returns their users that no
@@ -102,6 +124,14 @@ impl RemotePresence {
             .any(|user| name_key(&user.name) == key)
     }
 
+    /// The users other servers list in `room`, each once.
+    pub fn in_room(&self, room: ConversationId) -> Vec<&ListedUser> {
+        self.users()
+            .into_iter()
+            .filter(|user| user.rooms.contains(&room))
+            .collect()
+    }
+
     /// Everyone the other servers list, each once (the first status seen), by name.
     pub fn users(&self) -> Vec<&ListedUser> {
         let mut seen = std::collections::HashSet::new();
@@ -125,6 +155,7 @@ mod tests {
             id: UserId(id),
             name: name.into(),
             status: PresenceStatus::Online,
+            rooms: vec![ConversationId(1)],
         }
     }
 
@@ -132,9 +163,21 @@ mod tests {
     fn a_silent_server_takes_its_users_offline_unless_another_lists_them() {
         let start = Instant::now();
         let mut remote = RemotePresence::new(Duration::from_secs(15));
-        assert!(remote.update("a", vec![listed(1, "Ann"), listed(2, "Bob")], start));
-        assert!(!remote.update("a", vec![listed(1, "Ann"), listed(2, "Bob")], start));
-        assert!(remote.update("b", vec![listed(2, "Bob")], start + Duration::from_secs(10)));
+        assert!(
+            remote
+                .update("a", vec![listed(1, "Ann"), listed(2, "Bob")], start)
+                .0
+        );
+        assert!(
+            !remote
+                .update("a", vec![listed(1, "Ann"), listed(2, "Bob")], start)
+                .0
+        );
+        assert!(
+            remote
+                .update("b", vec![listed(2, "Bob")], start + Duration::from_secs(10))
+                .0
+        );
         assert!(remote.holds("ANN"));
         assert_eq!(
             remote
@@ -151,5 +194,27 @@ mod tests {
         assert_eq!(gone, vec![listed(1, "Ann")], "Bob is still on b");
         assert!(!remote.holds("ann"));
         assert!(remote.user(UserId(2)).is_some());
+    }
+
+    #[test]
+    fn a_new_list_names_the_rooms_someone_entered_or_left() {
+        let start = Instant::now();
+        let mut remote = RemotePresence::new(Duration::from_secs(15));
+        let (rust, go) = (ConversationId(7), ConversationId(8));
+        let mut ann = listed(1, "Ann");
+        ann.rooms.push(rust);
+        let (_, rooms) = remote.update("a", vec![ann.clone()], start);
+        assert_eq!(rooms, BTreeSet::from([ConversationId(1), rust]));
+        ann.rooms = vec![ConversationId(1), go];
+        let (_, rooms) = remote.update("a", vec![ann.clone()], start);
+        assert_eq!(rooms, BTreeSet::from([rust, go]), "left rust, entered go");
+        ann.status = PresenceStatus::Away;
+        assert_eq!(
+            remote.update("a", vec![ann], start),
+            (true, BTreeSet::new()),
+            "a change of status moves nobody"
+        );
+        assert_eq!(remote.in_room(go).len(), 1);
+        assert!(remote.in_room(rust).is_empty());
     }
 }

@@ -27,6 +27,9 @@ use crate::storage::{now_ms, SessionLookup, SessionToken, Store};
 const PRESENCE_TICK: Duration = Duration::from_millis(250);
 /// The longest a server in a cluster stays silent: its heartbeat.
 const PRESENCE_HEARTBEAT: Duration = Duration::from_secs(3);
+/// How often a server in a cluster renews its hold on its users' names in the database
+/// (a third of the lease: two renewals may fail before it lapses).
+const NAME_HOLD_RENEWAL: Duration = Duration::from_secs(5);
 
 /// Timings and limits of the hub.
 #[derive(Debug, Clone, Copy)]
@@ -51,6 +54,8 @@ pub(super) struct Hub<A: Adapter> {
     pub(super) reads: HashMap<Sid, Arc<Semaphore>>,
     /// Who this server last told the others it lists, and when.
     listed: (Vec<ListedUser>, Instant),
+    /// When this server last renewed its hold on its users' names.
+    names_held_at: Instant,
 }
 
 /// Applies commands until every [`ChatHub`](super::ChatHub) is dropped, and ends typing
@@ -74,6 +79,7 @@ pub async fn run<A: Adapter>(
         directs: HashMap::new(),
         reads: HashMap::new(),
         listed: (Vec::new(), Instant::now()),
+        names_held_at: Instant::now(),
     };
     let mut presence_tick = tokio::time::interval(PRESENCE_TICK);
     presence_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -97,7 +103,10 @@ pub async fn run<A: Adapter>(
                 None => break,
             },
             () = sleep_until(deadline), if deadline.is_some() => hub.expire().await,
-            _ = presence_tick.tick(), if clustered => hub.share_presence(),
+            _ = presence_tick.tick(), if clustered => {
+                hub.share_presence();
+                hub.renew_name_holds().await;
+            }
         }
     }
     tracing::debug!("chat hub stopped");
@@ -285,6 +294,19 @@ impl<A: Adapter> Hub<A> {
                 return self.out.close(conn);
             }
         };
+        if !self.chat.is_present(session.user) {
+            match self.hold_name(session.user).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::info!(sid = %conn, "a session's name was taken elsewhere meanwhile");
+                    return self.end_session_on(conn, SessionEndReason::NameTaken);
+                }
+                Err(error) => {
+                    tracing::error!(%error, sid = %conn, "cannot hold a session's name; closing the socket");
+                    return self.out.close(conn);
+                }
+            }
+        }
         let result = self.chat.log_in(
             &conn,
             session.user,
@@ -381,8 +403,13 @@ impl<A: Adapter> Hub<A> {
         let now = now();
         let (out, sessions) = self.chat.expire(now);
         self.deliver(out);
-        for session in sessions {
-            self.persist_presence(session, false).await;
+        for (_, session) in &sessions {
+            self.persist_presence(*session, false).await;
+        }
+        let users: Vec<UserId> = sessions.iter().map(|(user, _)| *user).collect();
+        if let Err(error) = self.store.release_names(&users).await {
+            // Their holds lapse with the lease instead.
+            tracing::error!(%error, count = users.len(), "cannot release the names of users gone offline");
         }
         self.flush(None);
     }
@@ -395,11 +422,50 @@ impl<A: Adapter> Hub<A> {
             return true;
         }
         match self.store.user_name(user).await {
-            Ok(found) => matches!(found, Some((_, false))),
+            Ok(Some((_, false))) => self.hold_name(user).await.unwrap_or_else(|error| {
+                tracing::error!(%error, "cannot hold the name of a session used");
+                false
+            }),
+            Ok(_) => false,
             Err(error) => {
                 tracing::error!(%error, "cannot look up the user of a session used");
                 false
             }
+        }
+    }
+
+    /// Holds `user`'s name in the database as they come online here (in a cluster, where
+    /// another server may not have heard yet): false if they were retired meanwhile, their
+    /// name taken by a log-in elsewhere.
+    async fn hold_name(&self, user: UserId) -> Result<bool, crate::storage::StorageError> {
+        Ok(self.store.hold_names(&[user]).await?.contains(&user))
+    }
+
+    /// Renews this server's hold on the names of everyone it holds, every
+    /// [`NAME_HOLD_RENEWAL`]. A user retired meanwhile (their name taken elsewhere while
+    /// the database could not be reached to renew) is logged out here.
+    async fn renew_name_holds(&mut self) {
+        let now = now();
+        if now.at.duration_since(self.names_held_at) < NAME_HOLD_RENEWAL {
+            return;
+        }
+        self.names_held_at = now.at;
+        let users = self.chat.held_here();
+        let held = match self.store.hold_names(&users).await {
+            Ok(held) => held,
+            Err(error) => {
+                return tracing::error!(%error, count = users.len(), "cannot renew the holds on names");
+            }
+        };
+        if held.len() == users.len() {
+            return;
+        }
+        for user in users.into_iter().filter(|user| !held.contains(user)) {
+            tracing::warn!(
+                ?user,
+                "a user online here was retired elsewhere: logging them out"
+            );
+            self.retired_elsewhere(user);
         }
     }
 
@@ -455,6 +521,8 @@ impl<A: Adapter> Hub<A> {
         let now = now();
         let gone = self.chat.expire_silent_servers(now);
         self.out.deliver_here(&self.chat, gone);
+        // `room_users` of the rooms they were in (each server sends its own).
+        self.flush(None);
         let Some(bus) = self.out.bus() else {
             return;
         };

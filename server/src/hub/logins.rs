@@ -170,7 +170,7 @@ impl<A: Adapter> Hub<A> {
     }
 
     /// A log-in whose user the database refused: the name is taken if another server
-    /// stored a user of it at the same moment, else `storageFailed`.
+    /// stored a user of it at the same moment or holds it, else `storageFailed`.
     fn not_stored(&mut self, pending: Pending, error: &StorageError) {
         if error.is_unique_violation() {
             tracing::info!(
@@ -192,13 +192,18 @@ impl<A: Adapter> Hub<A> {
         }
     }
 
-    /// Stores a new user of `name`; `None` (logged) when storage failed.
-    pub(super) async fn create_user(&self, name: &str) -> Option<UserId> {
+    /// Stores a new user of `name`, or why not: `nameTaken` if another server stored or
+    /// holds a user of it, else `storageFailed` (logged).
+    pub(super) async fn create_user(&self, name: &str) -> Result<UserId, RejectionReason> {
         match self.store.create_user(name).await {
-            Ok(user) => Some(user),
+            Ok(user) => Ok(user),
+            Err(error) if error.is_unique_violation() => {
+                tracing::info!(name, "another server holds this name");
+                Err(RejectionReason::NameTaken)
+            }
             Err(error) => {
                 tracing::error!(%error, "cannot create a user");
-                None
+                Err(RejectionReason::StorageFailed)
             }
         }
     }

@@ -55,7 +55,7 @@ impl<A: Adapter> Hub<A> {
                 Ok((user, room, joined))
             }
             Ok(JoinPlan::LogInFirst { name, room }) => {
-                let user = self.create_user(&name).await.ok_or(storage_failed)?;
+                let user = self.create_user(&name).await?;
                 let Some(joined) = self.store_join(user, &room).await else {
                     if let Err(error) = self.store.retire_user(user).await {
                         tracing::error!(%error, "cannot retire a user whose first join failed");

@@ -76,6 +76,10 @@ impl StorageError {
 pub struct Store {
     pool: Pool,
     general: ConversationId,
+    /// In a cluster: how long a server's hold on its users' names lasts unless renewed
+    /// (see [`Store::holding_names`]). `None` on a server alone, whose hub knows who holds
+    /// every name.
+    name_lease: Option<std::time::Duration>,
 }
 
 impl Store {
@@ -98,7 +102,23 @@ impl Store {
 
     async fn ready(pool: Pool) -> Result<Self, StorageError> {
         let general = conversation_named(&pool, app::protocol::GENERAL).await?;
-        Ok(Self { pool, general })
+        Ok(Self {
+            pool,
+            general,
+            name_lease: None,
+        })
+    }
+
+    /// This store as a server in a cluster uses it: each user it creates holds their name
+    /// for `lease`, renewed with [`Store::hold_names`] while they are online here, and a
+    /// log-in on any server cannot retire a user whose name is held (it fails as a unique
+    /// violation instead). Servers learn who is online on the others a moment late; the
+    /// database does not.
+    pub fn holding_names(self, lease: std::time::Duration) -> Self {
+        Self {
+            name_lease: Some(lease),
+            ..self
+        }
     }
 
     /// `general`, the lobby: every user is a member.

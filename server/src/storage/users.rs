@@ -19,7 +19,8 @@ pub struct UserRecord {
 impl Store {
     /// Creates a user holding `name`, member of `general`. An earlier user still holding
     /// the name (offline, with a session that nobody uses) is retired first: the name is
-    /// the new user's now.
+    /// the new user's now. In a cluster, an earlier user whose name a server holds is not:
+    /// the insert then fails as a unique violation (the name is taken).
     pub async fn create_user(&self, name: &str) -> Result<UserId, StorageError> {
         let created = self.create_users(&[name]).await?;
         created
@@ -56,11 +57,13 @@ impl Store {
         pool: &sqlx::SqlitePool,
         names: &[&str],
     ) -> Result<Vec<UserId>, StorageError> {
+        let now = now_ms();
         let script = create_users_script(names.len());
         let mut query = sqlx::query(&script)
             .persistent(names.len() == 1)
-            .bind(now_ms())
-            .bind(self.general.0);
+            .bind(now)
+            .bind(self.general.0)
+            .bind(self.held_until(now));
         for name in names {
             query = query.bind(name_key(name)).bind(*name);
         }
@@ -89,31 +92,36 @@ impl Store {
         names: &[&str],
     ) -> Result<Vec<UserId>, StorageError> {
         let now = now_ms();
+        let held_until = self.held_until(now);
+        let retirable = retirable(2);
         let mut tx = pool.begin().await?;
         let mut created = Vec::with_capacity(names.len());
         for name in names {
             let key = name_key(name);
-            sqlx::query(
+            sqlx::query(&format!(
                 "DELETE FROM memberships WHERE user_id IN \
-                 (SELECT id FROM users WHERE name_key = $1 AND retired_at IS NULL) \
-                 AND conversation_id IN (SELECT id FROM conversations WHERE kind = 'room')",
-            )
+                 (SELECT id FROM users WHERE name_key = $1 AND {retirable}) \
+                 AND conversation_id IN (SELECT id FROM conversations WHERE kind = 'room')"
+            ))
             .bind(&key)
+            .bind(now)
             .execute(&mut *tx)
             .await?;
-            sqlx::query(
-                "UPDATE users SET retired_at = $2 WHERE name_key = $1 AND retired_at IS NULL",
-            )
+            sqlx::query(&format!(
+                "UPDATE users SET retired_at = $2 WHERE name_key = $1 AND {retirable}"
+            ))
             .bind(&key)
             .bind(now)
             .execute(&mut *tx)
             .await?;
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO users (name, name_key, created_at) VALUES ($1, $2, $3) RETURNING id",
+                "INSERT INTO users (name, name_key, created_at, held_until) \
+                 VALUES ($1, $2, $3, $4) RETURNING id",
             )
             .bind(*name)
             .bind(&key)
             .bind(now)
+            .bind(held_until)
             .fetch_one(&mut *tx)
             .await?;
             sqlx::query(
@@ -129,6 +137,67 @@ impl Store {
         }
         tx.commit().await?;
         Ok(created)
+    }
+
+    /// Renews this server's hold on the names of `users` (online here), in a cluster.
+    /// Returns those whose hold stands: a user retired meanwhile (by a log-in elsewhere
+    /// that took their name) is not among them. A server alone holds nothing here and gets
+    /// every user back.
+    pub async fn hold_names(&self, users: &[UserId]) -> Result<Vec<UserId>, StorageError> {
+        let Some(until) = self.held_until(now_ms()) else {
+            return Ok(users.to_vec());
+        };
+        if users.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<i64> = users.iter().map(|user| user.0).collect();
+        let held: Vec<i64> = match &self.pool {
+            Pool::Sqlite(pool) => {
+                let list = serde_json::to_string(&ids).map_err(sqlx::Error::decode)?;
+                sqlx::query_scalar(
+                    "UPDATE users SET held_until = $1 WHERE retired_at IS NULL \
+                     AND id IN (SELECT value FROM json_each($2)) RETURNING id",
+                )
+                .bind(until)
+                .bind(list)
+                .fetch_all(pool)
+                .await?
+            }
+            Pool::Postgres(pool) => {
+                sqlx::query_scalar(
+                    "UPDATE users SET held_until = $1 WHERE retired_at IS NULL \
+                     AND id = ANY($2) RETURNING id",
+                )
+                .bind(until)
+                .bind(&ids)
+                .fetch_all(pool)
+                .await?
+            }
+        };
+        Ok(held.into_iter().map(UserId).collect())
+    }
+
+    /// This server lets go of the names of `users` (offline here now, their session living
+    /// on): another log-in may take them at once. A server alone holds nothing here.
+    pub async fn release_names(&self, users: &[UserId]) -> Result<(), StorageError> {
+        if self.name_lease.is_none() {
+            return Ok(());
+        }
+        for user in users {
+            on_pool!(&self.pool, |pool| {
+                sqlx::query("UPDATE users SET held_until = NULL WHERE id = $1")
+                    .bind(user.0)
+                    .execute(pool)
+                    .await?;
+            });
+        }
+        Ok(())
+    }
+
+    /// Until when a hold taken at `now` lasts, in a cluster.
+    fn held_until(&self, now: i64) -> Option<i64> {
+        let lease = self.name_lease?;
+        Some(now.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX)))
     }
 
     /// The user lets go of their name for good: their sessions end and they leave their
@@ -219,21 +288,29 @@ pub(super) async fn finish_user_keys(pool: &sqlx::SqlitePool) -> Result<(), Stor
     Ok(())
 }
 
-/// The script that creates `count` users: `$1` is the time, `$2` the lobby, then each
-/// user's name key and name. An earlier user holding the name is retired as `retire_in`
-/// does, keeping their sessions. Each insert returns its index and the new user's id.
+/// Which active user of a name a log-in may retire (`$now`: the parameter holding the
+/// time): one whose name no server holds.
+fn retirable(now: usize) -> String {
+    format!("retired_at IS NULL AND (held_until IS NULL OR held_until <= ${now})")
+}
+
+/// The script that creates `count` users: `$1` is the time, `$2` the lobby, `$3` until when
+/// their names are held (NULL on a server alone), then each user's name key and name. An
+/// earlier user holding the name is retired as `retire_in` does, keeping their sessions.
+/// Each insert returns its index and the new user's id.
 fn create_users_script(count: usize) -> String {
+    let retirable = retirable(1);
     let mut script = String::from("BEGIN IMMEDIATE;\n");
     for index in 0..count {
-        let key = 3 + 2 * index;
+        let key = 4 + 2 * index;
         let name = key + 1;
         script.push_str(&format!(
             "DELETE FROM memberships WHERE user_id IN \
-             (SELECT id FROM users WHERE name_key = ${key} AND retired_at IS NULL) \
+             (SELECT id FROM users WHERE name_key = ${key} AND {retirable}) \
              AND conversation_id IN (SELECT id FROM conversations WHERE kind = 'room');\n\
-             UPDATE users SET retired_at = $1 WHERE name_key = ${key} AND retired_at IS NULL;\n\
-             INSERT INTO users (name, name_key, created_at) VALUES (${name}, ${key}, $1) \
-             RETURNING {index}, id;\n\
+             UPDATE users SET retired_at = $1 WHERE name_key = ${key} AND {retirable};\n\
+             INSERT INTO users (name, name_key, created_at, held_until) \
+             VALUES (${name}, ${key}, $1, $3) RETURNING {index}, id;\n\
              INSERT INTO memberships (user_id, conversation_id, joined_at, read_up_to) \
              SELECT last_insert_rowid(), id, $1, last_message_id FROM conversations \
              WHERE id = $2;\n"
@@ -286,6 +363,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     /// A database as the previous version left it (migration 0001 only), with sessions
     /// that share names ignoring case (ASCII and not), opened by this version.
@@ -459,5 +537,53 @@ mod tests {
         );
         store.retire_user(second).await.expect("retire");
         assert_eq!(store.active_user("Ann").await.expect("find"), None);
+    }
+
+    /// Two servers on one database: a name one of them holds cannot be taken by a log-in
+    /// on the other (even one that has not heard it is online) until it is released or its
+    /// hold lapses; and a user retired meanwhile cannot be held again.
+    #[tokio::test]
+    async fn a_name_a_server_holds_is_not_taken_until_released_or_lapsed() {
+        let database = Store::for_test().await;
+        let a = database.clone().holding_names(Duration::from_secs(15));
+        let b = database.clone().holding_names(Duration::from_secs(15));
+        let ann = a.create_user("Ann").await.expect("create");
+        let refused = b.create_user("ANN").await.expect_err("held on a");
+        assert!(refused.is_unique_violation(), "{refused}");
+        let refused = b
+            .create_users(&["Bob", "ann"])
+            .await
+            .expect_err("held on a");
+        assert!(refused.is_unique_violation(), "{refused}");
+        assert_eq!(
+            b.active_user("Bob").await.expect("find"),
+            None,
+            "none of them"
+        );
+        assert_eq!(a.hold_names(&[ann]).await.expect("renew"), vec![ann]);
+
+        a.release_names(&[ann]).await.expect("release");
+        let ann_again = b.create_user("ann").await.expect("free now");
+        assert_eq!(
+            a.hold_names(&[ann]).await.expect("renew"),
+            vec![],
+            "retired"
+        );
+        assert_eq!(
+            b.hold_names(&[ann_again]).await.expect("renew"),
+            vec![ann_again]
+        );
+
+        // A hold that lapses (its server died) no longer keeps the name.
+        let lapsing = database.clone().holding_names(Duration::ZERO);
+        let cat = lapsing.create_user("Cat").await.expect("create");
+        let cat_again = b.create_user("cat").await.expect("lapsed");
+        assert_ne!(cat, cat_again);
+
+        // A server alone holds nothing: its hub knows who holds every name.
+        let alone = database.clone();
+        assert_eq!(alone.hold_names(&[cat]).await.expect("no-op"), vec![cat]);
+        let dan = alone.create_user("Dan").await.expect("create");
+        assert_ne!(alone.create_user("dan").await.expect("retires"), dan);
     }
 }

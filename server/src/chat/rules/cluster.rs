@@ -3,7 +3,7 @@
 
 use std::hash::Hash;
 
-use app::protocol::{PresenceStatus, ServerEvent};
+use app::protocol::{MemberChange, MemberEvent, PresenceStatus, ServerEvent};
 
 use super::session::presence_changed;
 use super::{Chat, Events, Now};
@@ -17,10 +17,15 @@ impl<C: Clone + Eq + Hash> Chat<C> {
             .presence
             .users()
             .filter(|user| user.visible)
-            .map(|user| ListedUser {
-                id: user.id,
-                name: user.name.clone(),
-                status: user.status(),
+            .map(|user| {
+                let mut rooms = self.conversations.rooms_of(user.id).to_vec();
+                rooms.sort_unstable();
+                ListedUser {
+                    id: user.id,
+                    name: user.name.clone(),
+                    status: user.status(),
+                    rooms,
+                }
             })
             .collect();
         // In one order, so that an unchanged list compares equal.
@@ -28,16 +33,31 @@ impl<C: Clone + Eq + Hash> Chat<C> {
         listed
     }
 
-    /// `server` lists `users` now; true if that changed anything.
+    /// Every user whose name this server holds: online here, away, in their grace period,
+    /// or claimed by a page (listed or not yet).
+    pub fn held_here(&self) -> Vec<UserId> {
+        self.presence.users().map(|user| user.id).collect()
+    }
+
+    /// `server` lists `users` now; true if that changed anything. The rooms someone
+    /// entered or left there have their `room_users` due.
     pub fn listed_on(&mut self, server: &str, users: Vec<ListedUser>, now: Now) -> bool {
-        self.remote.update(server, users, now.at)
+        let (changed, rooms) = self.remote.update(server, users, now.at);
+        for room in rooms {
+            self.conversations.list_again(room);
+        }
+        changed
     }
 
     /// Forgets the servers that have gone silent. Their users that nobody else lists are
-    /// offline: each server tells its own sockets (these events are not shared).
+    /// offline, as if they had gone here: the lobby, their rooms and everyone are told.
+    /// Each server tells its own sockets (these events are not shared).
     pub fn expire_silent_servers(&mut self, now: Now) -> Events<C> {
         let mut out = Vec::new();
         for user in self.remote.expire(now.at) {
+            for room in &user.rooms {
+                self.conversations.list_again(*room);
+            }
             if self.presence.user(user.id).is_some() {
                 continue;
             }
@@ -45,9 +65,34 @@ impl<C: Clone + Eq + Hash> Chat<C> {
                 Audience::Lobby,
                 ServerEvent::UserLeft(user.name.clone()),
             ));
+            for room in &user.rooms {
+                let Some(room_name) = self.conversations.room_name(*room) else {
+                    continue; // Nobody here is in it.
+                };
+                out.push(Outgoing::new(
+                    Audience::Room(*room),
+                    ServerEvent::MemberLeft(MemberEvent {
+                        username: user.name.clone(),
+                        room: room_name.to_string(),
+                        time: now.iso(),
+                        reason: Some(MemberChange::Offline),
+                    }),
+                ));
+            }
             out.push(presence_changed(&user.name, PresenceStatus::Offline));
         }
         out
+    }
+
+    /// The users only other servers list in `room`, each once, by name.
+    pub(super) fn in_room_elsewhere(
+        &self,
+        room: ConversationId,
+    ) -> impl Iterator<Item = &ListedUser> {
+        self.remote
+            .in_room(room)
+            .into_iter()
+            .filter(move |user| !self.conversations.is_in(user.id, room))
     }
 
     /// The user another server lists under `name` (ignoring case), if one does.

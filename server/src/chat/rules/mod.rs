@@ -175,7 +175,8 @@ impl<C: Clone + Eq + Hash> Chat<C> {
         self.conversations.room_named(name)
     }
 
-    /// Names of the members in a room, in order of log-in.
+    /// Names of the members in a room: those here in order of log-in, then those only
+    /// other servers list, by name.
     pub fn room_users(&self, id: ConversationId) -> Vec<String> {
         let mut users: Vec<(u64, &str)> = self
             .conversations
@@ -184,7 +185,9 @@ impl<C: Clone + Eq + Hash> Chat<C> {
             .map(|u| (u.joined, u.name.as_str()))
             .collect();
         users.sort_unstable();
-        users.into_iter().map(|(_, name)| name.to_owned()).collect()
+        let here = users.into_iter().map(|(_, name)| name.to_owned());
+        let elsewhere = self.in_room_elsewhere(id).map(|user| user.name.clone());
+        here.chain(elsewhere).collect()
     }
 
     /// The presence of every user online or away.
@@ -196,9 +199,18 @@ impl<C: Clone + Eq + Hash> Chat<C> {
             .collect()
     }
 
-    /// How many members are in each room someone is in.
+    /// How many members are in each room someone is in, on any server.
     pub fn present_counts(&self) -> Vec<(ConversationId, usize)> {
-        self.conversations.present_counts().collect()
+        let mut counts: std::collections::BTreeMap<ConversationId, usize> =
+            self.conversations.present_counts().collect();
+        for user in self.remote.users() {
+            for room in &user.rooms {
+                if !self.conversations.is_in(user.id, *room) {
+                    *counts.entry(*room).or_default() += 1;
+                }
+            }
+        }
+        counts.into_iter().collect()
     }
 
     // --- Delivery ------------------------------------------------------------------------

@@ -173,9 +173,9 @@ impl<C: Clone + Eq + Hash> Chat<C> {
     }
 
     /// Ends every typing lease and grace period that has run out by `now`. Returns the
-    /// events, and the sessions whose user went offline (their name is free; the session
-    /// lives on and may take it again).
-    pub fn expire(&mut self, now: Now) -> (Events<C>, Vec<SessionId>) {
+    /// events, and the users who went offline with their sessions (their name is free; the
+    /// session lives on and may take it again).
+    pub fn expire(&mut self, now: Now) -> (Events<C>, Vec<(UserId, SessionId)>) {
         let mut out = Vec::new();
         for (user, spot) in self.conversations.expired_typing(now.at) {
             out.extend(self.end_typing(user, spot));
@@ -184,7 +184,7 @@ impl<C: Clone + Eq + Hash> Chat<C> {
         for user in self.presence.expired(now.at) {
             out.extend(self.leave_for_good(user, now));
             if let Some((gone, _)) = self.presence.remove(user) {
-                sessions.extend(gone.session);
+                sessions.extend(gone.session.map(|session| (user, session)));
             }
         }
         (out, sessions)

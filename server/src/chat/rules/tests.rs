@@ -288,7 +288,7 @@ fn a_session_joins_once_across_tabs_and_leaves_after_the_grace_period() {
     assert!(chat.expire(at(start + Duration::from_secs(9))).0.is_empty());
     let (out, sessions) = chat.expire(at(start + Duration::from_secs(10)));
     assert_eq!(recipients(&chat, &out, "userLeft"), vec![9]);
-    assert_eq!(sessions, vec![ANN_SESSION]);
+    assert_eq!(sessions, vec![(ANN, ANN_SESSION)]);
     assert!(chat.online_names().is_empty());
 }
 
@@ -343,7 +343,7 @@ fn restored_users_come_back_quietly() {
         .expect("held");
     assert_eq!(out.len(), 1, "{out:?}");
     let (out, sessions) = chat.expire(at(start + Duration::from_secs(10)));
-    assert_eq!(sessions, vec![SessionId(2)]);
+    assert_eq!(sessions, vec![(BOB, SessionId(2))]);
     assert_eq!(recipients(&chat, &out, "presence_changed"), vec![1]);
 }
 
@@ -626,6 +626,7 @@ fn listed(id: UserId, name: &str) -> crate::chat::ListedUser {
         id,
         name: name.into(),
         status: PresenceStatus::Online,
+        rooms: Vec::new(),
     }
 }
 
@@ -638,8 +639,11 @@ fn users_other_servers_list_are_listed_here_hold_their_names_and_leave_with_thei
     assert!(chat.listed_on("b", vec![listed(BOB, "Bob"), listed(ANN, "Ann")], at(start)));
     assert_eq!(chat.online_names(), vec!["Ann", "Bob"], "Ann once");
     assert_eq!(
-        chat.listed_here(),
-        vec![listed(ANN, "Ann")],
+        chat.listed_here()
+            .into_iter()
+            .map(|user| (user.id, user.name))
+            .collect::<Vec<_>>(),
+        vec![(ANN, "Ann".to_owned())],
         "only this server's own"
     );
     assert!(matches!(
@@ -698,5 +702,48 @@ fn a_user_online_on_another_server_arrives_and_leaves_here_quietly() {
         out.map(|out| out.len()),
         Some(0),
         "no userLeft: b still lists her"
+    );
+}
+
+#[test]
+fn room_users_lists_members_on_other_servers_who_leave_the_room_with_their_server() {
+    let mut chat = with_a_room();
+    let start = Instant::now();
+    let dan = UserId(13);
+    let mut listed_dan = listed(dan, "Dan");
+    listed_dan.rooms = vec![GENERAL, RUST];
+    let mut listed_ann = listed(ANN, "Ann");
+    listed_ann.rooms = vec![GENERAL, RUST];
+    assert!(chat.listed_on("b", vec![listed_ann, listed_dan], at(start)));
+    assert_eq!(chat.room_users(RUST), vec!["Ann", "Bob", "Dan"], "Ann once");
+    let counts: BTreeMap<_, _> = chat.present_counts().into_iter().collect();
+    assert_eq!(counts.get(&RUST), Some(&3));
+    let out = chat.room_users_due(at(start));
+    assert!(
+        out.iter().any(|o| matches!(
+            &o.event,
+            ServerEvent::RoomUsers(names, room) if room.room == "rust" && names.len() == 3
+        )),
+        "Dan's arrival elsewhere makes rust's list due: {out:?}"
+    );
+
+    let out = chat.expire_silent_servers(at(start + crate::chat::SERVER_LEASE));
+    assert_eq!(
+        recipients(&chat, &out, app::protocol::server::USER_LEFT_ROOM),
+        vec![1, 2, 3],
+        "rust's members here hear Dan left it"
+    );
+    assert!(
+        !out.iter().any(|o| matches!(
+            &o.event,
+            ServerEvent::MemberLeft(m) if m.username == "Ann"
+        )),
+        "Ann is still here: {out:?}"
+    );
+    assert_eq!(chat.room_users(RUST), vec!["Ann", "Bob"]);
+    let out = chat.room_users_due(at(start + crate::chat::SERVER_LEASE));
+    assert_eq!(
+        recipients(&chat, &out, app::protocol::server::ROOM_USERS),
+        vec![1, 2, 3]
     );
 }
