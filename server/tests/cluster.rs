@@ -453,12 +453,28 @@ async fn a_users_rooms_and_log_out_follow_them_to_their_other_server() {
         "Ann's B socket still hears the room she left: {heard:?}"
     );
 
+    // Logged out with a tab on each server, each server sees the other still listing
+    // her: she is announced gone once, by one of them, to everyone on both.
+    let mut cat = logged_in_on(&a, "Cat").await;
+    drain_quietly(&mut cat).await;
+    drain_quietly(&mut bob).await;
     let (status, _, body) =
         http_post(&a, "/api/logout", "application/json", Some(&cookie), "").await;
     assert!(status < 400, "log-out: {status} {body}");
     ann_b
         .until(|e| matches!(e, ServerEvent::SessionEnded(_)))
         .await;
+    let ann_offline = |e: &ServerEvent| {
+        matches!(e, ServerEvent::PresenceChanged(p)
+            if p.username == "Ann" && p.status == app::protocol::PresenceStatus::Offline)
+    };
+    let ann_left = |e: &ServerEvent| matches!(e, ServerEvent::UserLeft(n) if n == "Ann");
+    bob.until(ann_offline).await;
+    cat.until(ann_left).await;
+    let (bob_heard, cat_heard) = (drain_quietly(&mut bob).await, drain_quietly(&mut cat).await);
+    assert!(!bob_heard.iter().any(ann_offline), "twice: {bob_heard:?}");
+    assert!(!cat_heard.iter().any(ann_left), "twice: {cat_heard:?}");
+    until_online(&mut cat, &["Bob", "Cat"]).await;
 }
 
 /// A typing lease taken on A is shown on B, and ends on B by every route: `stopTyping`,

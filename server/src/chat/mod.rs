@@ -7,8 +7,9 @@
 //! - [`ids`]: users, sessions, conversations;
 //! - validation: [`name`], [`room_name`], [`message`], [`history`], [`requests`];
 //! - state: [`presence`] (users, sockets, names, grace periods, away),
-//!   [`conversations`] (who is in which room, typing leases, `room_users` due) and
-//!   [`remote`] (who the other servers of a cluster list);
+//!   [`conversations`] (who is in which room, typing leases, `room_users` due),
+//!   [`remote`] (who the other servers of a cluster list) and [`quiet_departures`]
+//!   (users gone from here unannounced while another server listed them);
 //! - [`rules`]: [`Chat`], which changes that state and says who is told what.
 
 mod conversations;
@@ -18,6 +19,7 @@ mod message;
 mod name;
 mod outgoing;
 mod presence;
+mod quiet_departures;
 mod remote;
 pub mod requests;
 mod room_name;

@@ -33,10 +33,26 @@ struct ServerView {
     seen: Instant,
 }
 
+/// What a new list from a server changed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ListUpdate {
+    /// Anything at all.
+    pub changed: bool,
+    /// The rooms someone entered or left there (whose `room_users` changed).
+    pub rooms: BTreeSet<ConversationId>,
+    /// The users it listed before and does not now.
+    pub dropped: Vec<UserId>,
+    /// It had been taken for dead (silent past the lease) and speaks again: its users
+    /// were announced gone.
+    pub returned: bool,
+}
+
 /// The other servers' lists, by server.
 #[derive(Debug)]
 pub struct RemotePresence {
     servers: HashMap<String, ServerView>,
+    /// The servers taken for dead, and when.
+    expired: HashMap<String, Instant>,
     lease: Duration,
 }
 
@@ -44,23 +60,19 @@ impl RemotePresence {
     pub fn new(lease: Duration) -> Self {
         Self {
             servers: HashMap::new(),
+            expired: HashMap::new(),
             lease,
         }
     }
 
-    /// `server` lists `users` now. Returns whether anything changed, and the rooms someone
-    /// entered or left there (whose `room_users` changed).
-    pub fn update(
-        &mut self,
-        server: &str,
-        users: Vec<ListedUser>,
-        now: Instant,
-    ) -> (bool, BTreeSet<ConversationId>) {
+    /// `server` lists `users` now. Returns what that changed.
+    pub fn update(&mut self, server: &str, users: Vec<ListedUser>, now: Instant) -> ListUpdate {
+        let returned = self.expired.remove(server).is_some();
         let before = match self.servers.get_mut(server) {
             Some(view) => {
                 view.seen = now;
                 if view.users == users {
-                    return (false, BTreeSet::new());
+                    return ListUpdate::default();
                 }
                 std::mem::replace(&mut view.users, users)
             }
@@ -70,19 +82,47 @@ impl RemotePresence {
                 Vec::new()
             }
         };
-        let after = self.servers.get(server).map(|view| view.users.as_slice());
+        let after = self
+            .servers
+            .get(server)
+            .map(|view| view.users.as_slice())
+            .unwrap_or_default();
         let pairs = |users: &[ListedUser]| -> BTreeSet<(ConversationId, UserId)> {
             users
                 .iter()
                 .flat_map(|user| user.rooms.iter().map(|room| (*room, user.id)))
                 .collect()
         };
-        let (before, after) = (pairs(&before), pairs(after.unwrap_or_default()));
-        let rooms = before
-            .symmetric_difference(&after)
+        let rooms = pairs(&before)
+            .symmetric_difference(&pairs(after))
             .map(|(room, _)| *room)
             .collect();
-        (true, rooms)
+        let dropped = before
+            .iter()
+            .filter(|user| !after.iter().any(|now| now.id == user.id))
+            .map(|user| user.id)
+            .collect();
+        ListUpdate {
+            changed: true,
+            rooms,
+            dropped,
+            returned,
+        }
+    }
+
+    /// The users `server` lists that no other server does.
+    pub fn only_on(&self, server: &str) -> Vec<&ListedUser> {
+        let Some(view) = self.servers.get(server) else {
+            return Vec::new();
+        };
+        view.users
+            .iter()
+            .filter(|user| {
+                !self.servers.iter().any(|(other, view)| {
+                    other != server && view.users.iter().any(|u| u.id == user.id)
+                })
+            })
+            .collect()
     }
 
     /// Forgets the servers not heard from within the lease; returns their users that no
@@ -93,6 +133,7 @@ impl RemotePresence {
         self.servers.retain(|server, view| {
             let alive = now.saturating_duration_since(view.seen) < lease;
             if !alive {
+                self.expired.insert(server.clone(), now);
                 tracing::warn!(
                     server,
                     users = view.users.len(),
@@ -102,6 +143,10 @@ impl RemotePresence {
             }
             alive
         });
+        // A dead server is remembered long enough to greet it if it comes back.
+        let forget_after = self.lease * 20;
+        self.expired
+            .retain(|_, at| now.saturating_duration_since(*at) < forget_after);
         let mut seen = std::collections::HashSet::new();
         gone.retain(|user| self.user(user.id).is_none() && seen.insert(user.id));
         gone
@@ -166,17 +211,22 @@ mod tests {
         assert!(
             remote
                 .update("a", vec![listed(1, "Ann"), listed(2, "Bob")], start)
-                .0
+                .changed
         );
         assert!(
             !remote
                 .update("a", vec![listed(1, "Ann"), listed(2, "Bob")], start)
-                .0
+                .changed
         );
         assert!(
             remote
                 .update("b", vec![listed(2, "Bob")], start + Duration::from_secs(10))
-                .0
+                .changed
+        );
+        assert_eq!(
+            remote.only_on("a"),
+            vec![&listed(1, "Ann")],
+            "Bob is on b too"
         );
         assert!(remote.holds("ANN"));
         assert_eq!(
@@ -194,6 +244,13 @@ mod tests {
         assert_eq!(gone, vec![listed(1, "Ann")], "Bob is still on b");
         assert!(!remote.holds("ann"));
         assert!(remote.user(UserId(2)).is_some());
+        let back = remote.update("a", vec![listed(1, "Ann")], start + Duration::from_secs(17));
+        assert!(back.returned, "a was taken for dead");
+        assert!(
+            !remote
+                .update("a", Vec::new(), start + Duration::from_secs(18))
+                .returned
+        );
     }
 
     #[test]
@@ -203,15 +260,20 @@ mod tests {
         let (rust, go) = (ConversationId(7), ConversationId(8));
         let mut ann = listed(1, "Ann");
         ann.rooms.push(rust);
-        let (_, rooms) = remote.update("a", vec![ann.clone()], start);
-        assert_eq!(rooms, BTreeSet::from([ConversationId(1), rust]));
+        let update = remote.update("a", vec![ann.clone(), listed(2, "Bob")], start);
+        assert_eq!(update.rooms, BTreeSet::from([ConversationId(1), rust]));
         ann.rooms = vec![ConversationId(1), go];
-        let (_, rooms) = remote.update("a", vec![ann.clone()], start);
-        assert_eq!(rooms, BTreeSet::from([rust, go]), "left rust, entered go");
-        ann.status = PresenceStatus::Away;
+        let update = remote.update("a", vec![ann.clone()], start);
         assert_eq!(
-            remote.update("a", vec![ann], start),
-            (true, BTreeSet::new()),
+            update.rooms,
+            BTreeSet::from([ConversationId(1), rust, go]),
+            "Ann left rust, entered go; Bob left"
+        );
+        assert_eq!(update.dropped, vec![UserId(2)]);
+        ann.status = PresenceStatus::Away;
+        let update = remote.update("a", vec![ann], start);
+        assert!(
+            update.changed && update.rooms.is_empty(),
             "a change of status moves nobody"
         );
         assert_eq!(remote.in_room(go).len(), 1);

@@ -92,8 +92,14 @@ pub enum BusBody {
         /// The event's arguments, serialized once by the publisher.
         args: Vec<Box<RawValue>>,
     },
-    /// Who it lists as online now (sent when that changes, and as a heartbeat).
-    Presence { users: Vec<ListedUser> },
+    /// Who it lists as online now (sent when that changes, and as a heartbeat), and whom
+    /// it stopped listing without telling anyone since its last one (another server
+    /// listed them).
+    Presence {
+        users: Vec<ListedUser>,
+        #[serde(default)]
+        quiet: Vec<UserId>,
+    },
     /// A user joined or left a room there (stored): their sockets here follow.
     Membership {
         user: UserId,
@@ -164,9 +170,14 @@ impl ClusterBus {
         });
     }
 
-    /// Publishes who this server lists as online.
-    pub fn publish_presence(&self, users: Vec<ListedUser>) {
-        self.send(BusBody::Presence { users });
+    /// Publishes who this server lists as online, and whom it dropped unannounced.
+    pub fn publish_presence(&self, users: Vec<ListedUser>, quiet: Vec<UserId>) {
+        self.send(BusBody::Presence { users, quiet });
+    }
+
+    /// This server's id on the bus (the `from` of its frames).
+    pub fn node(&self) -> &str {
+        &self.node
     }
 
     /// Publishes a change the other servers' state must follow (a membership, a user

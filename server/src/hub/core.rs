@@ -84,6 +84,9 @@ pub async fn run<A: Adapter>(
     let mut presence_tick = tokio::time::interval(PRESENCE_TICK);
     presence_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let clustered = hub.out.bus().is_some();
+    if let Some(bus) = hub.out.bus() {
+        hub.chat.set_node(bus.node());
+    }
     if clustered {
         // The database's online sessions are every server's: a server joining a cluster
         // lists nobody until their clients connect to it.
@@ -475,8 +478,12 @@ impl<A: Adapter> Hub<A> {
             BusBody::Event { to, event, args } => {
                 self.out.deliver_shared(&self.chat, to, &event, args);
             }
-            BusBody::Presence { users } => {
-                self.chat.listed_on(&frame.from, users, now());
+            BusBody::Presence { users, quiet } => {
+                let now = now();
+                let back = self.chat.listed_on(&frame.from, users, &quiet, now);
+                self.out.deliver_here(&self.chat, back);
+                let gone = self.chat.quietly_gone(now);
+                self.deliver(gone);
             }
             BusBody::Membership {
                 user,
@@ -527,9 +534,11 @@ impl<A: Adapter> Hub<A> {
             return;
         };
         let listed = self.chat.listed_here();
+        let quiet = self.chat.take_quiet_departures();
         let (last, at) = &self.listed;
-        if listed != *last || now.at.duration_since(*at) >= PRESENCE_HEARTBEAT {
-            bus.publish_presence(listed.clone());
+        if listed != *last || !quiet.is_empty() || now.at.duration_since(*at) >= PRESENCE_HEARTBEAT
+        {
+            bus.publish_presence(listed.clone(), quiet);
             self.listed = (listed, now.at);
         }
     }

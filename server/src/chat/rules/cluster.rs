@@ -3,9 +3,9 @@
 
 use std::hash::Hash;
 
-use app::protocol::{MemberChange, MemberEvent, PresenceStatus, ServerEvent};
+use app::protocol::{MemberChange, MemberEvent, ServerEvent};
 
-use super::session::presence_changed;
+use super::session::{offline_announcement, presence_changed};
 use super::{Chat, Events, Now};
 use crate::chat::remote::ListedUser;
 use crate::chat::{Audience, ConversationId, Outgoing, RoomName, SessionId, UserId};
@@ -39,20 +39,87 @@ impl<C: Clone + Eq + Hash> Chat<C> {
         self.presence.users().map(|user| user.id).collect()
     }
 
-    /// `server` lists `users` now; true if that changed anything. The rooms someone
-    /// entered or left there have their `room_users` due.
-    pub fn listed_on(&mut self, server: &str, users: Vec<ListedUser>, now: Now) -> bool {
-        let (changed, rooms) = self.remote.update(server, users, now.at);
-        for room in rooms {
+    /// This server is `node` on the hubs' bus.
+    pub fn set_node(&mut self, node: &str) {
+        self.quiet.set_node(node);
+    }
+
+    /// `server` lists `users` now, having dropped `quiet` unannounced since its last list.
+    /// The rooms someone entered or left there have their `room_users` due. Returns the
+    /// events for this server's sockets only: if `server` had been taken for dead (cut
+    /// off, not killed), its users that nobody else lists are online again.
+    pub fn listed_on(
+        &mut self,
+        server: &str,
+        users: Vec<ListedUser>,
+        quiet: &[UserId],
+        now: Now,
+    ) -> Events<C> {
+        let update = self.remote.update(server, users, now.at);
+        for room in update.rooms {
             self.conversations.list_again(room);
         }
-        changed
+        for user in update.dropped {
+            self.quiet.dropped_by(server, user, quiet.contains(&user));
+        }
+        if !update.returned {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for user in self.remote.only_on(server) {
+            if self.presence.user(user.id).is_some_and(|here| here.visible) {
+                continue;
+            }
+            out.push(Outgoing::new(
+                Audience::Lobby,
+                ServerEvent::UserJoined(user.name.clone()),
+            ));
+            for room in &user.rooms {
+                let Some(room_name) = self.conversations.room_name(*room) else {
+                    continue; // Nobody here is in it.
+                };
+                out.push(Outgoing::new(
+                    Audience::Room(*room),
+                    ServerEvent::MemberJoined(MemberEvent {
+                        username: user.name.clone(),
+                        room: room_name.to_string(),
+                        time: now.iso(),
+                        reason: Some(MemberChange::Online),
+                    }),
+                ));
+            }
+            out.push(presence_changed(&user.name, user.status));
+        }
+        out
+    }
+
+    /// The users who went from here unannounced and whom nobody lists any more: if every
+    /// server that dropped them did so unannounced too (they left everywhere at once),
+    /// the one with the lowest node id tells everyone. Returns the events for everyone.
+    pub fn quietly_gone(&mut self, now: Now) -> Events<C> {
+        let mut out = Vec::new();
+        for user in self.quiet.users() {
+            if self.remote.user(user).is_some() || self.presence.user(user).is_some() {
+                continue;
+            }
+            if let Some(gone) = self.quiet.settle(user) {
+                out.extend(offline_announcement(&gone.name, &gone.rooms, now));
+            }
+        }
+        out
+    }
+
+    /// The users this server dropped unannounced since its last presence snapshot, for the
+    /// next one.
+    pub fn take_quiet_departures(&mut self) -> Vec<UserId> {
+        self.quiet.take_unsaid()
     }
 
     /// Forgets the servers that have gone silent. Their users that nobody else lists are
     /// offline, as if they had gone here: the lobby, their rooms and everyone are told.
     /// Each server tells its own sockets (these events are not shared).
     pub fn expire_silent_servers(&mut self, now: Now) -> Events<C> {
+        self.quiet.expire(now.at, crate::chat::SERVER_LEASE);
         let mut out = Vec::new();
         for user in self.remote.expire(now.at) {
             for room in &user.rooms {
@@ -61,25 +128,14 @@ impl<C: Clone + Eq + Hash> Chat<C> {
             if self.presence.user(user.id).is_some() {
                 continue;
             }
-            out.push(Outgoing::new(
-                Audience::Lobby,
-                ServerEvent::UserLeft(user.name.clone()),
-            ));
-            for room in &user.rooms {
-                let Some(room_name) = self.conversations.room_name(*room) else {
-                    continue; // Nobody here is in it.
-                };
-                out.push(Outgoing::new(
-                    Audience::Room(*room),
-                    ServerEvent::MemberLeft(MemberEvent {
-                        username: user.name.clone(),
-                        room: room_name.to_string(),
-                        time: now.iso(),
-                        reason: Some(MemberChange::Offline),
-                    }),
-                ));
-            }
-            out.push(presence_changed(&user.name, PresenceStatus::Offline));
+            self.quiet.forget(user.id);
+            let rooms: Vec<(ConversationId, RoomName)> = user
+                .rooms
+                .iter()
+                // The rooms nobody here is in have nobody here to tell.
+                .filter_map(|room| Some((*room, self.conversations.room_name(*room)?.clone())))
+                .collect();
+            out.extend(offline_announcement(&user.name, &rooms, now));
         }
         out
     }

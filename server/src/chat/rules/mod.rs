@@ -32,6 +32,7 @@ use app::protocol::{Presence as PresenceEntry, PresenceStatus};
 
 use super::conversations::Conversations;
 use super::presence::{Family, Presence};
+use super::quiet_departures::QuietDepartures;
 use super::remote::{RemotePresence, SERVER_LEASE};
 use super::{Audience, ConversationId, Outgoing, RoomName, UserId};
 
@@ -60,6 +61,8 @@ pub struct Chat<C> {
     conversations: Conversations<C>,
     /// Who the other servers list (nobody on a server of its own).
     remote: RemotePresence,
+    /// Users gone from here unannounced, while another server listed them.
+    quiet: QuietDepartures,
     general: ConversationId,
     typing_lease: Duration,
 }
@@ -74,6 +77,7 @@ impl<C: Clone + Eq + Hash> Chat<C> {
             presence: Presence::new(grace),
             conversations: Conversations::default(),
             remote: RemotePresence::new(SERVER_LEASE),
+            quiet: QuietDepartures::default(),
             general,
             typing_lease,
         }

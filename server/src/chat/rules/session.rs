@@ -94,6 +94,7 @@ impl<C: Clone + Eq + Hash> Chat<C> {
     }
 
     fn arrive(&mut self, user: UserId, rooms: &[(ConversationId, RoomName)]) {
+        self.quiet.forget(user);
         self.conversations
             .enter(user, self.general, &RoomName::general());
         self.conversations.arrive(user, rooms);
@@ -221,30 +222,44 @@ impl<C: Clone + Eq + Hash> Chat<C> {
 
     /// A listed user is offline now: the lobby, their rooms and everyone are told; unless
     /// another server still lists them (they are online there).
+    /// If another server lists them, nobody is told now (see [`QuietDepartures`]).
+    ///
+    /// [`QuietDepartures`]: crate::chat::quiet_departures::QuietDepartures
     fn went_offline(&mut self, user: UserId, name: &str, now: Now) -> Events<C> {
+        let rooms = self.rooms_of(user);
+        self.conversations.depart(user);
         if self.remote.user(user).is_some() {
-            self.conversations.depart(user);
+            self.quiet.record(user, name, rooms, now.at);
             return Vec::new();
         }
-        let mut out = vec![Outgoing::new(
-            Audience::Lobby,
-            ServerEvent::UserLeft(name.to_owned()),
-        )];
-        for (room, room_name) in self.rooms_of(user) {
-            out.push(Outgoing::new(
-                Audience::Room(room),
-                ServerEvent::MemberLeft(MemberEvent {
-                    username: name.to_owned(),
-                    room: room_name.to_string(),
-                    time: now.iso(),
-                    reason: Some(MemberChange::Offline),
-                }),
-            ));
-        }
-        self.conversations.depart(user);
-        out.push(presence_changed(name, PresenceStatus::Offline));
-        out
+        offline_announcement(name, &rooms, now)
     }
+}
+
+/// The events of a user going offline: the lobby, each of their `rooms` and everyone are
+/// told.
+pub(super) fn offline_announcement<C>(
+    name: &str,
+    rooms: &[(ConversationId, RoomName)],
+    now: Now,
+) -> Events<C> {
+    let mut out = vec![Outgoing::new(
+        Audience::Lobby,
+        ServerEvent::UserLeft(name.to_owned()),
+    )];
+    for (room, room_name) in rooms {
+        out.push(Outgoing::new(
+            Audience::Room(*room),
+            ServerEvent::MemberLeft(MemberEvent {
+                username: name.to_owned(),
+                room: room_name.to_string(),
+                time: now.iso(),
+                reason: Some(MemberChange::Offline),
+            }),
+        ));
+    }
+    out.push(presence_changed(name, PresenceStatus::Offline));
+    out
 }
 
 pub(super) fn presence_changed<C>(name: &str, status: PresenceStatus) -> Outgoing<C> {

@@ -636,7 +636,12 @@ fn users_other_servers_list_are_listed_here_hold_their_names_and_leave_with_thei
     let start = Instant::now();
     logged_in(&mut chat, 1, Family::Lobby, ANN, "Ann");
     chat.connect(&2, Family::Rooms);
-    assert!(chat.listed_on("b", vec![listed(BOB, "Bob"), listed(ANN, "Ann")], at(start)));
+    chat.listed_on(
+        "b",
+        vec![listed(BOB, "Bob"), listed(ANN, "Ann")],
+        &[],
+        at(start),
+    );
     assert_eq!(chat.online_names(), vec!["Ann", "Bob"], "Ann once");
     assert_eq!(
         chat.listed_here()
@@ -681,7 +686,7 @@ fn users_other_servers_list_are_listed_here_hold_their_names_and_leave_with_thei
 fn a_user_online_on_another_server_arrives_and_leaves_here_quietly() {
     let mut chat = chat();
     chat.connect(&1, Family::Lobby);
-    assert!(chat.listed_on("b", vec![listed(ANN, "Ann")], now()));
+    chat.listed_on("b", vec![listed(ANN, "Ann")], &[], now());
     chat.connect(&2, Family::Rooms);
     let out = chat
         .log_in(&2, ANN, "Ann", Some(SessionId(1)), &[], now())
@@ -714,7 +719,7 @@ fn room_users_lists_members_on_other_servers_who_leave_the_room_with_their_serve
     listed_dan.rooms = vec![GENERAL, RUST];
     let mut listed_ann = listed(ANN, "Ann");
     listed_ann.rooms = vec![GENERAL, RUST];
-    assert!(chat.listed_on("b", vec![listed_ann, listed_dan], at(start)));
+    chat.listed_on("b", vec![listed_ann, listed_dan], &[], at(start));
     assert_eq!(chat.room_users(RUST), vec!["Ann", "Bob", "Dan"], "Ann once");
     let counts: BTreeMap<_, _> = chat.present_counts().into_iter().collect();
     assert_eq!(counts.get(&RUST), Some(&3));
@@ -746,4 +751,61 @@ fn room_users_lists_members_on_other_servers_who_leave_the_room_with_their_serve
         recipients(&chat, &out, app::protocol::server::ROOM_USERS),
         vec![1, 2, 3]
     );
+}
+
+/// Ann on this server ("a", or another node id) and on "b", then gone from here while "b"
+/// still lists her; Bob, in the lobby here, is watching.
+fn ann_gone_from_here_while_b_lists_her(node: &str) -> Chat<u32> {
+    let mut chat = chat();
+    chat.set_node(node);
+    logged_in(&mut chat, 1, Family::Lobby, ANN, "Ann");
+    logged_in(&mut chat, 2, Family::Lobby, BOB, "Bob");
+    chat.listed_on("b", vec![listed(ANN, "Ann")], &[], now());
+    let (out, _) = chat.disconnect(&1, now());
+    assert_eq!(
+        recipients(&chat, &out, "userLeft"),
+        Vec::<u32>::new(),
+        "b lists her"
+    );
+    assert_eq!(chat.take_quiet_departures(), vec![ANN]);
+    assert!(chat.take_quiet_departures().is_empty(), "said once");
+    chat
+}
+
+#[test]
+fn a_user_gone_from_two_servers_at_once_is_announced_by_the_lowest_node() {
+    let mut chat = ann_gone_from_here_while_b_lists_her("a");
+    assert!(chat.quietly_gone(now()).is_empty(), "b still lists her");
+    assert!(chat.listed_on("b", Vec::new(), &[ANN], now()).is_empty());
+    let out = chat.quietly_gone(now());
+    assert_eq!(recipients(&chat, &out, "userLeft"), vec![2]);
+    assert!(chat.quietly_gone(now()).is_empty(), "once");
+
+    // Node "c" leaves it to "b", the lower.
+    let mut chat = ann_gone_from_here_while_b_lists_her("c");
+    chat.listed_on("b", Vec::new(), &[ANN], now());
+    assert!(chat.quietly_gone(now()).is_empty());
+}
+
+#[test]
+fn a_user_another_server_announced_gone_is_not_announced_again() {
+    let mut chat = ann_gone_from_here_while_b_lists_her("a");
+    chat.listed_on("b", Vec::new(), &[], now());
+    assert!(chat.quietly_gone(now()).is_empty(), "b told everyone");
+}
+
+#[test]
+fn a_server_taken_for_dead_that_speaks_again_brings_its_users_back() {
+    let mut chat = chat();
+    let start = Instant::now();
+    logged_in(&mut chat, 1, Family::Lobby, ANN, "Ann");
+    chat.listed_on("b", vec![listed(BOB, "Bob")], &[], at(start));
+    let out = chat.expire_silent_servers(at(start + crate::chat::SERVER_LEASE));
+    assert_eq!(recipients(&chat, &out, "userLeft"), vec![1]);
+    let back = crate::chat::SERVER_LEASE + Duration::from_secs(1);
+    let out = chat.listed_on("b", vec![listed(BOB, "Bob")], &[], at(start + back));
+    assert_eq!(recipients(&chat, &out, "userJoined"), vec![1], "{out:?}");
+    assert_eq!(chat.online_names(), vec!["Ann", "Bob"]);
+    let again = chat.listed_on("b", vec![listed(BOB, "Bob")], &[], at(start + back));
+    assert!(again.is_empty(), "once");
 }
