@@ -330,6 +330,7 @@ pub(super) fn from_wire_id(id: u64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chat::RoomName;
 
     const ANN: UserId = UserId(1);
     const BOB: UserId = UserId(2);
@@ -358,6 +359,45 @@ mod tests {
 
     fn ids(page: &HistoryPage) -> Vec<u64> {
         page.messages.iter().map(|m| m.id).collect()
+    }
+
+    /// Two servers appending batches at once to the same two conversations, in opposite
+    /// orders: on PostgreSQL each batch locks its conversations in id order, so neither
+    /// deadlocks, and each conversation's ids are gap-free.
+    #[tokio::test]
+    async fn batches_appended_at_once_in_opposite_orders_all_commit_without_gaps() {
+        let store = store_with(0).await;
+        let rust = RoomName::parse("rust").expect("valid");
+        let (rust, _) = store.join_room(ANN, &rust).await.expect("join");
+        let lobby = store.general();
+        const ROUNDS: usize = 40;
+        let writer = |first: ConversationId, second: ConversationId, sender: UserId| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                for round in 0..ROUNDS {
+                    let text = format!("{round}");
+                    store
+                        .append_all(vec![
+                            (first, new(sender, &text, None)),
+                            (second, new(sender, &text, None)),
+                        ])
+                        .await
+                        .expect("a batch commits");
+                }
+            })
+        };
+        let a = writer(lobby, rust, ANN);
+        let b = writer(rust, lobby, BOB);
+        a.await.expect("a");
+        b.await.expect("b");
+        for conversation in [lobby, rust] {
+            let page = store
+                .page_before(conversation, None, 500)
+                .await
+                .expect("page");
+            let expected: Vec<u64> = (1..=2 * ROUNDS as u64).collect();
+            assert_eq!(ids(&page), expected);
+        }
     }
 
     #[tokio::test]
