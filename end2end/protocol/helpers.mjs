@@ -52,13 +52,17 @@ export function useServer(options) {
   return ctx;
 }
 
-/** Waits until cond() is truthy, re-checking every 10 ms; the error names describe(). */
+/** Waits until cond() is truthy, re-checking every 10 ms; the error names `describe` (a
+ * string, or a function returning one). */
 export async function until(cond, timeoutMs, describe) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = cond();
     if (value) return value;
-    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${describe()}`);
+    if (Date.now() >= deadline) {
+      const what = typeof describe === 'function' ? describe() : describe;
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    }
     await sleep(10);
   }
 }

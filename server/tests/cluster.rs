@@ -456,25 +456,103 @@ async fn a_users_rooms_and_log_out_follow_them_to_their_other_server() {
     // Logged out with a tab on each server, each server sees the other still listing
     // her: she is announced gone once, by one of them, to everyone on both.
     let mut cat = logged_in_on(&a, "Cat").await;
-    drain_quietly(&mut cat).await;
-    drain_quietly(&mut bob).await;
     let (status, _, body) =
         http_post(&a, "/api/logout", "application/json", Some(&cookie), "").await;
     assert!(status < 400, "log-out: {status} {body}");
     ann_b
         .until(|e| matches!(e, ServerEvent::SessionEnded(_)))
         .await;
-    let ann_offline = |e: &ServerEvent| {
+    announced_gone_once(&mut cat, &mut bob, "Ann", &["Bob", "Cat"]).await;
+
+    // Logged out through the other server (the balancer's choice), with her only tab on
+    // A: A announces her to everyone.
+    let (mut dan, dan_cookie) = session_user(&a, "Dan").await;
+    until_online(&mut bob, &["Bob", "Cat", "Dan"]).await;
+    let (status, _, body) =
+        http_post(&b, "/api/logout", "application/json", Some(&dan_cookie), "").await;
+    assert!(status < 400, "log-out: {status} {body}");
+    dan.until(|e| matches!(e, ServerEvent::SessionEnded(_)))
+        .await;
+    announced_gone_once(&mut cat, &mut bob, "Dan", &["Bob", "Cat"]).await;
+}
+
+/// The events `client` receives until one matches `last` (included).
+async fn events_until(
+    client: &mut Client,
+    last: impl Fn(&ServerEvent) -> bool,
+) -> Vec<ServerEvent> {
+    let mut events = Vec::new();
+    loop {
+        let event = client.next_event().await;
+        let done = last(&event);
+        events.push(event);
+        if done {
+            return events;
+        }
+    }
+}
+
+/// [`until_online`], keeping every event received meanwhile in `heard`.
+async fn until_online_keeping(
+    client: &mut Client,
+    expected: &[&str],
+    heard: &mut Vec<ServerEvent>,
+) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        client.emit(ClientEvent::OnlineUsers).await;
+        let events = events_until(client, |e| matches!(e, ServerEvent::OnlineUsers(_))).await;
+        let done = matches!(events.last(), Some(ServerEvent::OnlineUsers(names))
+            if { let mut names = names.clone(); names.sort(); names == expected });
+        heard.extend(events);
+        if done {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{}: never online {expected:?}",
+            client.label
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// `name` has gone (logged out) with a lobby client `on_a` on one server and a rooms client
+/// `on_b` on the other watching: each hears it exactly once (`userLeft`, `presence_changed`
+/// offline), wherever it was announced from. Settled first: both servers list only
+/// `rest`, so each has made its decision; then a marker from each server, sent after it,
+/// reaches the other one after anything it announced.
+async fn announced_gone_once(on_a: &mut Client, on_b: &mut Client, name: &str, rest: &[&str]) {
+    let (mut heard_a, mut heard_b) = (Vec::new(), Vec::new());
+    until_online_keeping(on_a, rest, &mut heard_a).await;
+    until_online_keeping(on_b, rest, &mut heard_b).await;
+    let marker_a = format!("{name} is gone, says A");
+    let marker_b = format!("{name} is gone, says B");
+    on_a.emit(ClientEvent::chat(&marker_a)).await;
+    send(on_b, "general", &marker_b).await;
+    heard_a.extend(
+        events_until(
+            on_a,
+            |e| matches!(e, ServerEvent::Chat(m) if m.message == marker_b),
+        )
+        .await,
+    );
+    heard_b.extend(events_until(on_b, |e| room_message(e, "general", &marker_a)).await);
+    let left = |e: &ServerEvent| matches!(e, ServerEvent::UserLeft(n) if n == name);
+    let offline = |e: &ServerEvent| {
         matches!(e, ServerEvent::PresenceChanged(p)
-            if p.username == "Ann" && p.status == app::protocol::PresenceStatus::Offline)
+            if p.username == name && p.status == app::protocol::PresenceStatus::Offline)
     };
-    let ann_left = |e: &ServerEvent| matches!(e, ServerEvent::UserLeft(n) if n == "Ann");
-    bob.until(ann_offline).await;
-    cat.until(ann_left).await;
-    let (bob_heard, cat_heard) = (drain_quietly(&mut bob).await, drain_quietly(&mut cat).await);
-    assert!(!bob_heard.iter().any(ann_offline), "twice: {bob_heard:?}");
-    assert!(!cat_heard.iter().any(ann_left), "twice: {cat_heard:?}");
-    until_online(&mut cat, &["Bob", "Cat"]).await;
+    assert_eq!(
+        heard_a.iter().filter(|e| left(e)).count(),
+        1,
+        "A's lobby: {heard_a:?}"
+    );
+    assert_eq!(
+        heard_b.iter().filter(|e| offline(e)).count(),
+        1,
+        "B's room client: {heard_b:?}"
+    );
 }
 
 /// A typing lease taken on A is shown on B, and ends on B by every route: `stopTyping`,

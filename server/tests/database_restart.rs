@@ -16,14 +16,36 @@ use std::time::Duration;
 use app::protocol::{ClientEvent, RejectionReason, ServerEvent};
 use support::{chat, http_get, status_and_body, Client, TestDatabase, TestServer};
 
+/// Starts the cluster again when dropped: a test failing while it is stopped must not
+/// leave PostgreSQL down for the tests after it.
+struct StartAgain;
+
+impl Drop for StartAgain {
+    fn drop(&mut self) {
+        // Unwinding already: report, never panic again.
+        if let Err(error) = pg_ctlcluster("start") {
+            eprintln!("cannot start PostgreSQL again: {error}");
+        }
+    }
+}
+
 /// `pg_ctlcluster <version> regress <action>` on the cluster of `pg_virtualenv`.
-fn cluster(action: &str) {
-    let version = std::env::var("PGVERSION").expect("PGVERSION, set by pg_virtualenv");
+fn pg_ctlcluster(action: &str) -> Result<(), String> {
+    let version = std::env::var("PGVERSION").map_err(|_| "no PGVERSION (pg_virtualenv sets it)")?;
     let status = Command::new("pg_ctlcluster")
         .args([version.as_str(), "regress", action, "--", "-m", "fast"])
         .status()
-        .expect("pg_ctlcluster");
-    assert!(status.success(), "pg_ctlcluster {action}: {status}");
+        .map_err(|error| format!("pg_ctlcluster: {error}"))?;
+    status
+        .success()
+        .then_some(())
+        .ok_or_else(|| format!("pg_ctlcluster {action}: {status}"))
+}
+
+fn cluster(action: &str) {
+    if let Err(error) = pg_ctlcluster(action) {
+        panic!("{error}");
+    }
 }
 
 /// Asks `/readyz` every 100 ms until it answers `wanted` (or 30 s pass).
@@ -45,7 +67,7 @@ async fn until_ready_is(server: &TestServer, wanted: (u16, &str)) {
 
 #[tokio::test]
 async fn a_server_rides_out_a_database_restart() {
-    if std::env::var("CHAT_TEST_POSTGRES").is_err() || std::env::var("PGVERSION").is_err() {
+    if std::env::var("CHAT_TEST_POSTGRES").is_err() {
         eprintln!("not on PostgreSQL (run under scripts/with-postgres.sh): nothing to restart");
         return;
     }
@@ -56,6 +78,7 @@ async fn a_server_rides_out_a_database_restart() {
     ann.expect(chat("Ann", "before")).await;
 
     cluster("stop");
+    let started_again = StartAgain;
     until_ready_is(&server, (503, "database unreachable")).await;
     ann.emit(ClientEvent::chat("while it is down")).await;
     // The pool tries to connect for its acquire timeout (5 s) before giving up.
@@ -69,6 +92,7 @@ async fn a_server_rides_out_a_database_restart() {
     );
 
     cluster("start");
+    std::mem::forget(started_again);
     until_ready_is(&server, (200, "ready")).await;
     ann.emit(ClientEvent::chat("after")).await;
     ann.expect(chat("Ann", "after")).await;

@@ -3,7 +3,7 @@
 //! state with no I/O, like [`super::remote`].
 //!
 //! If the other servers then stop listing them as well, someone must announce them gone.
-//! Each server says in its next presence snapshot whom it dropped quietly. A server holding
+//! Each server says in its presence snapshots whom it dropped quietly lately. A server holding
 //! a quiet departure waits until nobody lists the user: if every server that dropped them
 //! meanwhile did so quietly too, they all went at the same moment, and the one of them
 //! with the lowest node id announces it, to everyone; if one did not, that one announced.
@@ -31,8 +31,9 @@ pub struct QuietDepartures {
     /// This server's node id on the hubs' bus.
     node: String,
     pending: HashMap<UserId, QuietDeparture>,
-    /// Dropped quietly and not yet said in a presence snapshot.
-    unsaid: Vec<UserId>,
+    /// Dropped quietly, and when: said in every presence snapshot for a lease, so that a
+    /// snapshot lost on the way does not lose it.
+    recent: Vec<(UserId, Instant)>,
 }
 
 impl QuietDepartures {
@@ -59,12 +60,15 @@ impl QuietDepartures {
                 since: now,
             },
         );
-        self.unsaid.push(user);
+        self.recent.retain(|(recent, _)| *recent != user);
+        self.recent.push((user, now));
     }
 
-    /// The users dropped quietly since the last snapshot, for the next one.
-    pub fn take_unsaid(&mut self) -> Vec<UserId> {
-        std::mem::take(&mut self.unsaid)
+    /// The users dropped quietly within `lease` of `now`, for the next snapshot.
+    pub fn recent(&mut self, now: Instant, lease: Duration) -> Vec<UserId> {
+        self.recent
+            .retain(|(_, at)| now.saturating_duration_since(*at) < lease);
+        self.recent.iter().map(|(user, _)| *user).collect()
     }
 
     /// `server` stopped listing `user`, `quietly` or not.
@@ -94,9 +98,11 @@ impl QuietDepartures {
         self.pending.keys().copied().collect()
     }
 
-    /// `user` is back (here, or announced gone by other means): nothing to wait for.
+    /// `user` is back here, or was announced gone by other means: nothing to wait for, and
+    /// nothing to say (a later departure is said afresh).
     pub fn forget(&mut self, user: UserId) {
         self.pending.remove(&user);
+        self.recent.retain(|(recent, _)| *recent != user);
     }
 
     /// Forgets departures older than `lease`: a server that still lists them after that
@@ -122,10 +128,17 @@ mod tests {
 
     #[test]
     fn of_servers_dropping_a_user_at_once_the_lowest_announces() {
+        let start = Instant::now();
+        let lease = Duration::from_secs(15);
         let mut a = departures("a");
         let mut b = departures("b");
-        assert_eq!(a.take_unsaid(), vec![ANN]);
-        assert!(a.take_unsaid().is_empty(), "said once");
+        assert_eq!(a.recent(start, lease), vec![ANN]);
+        assert_eq!(
+            a.recent(start, lease),
+            vec![ANN],
+            "said again in the next list"
+        );
+        assert!(a.recent(start + 2 * lease, lease).is_empty(), "for a lease");
         a.dropped_by("b", ANN, true);
         b.dropped_by("a", ANN, true);
         assert_eq!(a.settle(ANN).map(|d| d.name), Some("Ann".to_owned()));
@@ -152,6 +165,10 @@ mod tests {
         let mut a = departures("a");
         a.forget(ANN);
         assert!(a.users().is_empty());
+        assert!(
+            a.recent(start, Duration::from_secs(15)).is_empty(),
+            "back: nothing to say"
+        );
         let mut a = departures("a");
         a.expire(start, Duration::from_secs(15));
         assert_eq!(a.users(), vec![ANN]);

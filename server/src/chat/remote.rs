@@ -4,7 +4,7 @@
 //! A server that stops saying (killed, cut off) is forgotten once its last snapshot is
 //! older than the lease: its users are then offline, unless another server lists them.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use app::protocol::PresenceStatus;
@@ -47,10 +47,11 @@ pub struct ListUpdate {
     pub returned: bool,
 }
 
-/// The other servers' lists, by server.
+/// The other servers' lists, by server (in id order: a user two servers list is taken
+/// from the same one every time).
 #[derive(Debug)]
 pub struct RemotePresence {
-    servers: HashMap<String, ServerView>,
+    servers: BTreeMap<String, ServerView>,
     /// The servers taken for dead, and when.
     expired: HashMap<String, Instant>,
     lease: Duration,
@@ -59,7 +60,7 @@ pub struct RemotePresence {
 impl RemotePresence {
     pub fn new(lease: Duration) -> Self {
         Self {
-            servers: HashMap::new(),
+            servers: BTreeMap::new(),
             expired: HashMap::new(),
             lease,
         }
@@ -97,9 +98,10 @@ impl RemotePresence {
             .symmetric_difference(&pairs(after))
             .map(|(room, _)| *room)
             .collect();
+        let listed: HashSet<UserId> = after.iter().map(|user| user.id).collect();
         let dropped = before
             .iter()
-            .filter(|user| !after.iter().any(|now| now.id == user.id))
+            .filter(|user| !listed.contains(&user.id))
             .map(|user| user.id)
             .collect();
         ListUpdate {
@@ -115,13 +117,15 @@ impl RemotePresence {
         let Some(view) = self.servers.get(server) else {
             return Vec::new();
         };
+        let elsewhere: HashSet<UserId> = self
+            .servers
+            .iter()
+            .filter(|(other, _)| *other != server)
+            .flat_map(|(_, view)| view.users.iter().map(|user| user.id))
+            .collect();
         view.users
             .iter()
-            .filter(|user| {
-                !self.servers.iter().any(|(other, view)| {
-                    other != server && view.users.iter().any(|u| u.id == user.id)
-                })
-            })
+            .filter(|user| !elsewhere.contains(&user.id))
             .collect()
     }
 
@@ -143,7 +147,8 @@ impl RemotePresence {
             }
             alive
         });
-        // A dead server is remembered long enough to greet it if it comes back.
+        // A server taken for dead is remembered for 20 leases (5 minutes), to greet its
+        // users back if it was only cut off and speaks again.
         let forget_after = self.lease * 20;
         self.expired
             .retain(|_, at| now.saturating_duration_since(*at) < forget_after);

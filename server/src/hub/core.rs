@@ -54,8 +54,10 @@ pub(super) struct Hub<A: Adapter> {
     pub(super) reads: HashMap<Sid, Arc<Semaphore>>,
     /// Who this server last told the others it lists, and when.
     listed: (Vec<ListedUser>, Instant),
-    /// When this server last renewed its hold on its users' names.
+    /// When this server last renewed its holds on its users' names, and the renewal in
+    /// flight (it answers the users found retired).
     names_held_at: Instant,
+    renewal: Option<tokio::task::JoinHandle<Result<Vec<UserId>, crate::storage::StorageError>>>,
 }
 
 /// Applies commands until every [`ChatHub`](super::ChatHub) is dropped, and ends typing
@@ -80,6 +82,7 @@ pub async fn run<A: Adapter>(
         reads: HashMap::new(),
         listed: (Vec::new(), Instant::now()),
         names_held_at: Instant::now(),
+        renewal: None,
     };
     let mut presence_tick = tokio::time::interval(PRESENCE_TICK);
     presence_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -380,7 +383,16 @@ impl<A: Adapter> Hub<A> {
             Err(error) if error.is_unique_violation() => return Err(CreateSessionError::NameTaken),
             created => created?,
         };
-        let (session, token) = self.store.create_session(user).await?;
+        let (session, token) = match self.store.create_session(user).await {
+            Ok(created) => created,
+            Err(error) => {
+                // Nobody holds the new user: the name is free again.
+                if let Err(error) = self.store.retire_user(user).await {
+                    tracing::error!(%error, "cannot retire a user whose session failed");
+                }
+                return Err(error.into());
+            }
+        };
         self.chat.claim(user, session.id, &session.name, now());
         tracing::info!(name = %session.name, "session created");
         Ok((session.name, user, token))
@@ -409,7 +421,12 @@ impl<A: Adapter> Hub<A> {
         for (_, session) in &sessions {
             self.persist_presence(*session, false).await;
         }
-        let users: Vec<UserId> = sessions.iter().map(|(user, _)| *user).collect();
+        // A user still online on another server keeps the hold that server renews.
+        let users: Vec<UserId> = sessions
+            .iter()
+            .map(|(user, _)| *user)
+            .filter(|user| !self.chat.is_listed_elsewhere(*user))
+            .collect();
         if let Err(error) = self.store.release_names(&users).await {
             // Their holds lapse with the lease instead.
             tracing::error!(%error, count = users.len(), "cannot release the names of users gone offline");
@@ -444,32 +461,35 @@ impl<A: Adapter> Hub<A> {
         Ok(self.store.hold_names(&[user]).await?.contains(&user))
     }
 
-    /// Renews this server's hold on the names of everyone it holds, every
-    /// [`NAME_HOLD_RENEWAL`]. A user retired meanwhile (their name taken elsewhere while
-    /// the database could not be reached to renew) is logged out here.
+    /// Renews this server's holds on the names of everyone it holds, every
+    /// [`NAME_HOLD_RENEWAL`], in a task of its own (the hub does not wait for the database;
+    /// one renewal at a time). A user found retired meanwhile (their name taken elsewhere
+    /// while the database could not be reached to renew) is logged out here.
     async fn renew_name_holds(&mut self) {
+        if let Some(renewal) = self.renewal.take_if(|renewal| renewal.is_finished()) {
+            // Finished: awaiting it returns at once.
+            match renewal.await {
+                Ok(Ok(retired)) => {
+                    for user in retired {
+                        tracing::warn!(
+                            ?user,
+                            "a user online here was retired elsewhere: logging them out"
+                        );
+                        self.retired_elsewhere(user, SessionEndReason::NameTaken);
+                    }
+                }
+                Ok(Err(error)) => tracing::error!(%error, "cannot renew the holds on names"),
+                Err(error) => tracing::error!(%error, "the renewal of the holds on names failed"),
+            }
+        }
         let now = now();
-        if now.at.duration_since(self.names_held_at) < NAME_HOLD_RENEWAL {
+        if self.renewal.is_some() || now.at.duration_since(self.names_held_at) < NAME_HOLD_RENEWAL {
             return;
         }
         self.names_held_at = now.at;
         let users = self.chat.held_here();
-        let held = match self.store.hold_names(&users).await {
-            Ok(held) => held,
-            Err(error) => {
-                return tracing::error!(%error, count = users.len(), "cannot renew the holds on names");
-            }
-        };
-        if held.len() == users.len() {
-            return;
-        }
-        for user in users.into_iter().filter(|user| !held.contains(user)) {
-            tracing::warn!(
-                ?user,
-                "a user online here was retired elsewhere: logging them out"
-            );
-            self.retired_elsewhere(user);
-        }
+        let store = self.store.clone();
+        self.renewal = Some(tokio::spawn(async move { store.renew_holds(&users).await }));
     }
 
     /// What another server said on the hubs' bus.
@@ -494,25 +514,26 @@ impl<A: Adapter> Hub<A> {
                 Some(name) => self.chat.membership_elsewhere(user, room, &name, member),
                 None => tracing::warn!(name, "a membership on the hubs' bus names no room"),
             },
-            BusBody::Retired { user } => self.retired_elsewhere(user),
+            BusBody::Retired { user } => {
+                self.retired_elsewhere(user, SessionEndReason::LoggedOut);
+            }
         }
     }
 
-    /// A user logged out on another server: their sockets here are logged out too (the
-    /// events of their going stay here; that server told its own).
-    fn retired_elsewhere(&mut self, user: UserId) {
+    /// A user let go of their name elsewhere (logged out on another server, or their name
+    /// taken there while this server could not renew its hold): their sockets here are
+    /// logged out too, told `reason`. Their going is announced to everyone unless another
+    /// server still lists them (see `Chat::quietly_gone`): this server may be the only one
+    /// that did.
+    fn retired_elsewhere(&mut self, user: UserId, reason: SessionEndReason) {
         self.directs.retain(|pair, _| !pair.contains(user));
-        let Some(session) = self.chat.session_of(user) else {
+        let Some((conns, out)) = self.chat.log_out(user, now()) else {
             return;
         };
-        if let Some((_, conns, out)) = self.chat.end_session(session, now()) {
-            for conn in conns {
-                let event = ServerEvent::SessionEnded(SessionEnd::new(SessionEndReason::LoggedOut));
-                self.out
-                    .deliver_here(&self.chat, vec![Outgoing::only(conn, event)]);
-            }
-            self.out.deliver_here(&self.chat, out);
+        for conn in conns {
+            self.end_session_on(conn, reason);
         }
+        self.deliver(out);
     }
 
     /// Tells the other servers about a change their state must follow.
@@ -534,10 +555,11 @@ impl<A: Adapter> Hub<A> {
             return;
         };
         let listed = self.chat.listed_here();
-        let quiet = self.chat.take_quiet_departures();
+        // Whom it dropped unannounced, in every list for a lease: a list lost on the way
+        // does not lose them.
+        let quiet = self.chat.quiet_departures(now);
         let (last, at) = &self.listed;
-        if listed != *last || !quiet.is_empty() || now.at.duration_since(*at) >= PRESENCE_HEARTBEAT
-        {
+        if listed != *last || now.at.duration_since(*at) >= PRESENCE_HEARTBEAT {
             bus.publish_presence(listed.clone(), quiet);
             self.listed = (listed, now.at);
         }

@@ -57,13 +57,12 @@ impl Store {
         pool: &sqlx::SqlitePool,
         names: &[&str],
     ) -> Result<Vec<UserId>, StorageError> {
-        let now = now_ms();
         let script = create_users_script(names.len());
         let mut query = sqlx::query(&script)
             .persistent(names.len() == 1)
-            .bind(now)
+            .bind(now_ms())
             .bind(self.general.0)
-            .bind(self.held_until(now));
+            .bind(self.lease_ms());
         for name in names {
             query = query.bind(name_key(name)).bind(*name);
         }
@@ -92,36 +91,32 @@ impl Store {
         names: &[&str],
     ) -> Result<Vec<UserId>, StorageError> {
         let now = now_ms();
-        let held_until = self.held_until(now);
-        let retirable = retirable(2);
+        let lease = self.lease_ms();
+        let retirable = retirable(3, PG_NOW_MS);
         let mut tx = pool.begin().await?;
         let mut created = Vec::with_capacity(names.len());
         for name in names {
             let key = name_key(name);
+            // One statement: the rooms left are exactly those of the user retired.
             sqlx::query(&format!(
-                "DELETE FROM memberships WHERE user_id IN \
-                 (SELECT id FROM users WHERE name_key = $1 AND {retirable}) \
+                "WITH retired AS (UPDATE users SET retired_at = $2 \
+                     WHERE name_key = $1 AND {retirable} RETURNING id) \
+                 DELETE FROM memberships WHERE user_id IN (SELECT id FROM retired) \
                  AND conversation_id IN (SELECT id FROM conversations WHERE kind = 'room')"
             ))
             .bind(&key)
             .bind(now)
+            .bind(lease)
             .execute(&mut *tx)
             .await?;
-            sqlx::query(&format!(
-                "UPDATE users SET retired_at = $2 WHERE name_key = $1 AND {retirable}"
-            ))
-            .bind(&key)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            let id: i64 = sqlx::query_scalar(
+            let id: i64 = sqlx::query_scalar(&format!(
                 "INSERT INTO users (name, name_key, created_at, held_until) \
-                 VALUES ($1, $2, $3, $4) RETURNING id",
-            )
+                 VALUES ($1, $2, $3, {PG_NOW_MS} + $4) RETURNING id"
+            ))
             .bind(*name)
             .bind(&key)
             .bind(now)
-            .bind(held_until)
+            .bind(lease)
             .fetch_one(&mut *tx)
             .await?;
             sqlx::query(
@@ -139,65 +134,103 @@ impl Store {
         Ok(created)
     }
 
-    /// Renews this server's hold on the names of `users` (online here), in a cluster.
-    /// Returns those whose hold stands: a user retired meanwhile (by a log-in elsewhere
-    /// that took their name) is not among them. A server alone holds nothing here and gets
-    /// every user back.
+    /// Holds the names of `users`, coming online here, in a cluster (taking a hold, or
+    /// renewing one). Returns those held: a user retired meanwhile (their name taken by a
+    /// log-in elsewhere) is not among them. A server alone holds nothing in the database and
+    /// gets every user back.
     pub async fn hold_names(&self, users: &[UserId]) -> Result<Vec<UserId>, StorageError> {
-        let Some(until) = self.held_until(now_ms()) else {
+        if self.name_lease.is_none() {
             return Ok(users.to_vec());
-        };
-        if users.is_empty() {
+        }
+        self.set_holds(users, HoldChange::Take).await
+    }
+
+    /// Renews this server's holds on the names of `users` (online here), in a cluster; a
+    /// hold released meanwhile (they went offline) stays released. Returns those of them
+    /// who are retired: their name is someone else's now.
+    pub async fn renew_holds(&self, users: &[UserId]) -> Result<Vec<UserId>, StorageError> {
+        if self.name_lease.is_none() || users.is_empty() {
             return Ok(Vec::new());
         }
-        let ids: Vec<i64> = users.iter().map(|user| user.0).collect();
-        let held: Vec<i64> = match &self.pool {
+        self.set_holds(users, HoldChange::Renew).await?;
+        let retired: Vec<i64> = match &self.pool {
             Pool::Sqlite(pool) => {
-                let list = serde_json::to_string(&ids).map_err(sqlx::Error::decode)?;
                 sqlx::query_scalar(
-                    "UPDATE users SET held_until = $1 WHERE retired_at IS NULL \
-                     AND id IN (SELECT value FROM json_each($2)) RETURNING id",
+                    "SELECT id FROM users WHERE retired_at IS NOT NULL \
+                     AND id IN (SELECT value FROM json_each($1))",
                 )
-                .bind(until)
-                .bind(list)
+                .bind(json_ids(users))
                 .fetch_all(pool)
                 .await?
             }
             Pool::Postgres(pool) => {
                 sqlx::query_scalar(
-                    "UPDATE users SET held_until = $1 WHERE retired_at IS NULL \
-                     AND id = ANY($2) RETURNING id",
+                    "SELECT id FROM users WHERE retired_at IS NOT NULL AND id = ANY($1)",
                 )
-                .bind(until)
-                .bind(&ids)
+                .bind(users.iter().map(|user| user.0).collect::<Vec<i64>>())
                 .fetch_all(pool)
                 .await?
             }
         };
-        Ok(held.into_iter().map(UserId).collect())
+        Ok(retired.into_iter().map(UserId).collect())
     }
 
     /// This server lets go of the names of `users` (offline here now, their session living
     /// on): another log-in may take them at once. A server alone holds nothing here.
     pub async fn release_names(&self, users: &[UserId]) -> Result<(), StorageError> {
-        if self.name_lease.is_none() {
+        if self.name_lease.is_none() || users.is_empty() {
             return Ok(());
         }
-        for user in users {
-            on_pool!(&self.pool, |pool| {
-                sqlx::query("UPDATE users SET held_until = NULL WHERE id = $1")
-                    .bind(user.0)
-                    .execute(pool)
-                    .await?;
-            });
-        }
+        self.set_holds(users, HoldChange::Release).await?;
         Ok(())
     }
 
-    /// Until when a hold taken at `now` lasts, in a cluster.
-    fn held_until(&self, now: i64) -> Option<i64> {
+    /// Applies `change` to the holds of `users` (active ones); returns those changed.
+    async fn set_holds(
+        &self,
+        users: &[UserId],
+        change: HoldChange,
+    ) -> Result<Vec<UserId>, StorageError> {
+        if users.is_empty() {
+            return Ok(Vec::new());
+        }
+        let lease = self.lease_ms();
+        let (set, only_held) = match change {
+            HoldChange::Take => ("{now} + $1", ""),
+            HoldChange::Renew => ("{now} + $1", " AND held_until IS NOT NULL"),
+            HoldChange::Release => ("NULL + $1", ""),
+        };
+        let changed: Vec<i64> = match &self.pool {
+            Pool::Sqlite(pool) => {
+                let set = set.replace("{now}", SQLITE_NOW_MS);
+                sqlx::query_scalar(&format!(
+                    "UPDATE users SET held_until = {set} WHERE retired_at IS NULL{only_held} \
+                     AND id IN (SELECT value FROM json_each($2)) RETURNING id"
+                ))
+                .bind(lease)
+                .bind(json_ids(users))
+                .fetch_all(pool)
+                .await?
+            }
+            Pool::Postgres(pool) => {
+                let set = set.replace("{now}", PG_NOW_MS);
+                sqlx::query_scalar(&format!(
+                    "UPDATE users SET held_until = {set} WHERE retired_at IS NULL{only_held} \
+                     AND id = ANY($2) RETURNING id"
+                ))
+                .bind(lease)
+                .bind(users.iter().map(|user| user.0).collect::<Vec<i64>>())
+                .fetch_all(pool)
+                .await?
+            }
+        };
+        Ok(changed.into_iter().map(UserId).collect())
+    }
+
+    /// How long a hold lasts, in milliseconds: `None` on a server alone.
+    fn lease_ms(&self) -> Option<i64> {
         let lease = self.name_lease?;
-        Some(now.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX)))
+        Some(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX))
     }
 
     /// The user lets go of their name for good: their sessions end and they leave their
@@ -288,18 +321,41 @@ pub(super) async fn finish_user_keys(pool: &sqlx::SqlitePool) -> Result<(), Stor
     Ok(())
 }
 
-/// Which active user of a name a log-in may retire (`$now`: the parameter holding the
-/// time): one whose name no server holds.
-fn retirable(now: usize) -> String {
-    format!("retired_at IS NULL AND (held_until IS NULL OR held_until <= ${now})")
+/// The database's clock, in milliseconds since the Unix epoch, as SQL for each engine:
+/// holds are taken and compared on one clock, however far the servers' own drift.
+const PG_NOW_MS: &str = "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT";
+const SQLITE_NOW_MS: &str = "CAST(unixepoch('subsec') * 1000 AS INTEGER)";
+
+/// How a server changes the holds on its users' names.
+#[derive(Debug, Clone, Copy)]
+enum HoldChange {
+    Take,
+    Renew,
+    Release,
 }
 
-/// The script that creates `count` users: `$1` is the time, `$2` the lobby, `$3` until when
+/// The ids of `users` as a JSON array, for SQLite's `json_each`.
+fn json_ids(users: &[UserId]) -> String {
+    let ids: Vec<String> = users.iter().map(|user| user.0.to_string()).collect();
+    format!("[{}]", ids.join(","))
+}
+
+/// Which active user of a name a log-in may retire: on a server alone (`$lease_param`, the
+/// hold's lease, is NULL), any; in a cluster, one whose name no server holds (`db_now`:
+/// the database's clock).
+fn retirable(lease_param: usize, db_now: &str) -> String {
+    format!(
+        "retired_at IS NULL AND (${lease_param} IS NULL OR held_until IS NULL \
+         OR held_until <= {db_now})"
+    )
+}
+
+/// The script that creates `count` users: `$1` is the time, `$2` the lobby, `$3` how long
 /// their names are held (NULL on a server alone), then each user's name key and name. An
 /// earlier user holding the name is retired as `retire_in` does, keeping their sessions.
 /// Each insert returns its index and the new user's id.
 fn create_users_script(count: usize) -> String {
-    let retirable = retirable(1);
+    let retirable = retirable(3, SQLITE_NOW_MS);
     let mut script = String::from("BEGIN IMMEDIATE;\n");
     for index in 0..count {
         let key = 4 + 2 * index;
@@ -310,7 +366,7 @@ fn create_users_script(count: usize) -> String {
              AND conversation_id IN (SELECT id FROM conversations WHERE kind = 'room');\n\
              UPDATE users SET retired_at = $1 WHERE name_key = ${key} AND {retirable};\n\
              INSERT INTO users (name, name_key, created_at, held_until) \
-             VALUES (${name}, ${key}, $1, $3) RETURNING {index}, id;\n\
+             VALUES (${name}, ${key}, $1, {SQLITE_NOW_MS} + $3) RETURNING {index}, id;\n\
              INSERT INTO memberships (user_id, conversation_id, joined_at, read_up_to) \
              SELECT last_insert_rowid(), id, $1, last_message_id FROM conversations \
              WHERE id = $2;\n"
@@ -563,16 +619,19 @@ mod tests {
         assert_eq!(a.hold_names(&[ann]).await.expect("renew"), vec![ann]);
 
         a.release_names(&[ann]).await.expect("release");
-        let ann_again = b.create_user("ann").await.expect("free now");
+        assert_eq!(a.renew_holds(&[ann]).await.expect("renew"), vec![]);
+        let ann_again = b.create_user("ann").await.expect("released: not renewed");
+        assert_eq!(a.hold_names(&[ann]).await.expect("hold"), vec![], "retired");
         assert_eq!(
-            a.hold_names(&[ann]).await.expect("renew"),
-            vec![],
+            a.renew_holds(&[ann]).await.expect("renew"),
+            vec![ann],
             "retired"
         );
         assert_eq!(
-            b.hold_names(&[ann_again]).await.expect("renew"),
+            b.hold_names(&[ann_again]).await.expect("hold"),
             vec![ann_again]
         );
+        assert_eq!(b.renew_holds(&[ann_again]).await.expect("renew"), vec![]);
 
         // A hold that lapses (its server died) no longer keeps the name.
         let lapsing = database.clone().holding_names(Duration::ZERO);
@@ -580,10 +639,13 @@ mod tests {
         let cat_again = b.create_user("cat").await.expect("lapsed");
         assert_ne!(cat, cat_again);
 
-        // A server alone holds nothing: its hub knows who holds every name.
+        // A server alone holds nothing, and a hold left by a cluster does not bind it: its
+        // hub knows who holds every name.
         let alone = database.clone();
         assert_eq!(alone.hold_names(&[cat]).await.expect("no-op"), vec![cat]);
         let dan = alone.create_user("Dan").await.expect("create");
         assert_ne!(alone.create_user("dan").await.expect("retires"), dan);
+        let held = b.create_user("Eve").await.expect("create");
+        assert_ne!(alone.create_user("eve").await.expect("not bound"), held);
     }
 }

@@ -8,7 +8,7 @@ use app::protocol::{MemberChange, MemberEvent, ServerEvent};
 use super::session::{offline_announcement, presence_changed};
 use super::{Chat, Events, Now};
 use crate::chat::remote::ListedUser;
-use crate::chat::{Audience, ConversationId, Outgoing, RoomName, SessionId, UserId};
+use crate::chat::{Audience, ConversationId, Outgoing, RoomName, UserId};
 
 impl<C: Clone + Eq + Hash> Chat<C> {
     /// Who this server lists, for the others (its presence snapshot).
@@ -109,10 +109,9 @@ impl<C: Clone + Eq + Hash> Chat<C> {
         out
     }
 
-    /// The users this server dropped unannounced since its last presence snapshot, for the
-    /// next one.
-    pub fn take_quiet_departures(&mut self) -> Vec<UserId> {
-        self.quiet.take_unsaid()
+    /// The users this server dropped unannounced lately, for its next presence snapshot.
+    pub fn quiet_departures(&mut self, now: Now) -> Vec<UserId> {
+        self.quiet.recent(now.at, crate::chat::SERVER_LEASE)
     }
 
     /// Forgets the servers that have gone silent. Their users that nobody else lists are
@@ -188,8 +187,8 @@ impl<C: Clone + Eq + Hash> Chat<C> {
         }
     }
 
-    /// The session of `user`, if they are online here with one.
-    pub fn session_of(&self, user: UserId) -> Option<SessionId> {
-        self.presence.user(user).and_then(|online| online.session)
+    /// Whether another server lists `user` (they are online there).
+    pub fn is_listed_elsewhere(&self, user: UserId) -> bool {
+        self.remote.user(user).is_some()
     }
 }

@@ -199,9 +199,18 @@ impl<C: Clone + Eq + Hash> Chat<C> {
         now: Now,
     ) -> Option<(UserId, Vec<C>, Events<C>)> {
         let user = self.presence.user_of_session(session)?;
+        let (conns, out) = self.log_out(user, now)?;
+        Some((user, conns, out))
+    }
+
+    /// `user` lets go of their name at once, with or without a session (logged out, or
+    /// their name taken elsewhere). Returns their sockets (still open, now logged out) and
+    /// the events for everyone; `None` if they are not online here.
+    pub fn log_out(&mut self, user: UserId, now: Now) -> Option<(Vec<C>, Events<C>)> {
+        self.presence.user(user)?;
         let out = self.leave_for_good(user, now);
         let (_, conns) = self.presence.remove(user)?;
-        Some((user, conns, out))
+        Some((conns, out))
     }
 
     /// The events of a user who is going (typing ends, then they go offline), before they
