@@ -53,6 +53,17 @@ async function balancer(target) {
   return { url: `http://127.0.0.1:${proxy.address().port}`, close: () => proxy.close() };
 }
 
+/** Ann, with a session, connected through the balancer `lb` (reconnecting through it), once
+ * welcomed. */
+async function annThrough(lb, ctx) {
+  const cookie = await createSession(lb.url, 'Ann');
+  const ann = new Client(lb.url, 'ann', withCookie(cookie, { transports: ['websocket'], reconnection: true }));
+  ctx.clients.push(ann);
+  await ann.connected();
+  await until(() => ann.events.some(([e]) => e === 'welcome'), 5_000, 'Ann welcomed');
+  return ann;
+}
+
 /** Two servers on one Redis and one database; stopped (with the Redis) after the tests. */
 function useTwoServers() {
   const ctx = { servers: [], clients: [] };
@@ -81,11 +92,7 @@ describe('a server shutting down (SIGTERM)', () => {
     const target = { port: a.port };
     const lb = await balancer(target);
     try {
-      const cookie = await createSession(lb.url, 'Ann');
-      const ann = new Client(lb.url, 'ann', withCookie(cookie, { transports: ['websocket'], reconnection: true }));
-      ctx.clients.push(ann);
-      await ann.connected();
-      await until(() => ann.events.some(([e]) => e === 'welcome'), 5_000, 'Ann welcomed on A');
+      const ann = await annThrough(lb, ctx);
       const bob = await loggedIn(b.url, 'Bob');
       ctx.clients.push(bob);
       await untilOnline(bob, ['Ann', 'Bob']);
@@ -151,11 +158,7 @@ describe('a server killed (SIGKILL) mid-conversation', () => {
     try {
       // Ann (a session, through the balancer) is on A and comes back; Lou (in rust, no
       // session) is on A and does not. Bob (the lobby) and Rex (rust) are on B.
-      const cookie = await createSession(lb.url, 'Ann');
-      const ann = new Client(lb.url, 'ann', withCookie(cookie, { transports: ['websocket'], reconnection: true }));
-      ctx.clients.push(ann);
-      await ann.connected();
-      await until(() => ann.events.some(([e]) => e === 'welcome'), 5_000, 'Ann welcomed on A');
+      const ann = await annThrough(lb, ctx);
       const lou = new Client(a.url, 'lou', { transports: ['websocket'] });
       const rex = new Client(b.url, 'rex', { transports: ['websocket'] });
       ctx.clients.push(lou, rex);

@@ -194,17 +194,26 @@ async fn a_lobby_chat_crosses_servers_both_ways() {
     }
 }
 
+/// Rooms-protocol session users: Ann on `a`, Bob and Cat on `b`; Ann and Bob in `rust`.
+async fn ann_on_a_bob_and_cat_on_b_with_rust(
+    a: &TestServer,
+    b: &TestServer,
+) -> (Client, Client, Client) {
+    let (mut ann, _) = session_user(a, "Ann").await;
+    let (mut bob, _) = session_user(b, "Bob").await;
+    let (cat, _) = session_user(b, "Cat").await;
+    join(&mut ann, "rust").await;
+    join(&mut bob, "rust").await;
+    (ann, bob, cat)
+}
+
 /// The rooms protocol across two servers: a room's members on both servers get its
 /// messages (and nobody else does), and a direct message reaches its recipient's server.
 #[tokio::test]
 async fn rooms_and_direct_messages_cross_servers_both_ways() {
     let redis = RedisServer::start();
     let (_database, a, b) = two_servers(&redis).await;
-    let (mut ann, _) = session_user(&a, "Ann").await;
-    let (mut bob, _) = session_user(&b, "Bob").await;
-    let (mut cat, _) = session_user(&b, "Cat").await;
-    join(&mut ann, "rust").await;
-    join(&mut bob, "rust").await;
+    let (mut ann, mut bob, mut cat) = ann_on_a_bob_and_cat_on_b_with_rust(&a, &b).await;
 
     send(&mut ann, "rust", "from A to the room").await;
     bob.until(|e| room_message(e, "rust", "from A to the room"))
@@ -249,11 +258,7 @@ async fn until_room_users(client: &mut Client, room: &str, expected: &[&str]) {
 async fn room_users_lists_the_members_on_every_server() {
     let redis = RedisServer::start();
     let (_database, a, b) = two_servers(&redis).await;
-    let (mut ann, _) = session_user(&a, "Ann").await;
-    let (mut bob, _) = session_user(&b, "Bob").await;
-    let (mut cat, _) = session_user(&b, "Cat").await;
-    join(&mut ann, "rust").await;
-    join(&mut bob, "rust").await;
+    let (mut ann, mut bob, mut cat) = ann_on_a_bob_and_cat_on_b_with_rust(&a, &b).await;
     until_room_users(&mut ann, "rust", &["Ann", "Bob"]).await;
     until_room_users(&mut bob, "rust", &["Ann", "Bob"]).await;
     join(&mut cat, "rust").await;
