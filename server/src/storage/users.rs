@@ -82,7 +82,7 @@ impl Store {
             .ok_or(StorageError::Database(sqlx::Error::RowNotFound))
     }
 
-    /// The same statements as `create_users_script`, in one transaction. Two servers
+    /// What `create_users_script` does, in one transaction. Two servers
     /// creating a user under one name at once: the unique index on active names makes the
     /// second wait for the first's commit, then fail.
     async fn create_users_postgres(

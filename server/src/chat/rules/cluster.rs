@@ -1,5 +1,7 @@
-//! The users other servers of a cluster list: merged into the lists of who is online and
-//! the names taken, and offline for everyone here when their server goes silent.
+//! The users other servers of a cluster list: merged into the lists of who is online, who
+//! is in each room and the names taken; offline for everyone here when their server goes
+//! silent, and back when it speaks again; and the users who left here unannounced while
+//! another server listed them (see `chat::quiet_departures`).
 
 use std::hash::Hash;
 
@@ -44,7 +46,7 @@ impl<C: Clone + Eq + Hash> Chat<C> {
         self.quiet.set_node(node);
     }
 
-    /// `server` lists `users` now, having dropped `quiet` unannounced since its last list.
+    /// `server` lists `users` now; `quiet` are the users it dropped unannounced lately.
     /// The rooms someone entered or left there have their `room_users` due. Returns the
     /// events for this server's sockets only: if `server` had been taken for dead (cut
     /// off, not killed), its users that nobody else lists are online again.
