@@ -285,26 +285,7 @@ async fn room_users_lists_the_members_on_every_server() {
 
 /// Asks `client` for `onlineUsers` until the answer, sorted, is `expected` (or 10 s pass).
 async fn until_online(client: &mut Client, expected: &[&str]) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        client.emit(ClientEvent::OnlineUsers).await;
-        let event = client
-            .until(|e| matches!(e, ServerEvent::OnlineUsers(_)))
-            .await;
-        let ServerEvent::OnlineUsers(mut names) = event else {
-            unreachable!()
-        };
-        names.sort();
-        if names == expected {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{}: online {names:?}, never {expected:?}",
-            client.label
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    until_online_keeping(client, expected, &mut Vec::new()).await;
 }
 
 /// Every server lists everyone online on any of them, and a name held on one server is
