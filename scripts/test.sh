@@ -9,6 +9,9 @@ bash "$ROOT/scripts/setup.sh"
 # shellcheck source=scripts/env.sh
 source "$ROOT/scripts/env.sh"
 cd "$ROOT"
+# A run from a clean checkout gains nothing from incremental builds, which would double
+# the target folder on disk.
+export CARGO_INCREMENTAL=0
 
 step() { printf '\n\033[1;34m==> %s\033[0m\n' "$*"; }
 

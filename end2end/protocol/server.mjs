@@ -14,6 +14,10 @@
 // started as `BIN --port 0 --address 127.0.0.1 [extraArgs]` in the binary's own folder (a
 // release binary needs nothing beside it), and is ready once it prints `listening on http://...` on stdout or stderr.
 // Set CHAT_SERVER_LOG=1 to copy the server's output to this process's stderr.
+//
+// The rate limits (per user and per address) are off unless `defaultLimits` is set (the
+// suites send faster, and connect more often from one address, than people do); the
+// tests of the limits turn them on, or set their own with flags.
 
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -24,6 +28,17 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 const READY = /listening on (http:\/\/\S+)/;
+
+/** Environment that turns the rate limits (per user and per address) off; flags still win over it. */
+export const NO_RATE_LIMITS = {
+  CHAT_MESSAGE_RATE: '0',
+  CHAT_TYPING_RATE: '0',
+  CHAT_READ_RATE: '0',
+  CHAT_JOIN_RATE: '0',
+  CHAT_LOGIN_RATE: '0',
+  CHAT_CONNECTION_RATE: '0',
+  CHAT_CONNECTIONS_PER_ADDRESS: '0',
+};
 
 /** The server binary named by CHAT_SERVER_BIN, as an absolute path; throws a clear error if unusable. */
 export function serverBinary() {
@@ -79,11 +94,13 @@ export function freshDatabase() {
 /**
  * Spawns the server and resolves once it listens. Unless `args` name a `--database`, the
  * server gets a fresh database (freshDatabase()), removed when it stops.
- * @param {{ args?: string[], env?: Record<string,string>, readyTimeoutMs?: number, port?: number }} [options]
+ * @param {{ args?: string[], env?: Record<string,string>, readyTimeoutMs?: number, port?: number, defaultLimits?: boolean }} [options]
  *   args: extra command-line arguments after `--port <port> --address 127.0.0.1`.
  *   port: the port to listen on (default 0: any free one).
+ *   defaultLimits: keep the server's default rate limits (otherwise they are off).
  */
-export async function startServer({ args = [], env = {}, readyTimeoutMs = 30_000, port = 0 } = {}) {
+export async function startServer({ args = [], env = {}, readyTimeoutMs = 30_000, port = 0, defaultLimits = false } = {}) {
+  if (!defaultLimits) env = { ...NO_RATE_LIMITS, ...env };
   let cleanUp = () => {};
   if (!args.includes('--database') && !args.includes('--database-url')) {
     const database = freshDatabase();

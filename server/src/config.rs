@@ -8,6 +8,10 @@ use std::time::Duration;
 use clap::Parser;
 use serde::Deserialize;
 
+use crate::chat::Allowance;
+use crate::http::{AllowedOrigins, BadOrigin, BadProxy, TrustedProxies};
+use crate::hub::UserLimitSettings;
+use crate::socket::admission::AdmissionSettings;
 use crate::storage::{DatabaseUrl, StorageError};
 
 /// The defaults, compiled into the binary.
@@ -76,6 +80,85 @@ pub struct Cli {
     #[arg(long, env = "CHAT_DATABASE_URL")]
     pub database_url: Option<String>,
 
+    /// Origins (`scheme://host[:port]`, comma-separated) whose pages may use this server:
+    /// Socket.IO and every request that changes something. Behind a proxy or on another
+    /// domain, name the public one [default: none: this server's own origin only]
+    #[arg(
+        long,
+        env = "CHAT_ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        value_name = "ORIGINS"
+    )]
+    pub allowed_origins: Option<Vec<String>>,
+
+    /// Proxies (addresses or networks, comma-separated: `10.0.0.0/8,127.0.0.1`) whose
+    /// `X-Forwarded-For` names the client, for the per-address limits [default: none]
+    #[arg(
+        long,
+        env = "CHAT_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_name = "NETWORKS"
+    )]
+    pub trusted_proxies: Option<Vec<String>>,
+
+    /// Log-ins under a new name from one address per second (0: no limit) [default: 1]
+    #[arg(long, env = "CHAT_LOGIN_RATE", value_name = "PER_SECOND")]
+    pub login_rate: Option<f64>,
+
+    /// Log-ins under a new name from one address at once [default: 30]
+    #[arg(long, env = "CHAT_LOGIN_BURST", value_name = "COUNT")]
+    pub login_burst: Option<u32>,
+
+    /// New Socket.IO connections from one address per second (0: no limit) [default: 10]
+    #[arg(long, env = "CHAT_CONNECTION_RATE", value_name = "PER_SECOND")]
+    pub connection_rate: Option<f64>,
+
+    /// New Socket.IO connections from one address at once [default: 100]
+    #[arg(long, env = "CHAT_CONNECTION_BURST", value_name = "COUNT")]
+    pub connection_burst: Option<u32>,
+
+    /// Socket.IO connections open at once from one address (0: no limit) [default: 500]
+    #[arg(long, env = "CHAT_CONNECTIONS_PER_ADDRESS", value_name = "COUNT")]
+    pub connections_per_address: Option<usize>,
+
+    /// Socket.IO connections open at once on this server (0: no limit) [default: 20000]
+    #[arg(long, env = "CHAT_MAX_CONNECTIONS", value_name = "COUNT")]
+    pub max_connections: Option<usize>,
+
+    /// Messages each user may send per second, on average (0: no limit) [default: 5]
+    #[arg(long, env = "CHAT_MESSAGE_RATE", value_name = "PER_SECOND")]
+    pub message_rate: Option<f64>,
+
+    /// Messages each user may send at once, above the rate [default: 10]
+    #[arg(long, env = "CHAT_MESSAGE_BURST", value_name = "COUNT")]
+    pub message_burst: Option<u32>,
+
+    /// Typing events each user may send per second (0: no limit) [default: 10]
+    #[arg(long, env = "CHAT_TYPING_RATE", value_name = "PER_SECOND")]
+    pub typing_rate: Option<f64>,
+
+    /// Typing events each user may send at once [default: 30]
+    #[arg(long, env = "CHAT_TYPING_BURST", value_name = "COUNT")]
+    pub typing_burst: Option<u32>,
+
+    /// Reads (history, list_rooms, my_conversations) each user may ask for per second (0:
+    /// no limit) [default: 10]
+    #[arg(long, env = "CHAT_READ_RATE", value_name = "PER_SECOND")]
+    pub read_rate: Option<f64>,
+
+    /// Reads each user may ask for at once [default: 60]
+    #[arg(long, env = "CHAT_READ_BURST", value_name = "COUNT")]
+    pub read_burst: Option<u32>,
+
+    /// Room joins (and creations) each user may ask for per second (0: no limit)
+    /// [default: 2]
+    #[arg(long, env = "CHAT_JOIN_RATE", value_name = "PER_SECOND")]
+    pub join_rate: Option<f64>,
+
+    /// Room joins each user may ask for at once [default: 20]
+    #[arg(long, env = "CHAT_JOIN_BURST", value_name = "COUNT")]
+    pub join_burst: Option<u32>,
+
     /// Redis that several servers share, e.g. `redis://127.0.0.1:6379`: events and who is
     /// online reach every server (give them one --database-url too); /readyz fails while
     /// Redis is unreachable [default: none, one server]
@@ -91,8 +174,29 @@ pub struct Settings {
     pub socket: SocketSettings,
     pub chat: ChatSettings,
     pub storage: StorageSettings,
+    pub limits: LimitSettings,
     #[serde(default)]
     pub cluster: ClusterSettings,
+}
+
+/// `[limits]`: per-user token buckets (a rate of 0: no limit).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct LimitSettings {
+    pub messages_per_second: f64,
+    pub messages_burst: u32,
+    pub typing_per_second: f64,
+    pub typing_burst: u32,
+    pub reads_per_second: f64,
+    pub reads_burst: u32,
+    pub joins_per_second: f64,
+    pub joins_burst: u32,
+    pub logins_per_second_per_address: f64,
+    pub logins_burst_per_address: u32,
+    pub connections_per_second_per_address: f64,
+    pub connections_burst_per_address: u32,
+    pub connections_per_address: usize,
+    pub max_connections: usize,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -109,6 +213,11 @@ pub struct ServerSettings {
     pub log: String,
     pub shutdown_timeout_secs: u64,
     pub drain_delay_ms: u64,
+    /// Empty: this server's own origin only.
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -198,12 +307,40 @@ impl Settings {
         set(&mut self.server.port, &cli.port);
         set(&mut self.server.log, &cli.log);
         set(&mut self.server.drain_delay_ms, &cli.drain_delay_ms);
+        set(&mut self.server.allowed_origins, &cli.allowed_origins);
         set(&mut self.socket.ping_interval_ms, &cli.ping_interval_ms);
         set(&mut self.socket.ping_timeout_ms, &cli.ping_timeout_ms);
         set(&mut self.chat.typing_lease_ms, &cli.typing_lease_ms);
         set(&mut self.chat.session_grace_ms, &cli.session_grace_ms);
         set(&mut self.chat.catch_up_max, &cli.catch_up_max);
         set(&mut self.storage.database, &cli.database);
+        set(&mut self.limits.messages_per_second, &cli.message_rate);
+        set(&mut self.limits.messages_burst, &cli.message_burst);
+        set(&mut self.limits.typing_per_second, &cli.typing_rate);
+        set(&mut self.limits.typing_burst, &cli.typing_burst);
+        set(&mut self.limits.reads_per_second, &cli.read_rate);
+        set(&mut self.limits.reads_burst, &cli.read_burst);
+        set(&mut self.limits.joins_per_second, &cli.join_rate);
+        set(&mut self.limits.joins_burst, &cli.join_burst);
+        set(
+            &mut self.limits.logins_per_second_per_address,
+            &cli.login_rate,
+        );
+        set(&mut self.limits.logins_burst_per_address, &cli.login_burst);
+        set(
+            &mut self.limits.connections_per_second_per_address,
+            &cli.connection_rate,
+        );
+        set(
+            &mut self.limits.connections_burst_per_address,
+            &cli.connection_burst,
+        );
+        set(
+            &mut self.limits.connections_per_address,
+            &cli.connections_per_address,
+        );
+        set(&mut self.limits.max_connections, &cli.max_connections);
+        set(&mut self.server.trusted_proxies, &cli.trusted_proxies);
         if cli.redis_url.is_some() {
             self.cluster.redis_url.clone_from(&cli.redis_url);
         }
@@ -241,6 +378,47 @@ impl Settings {
 
     pub fn session_grace(&self) -> Duration {
         Duration::from_millis(self.chat.session_grace_ms)
+    }
+
+    /// The origins allowed to use this server.
+    pub fn allowed_origins(&self) -> Result<AllowedOrigins, BadOrigin> {
+        AllowedOrigins::new(&self.server.allowed_origins)
+    }
+
+    /// The proxies whose `X-Forwarded-For` is believed.
+    pub fn trusted_proxies(&self) -> Result<TrustedProxies, BadProxy> {
+        TrustedProxies::new(&self.server.trusted_proxies)
+    }
+
+    /// How often one address may log in under a new name.
+    pub fn logins_per_address(&self) -> Option<Allowance> {
+        let l = &self.limits;
+        Allowance::new(l.logins_per_second_per_address, l.logins_burst_per_address)
+    }
+
+    /// How many Socket.IO connections are let in (0: no limit).
+    pub fn admission(&self) -> AdmissionSettings {
+        let l = &self.limits;
+        let limit = |count: usize| (count > 0).then_some(count);
+        AdmissionSettings {
+            per_address_rate: Allowance::new(
+                l.connections_per_second_per_address,
+                l.connections_burst_per_address,
+            ),
+            per_address_open: limit(l.connections_per_address),
+            max_open: limit(l.max_connections),
+        }
+    }
+
+    /// The per-user limits; an unusable one (a rate of 0, a burst of 0) is off.
+    pub fn user_limits(&self) -> UserLimitSettings {
+        let l = &self.limits;
+        UserLimitSettings {
+            messages: Allowance::new(l.messages_per_second, l.messages_burst),
+            typing: Allowance::new(l.typing_per_second, l.typing_burst),
+            reads: Allowance::new(l.reads_per_second, l.reads_burst),
+            joins: Allowance::new(l.joins_per_second, l.joins_burst),
+        }
     }
 }
 
@@ -332,6 +510,19 @@ mod tests {
             .database_url()
             .expect_err("refused");
         assert!(error.to_string().contains("mysql://db/chat"), "{error}");
+    }
+
+    #[test]
+    fn limits_default_to_a_real_chat_and_zero_turns_one_off() {
+        let settings = Settings::load(&Cli::default()).expect("defaults");
+        let limits = settings.user_limits();
+        assert_eq!(limits.messages, Allowance::new(5.0, 10));
+        assert!(limits.typing.is_some() && limits.reads.is_some() && limits.joins.is_some());
+        let cli = Cli::try_parse_from(["server", "--message-rate", "0", "--join-burst", "3"])
+            .expect("valid");
+        let limits = Settings::load(&cli).expect("valid").user_limits();
+        assert_eq!(limits.messages, None, "off");
+        assert_eq!(limits.joins, Allowance::new(2.0, 3));
     }
 
     #[test]

@@ -64,7 +64,8 @@ pub async fn serve(
         .ws_max_message_size(
             usize::try_from(settings.socket.max_payload_bytes).unwrap_or(usize::MAX),
         )
-        .with_state(hub.clone());
+        .with_state(hub.clone())
+        .with_state(socket::admission::Admission::new(settings.admission()));
     let Some(redis_url) = settings.cluster.redis_url.clone() else {
         let (socket_layer, io) = builder.build_layer();
         socket::attach(&io);
@@ -143,6 +144,8 @@ async fn serve_on<A: Adapter>(
             session_grace: settings.session_grace(),
             catch_up_max: settings.chat.catch_up_max,
             reads_per_socket: READS_PER_SOCKET,
+            limits: settings.user_limits(),
+            logins_per_address: settings.logins_per_address(),
         },
     ));
 
@@ -157,8 +160,16 @@ async fn serve_on<A: Adapter>(
         .bundle_name()
         .into();
 
+    let origins = settings
+        .allowed_origins()
+        .map_err(|error| std::io::Error::other(format!("--allowed-origins: {error}")))?;
+    let proxies = settings
+        .trusted_proxies()
+        .map_err(|error| std::io::Error::other(format!("--trusted-proxies: {error}")))?;
     let draining = http::Draining::default();
     let state = http::AppState {
+        origins: std::sync::Arc::new(origins),
+        proxies: std::sync::Arc::new(proxies),
         options,
         hub: hub.clone(),
         store: store.clone(),
@@ -175,7 +186,9 @@ async fn serve_on<A: Adapter>(
             tracing::warn!(%error, "cannot turn off Nagle's algorithm on a connection");
         }
     });
-    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
+    // Each request knows the address it came from (for the per-address limits).
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    let server = axum::serve(listener, service).with_graceful_shutdown(async move {
         shutdown.await;
         draining.start();
         if !drain_delay.is_zero() {

@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use futures::channel::mpsc::{self, UnboundedReceiver};
+use futures::future::{Fuse, FusedFuture};
 use futures::{FutureExt, StreamExt};
 use gloo_timers::future::sleep;
 use leptos::prelude::GetUntracked;
@@ -129,6 +130,9 @@ struct Connection<'a> {
     /// Joins and leaves asked for before the welcome (on this connection or while
     /// reconnecting), sent once welcomed as the same user.
     held: &'a mut Vec<Request>,
+    /// Messages were refused for coming too fast: send them again after this many
+    /// milliseconds (the session loop starts the wait).
+    resend_after: Option<u64>,
 }
 
 impl Awaited {
@@ -262,6 +266,9 @@ impl Connection<'_> {
                     }
                 }
                 Action::Stop => return Some(Ended::Stopped),
+                Action::ResendAfter(ms) => {
+                    self.resend_after = Some(self.resend_after.unwrap_or(0).max(ms));
+                }
             }
         }
         None
@@ -295,7 +302,7 @@ impl Connection<'_> {
         };
         match awaited {
             Some(Awaited::Send(key, client_id)) => match codec::ack_payload::<SendReceipt>(json) {
-                Ok(receipt) => store.send_receipt(&key, &client_id, &receipt),
+                Ok(receipt) => return store.send_receipt(&key, &client_id, &receipt),
                 Err(error) => return bad("receipt", error),
             },
             Some(Awaited::History(key, purpose)) => {
@@ -354,6 +361,7 @@ fn into_messages<M: Into<Message>>(reply: HistoryReply<M>) -> HistoryReply<Messa
         resync: reply.resync,
         reason: reply.reason,
         message: reply.message,
+        retry_after_ms: reply.retry_after_ms,
     }
 }
 
@@ -404,6 +412,7 @@ async fn session(
         welcomed: false,
         queued_reads: VecDeque::new(),
         held,
+        resend_after: None,
     };
 
     // The server pings every interval; silence for longer than interval + timeout means
@@ -411,7 +420,15 @@ async fn session(
     // One deadline, put off by each frame that arrives (not by what we send).
     let silence_limit = open.ping_interval + open.ping_timeout;
     let mut silence = sleep(silence_limit).fuse();
+    // The wait before messages refused for coming too fast go again: one at a time, for
+    // all of them (any refused again start the next).
+    let mut resend = Fuse::terminated();
     loop {
+        if let Some(ms) = connection.resend_after.take() {
+            if resend.is_terminated() {
+                resend = sleep(Duration::from_millis(ms)).fuse();
+            }
+        }
         futures::select_biased! {
             frame = frames.next() => {
                 silence = sleep(silence_limit).fuse();
@@ -448,6 +465,12 @@ async fn session(
                 }
             },
             () = silence => return Ended::Lost(silent_for(silence_limit)),
+            () = resend => {
+                let again = store.resend_waiting().into_iter().map(Action::Send).collect();
+                if let Some(ended) = connection.perform(store, again) {
+                    return ended;
+                }
+            },
             command = commands.next() => match command {
                 Some(Command::Send(request)) => {
                     if let Err(reason) = connection.send(store, request) {

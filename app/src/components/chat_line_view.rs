@@ -55,6 +55,10 @@ pub fn ChatLineView(
                 Delivery::Pending => ("pending", Some("sending…".to_owned())),
                 Delivery::Sent => ("sent", None),
                 Delivery::Failed(why) => ("failed", Some(format!("Not sent: {why}"))),
+                Delivery::Waiting => (
+                    "waiting",
+                    Some("sending too fast: sending again in a moment…".to_owned()),
+                ),
             };
             let retry = match (delivery, client_id) {
                 (Delivery::Failed(_), Some(client_id)) => {

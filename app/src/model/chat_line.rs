@@ -42,6 +42,8 @@ pub enum Delivery {
     Sent,
     /// Refused; can be retried. The reason, for people.
     Failed(String),
+    /// Refused for coming too fast: sent again by itself once the server's wait is over.
+    Waiting,
 }
 
 impl ChatLine {
@@ -73,6 +75,7 @@ impl ChatLine {
                 Delivery::Pending => 1,
                 Delivery::Sent => 2,
                 Delivery::Failed(_) => 3,
+                Delivery::Waiting => 4,
             },
             _ => 0,
         };

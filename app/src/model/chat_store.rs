@@ -32,6 +32,8 @@ pub enum LoginError {
     SessionEnded,
     /// The server could not be reached or failed.
     Unavailable,
+    /// Too many log-ins from this address lately.
+    TooMany,
 }
 
 impl LoginError {
@@ -41,6 +43,7 @@ impl LoginError {
             Self::NameTaken => "Name already taken",
             Self::SessionEnded => "Your session has ended. Pick a name to join again.",
             Self::Unavailable => "Cannot reach the chat right now. Try again.",
+            Self::TooMany => "Too many log-ins from your address. Wait a moment and try again.",
         }
     }
 
@@ -49,6 +52,7 @@ impl LoginError {
         match reason {
             "invalidName" | "badRequest" => Self::InvalidName,
             "nameTaken" => Self::NameTaken,
+            "rateLimited" => Self::TooMany,
             _ => Self::Unavailable,
         }
     }
@@ -504,8 +508,14 @@ impl ChatStore {
         })
     }
 
-    /// The server's answer to one of your messages.
-    pub fn send_receipt(&self, key: &ConvKey, client_id: &str, receipt: &SendReceipt) {
+    /// The server's answer to one of your messages. Refused for coming too fast, it
+    /// waits, and is sent again after the server's wait.
+    pub fn send_receipt(
+        &self,
+        key: &ConvKey,
+        client_id: &str,
+        receipt: &SendReceipt,
+    ) -> Vec<Action> {
         let name = self.name_of(key);
         self.change(key, &name, |c, _| {
             timeline::apply_receipt(&mut c.lines, client_id, receipt);
@@ -513,12 +523,41 @@ impl ChatStore {
                 c.last_id = c.last_id.max(id);
             }
         });
-        if !receipt.ok {
-            leptos::logging::warn!(
-                "message refused: {}",
-                receipt.message.as_deref().unwrap_or_default()
-            );
+        if receipt.ok {
+            return Vec::new();
         }
+        if receipt.reason == Some(RejectionReason::RateLimited) {
+            // Without a wait said, a second: the server's own limits refill faster.
+            return vec![Action::ResendAfter(receipt.retry_after_ms.unwrap_or(1000))];
+        }
+        leptos::logging::warn!(
+            "message refused: {}",
+            receipt.message.as_deref().unwrap_or_default()
+        );
+        Vec::new()
+    }
+
+    /// Your messages that were refused for coming too fast, to send again now, in the
+    /// order written in each conversation.
+    pub fn resend_waiting(&self) -> Vec<Request> {
+        let keys: Vec<(ConvKey, String)> = self.conversations.with_untracked(|all| {
+            all.iter()
+                .map(|(key, c)| (key.clone(), c.name.clone()))
+                .collect()
+        });
+        let mut requests = Vec::new();
+        for (key, name) in keys {
+            let resent = self
+                .change(&key, &name, |c, _| timeline::resend_waiting(&mut c.lines))
+                .unwrap_or_default();
+            requests.extend(resent.into_iter().map(|message| Request::Send {
+                to: key.clone(),
+                name: name.clone(),
+                client_id: message.client_id,
+                text: message.text,
+            }));
+        }
+        requests
     }
 
     /// "I am typing" (or stopped) in the conversation shown.

@@ -54,6 +54,11 @@ pub enum HistoryPurpose {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     Send(Request),
+    /// Messages were refused for coming too fast: ask [`ChatStore::resend_waiting`] for
+    /// them once this many milliseconds have passed.
+    ///
+    /// [`ChatStore::resend_waiting`]: super::ChatStore::resend_waiting
+    ResendAfter(u64),
     /// Close the connection and wait for the next log-in.
     Stop,
 }

@@ -4,7 +4,7 @@
 
 use super::{ChatLine, Delivery, LineKind, Message, UnsentMessage};
 use crate::protocol::time::ms_from_iso;
-use crate::protocol::SendReceipt;
+use crate::protocol::{RejectionReason, SendReceipt};
 
 /// Hands out line keys and notice sequence numbers.
 #[derive(Debug, Clone, Default)]
@@ -134,7 +134,7 @@ pub fn add_pending(
     });
 }
 
-/// Your messages not stored yet, oldest first.
+/// Your messages not stored yet (on their way, or waiting to be sent again), oldest first.
 pub fn unsent(lines: &[ChatLine]) -> Vec<UnsentMessage> {
     lines
         .iter()
@@ -143,7 +143,7 @@ pub fn unsent(lines: &[ChatLine]) -> Vec<UnsentMessage> {
                 own: true,
                 id: None,
                 client_id: Some(client_id),
-                delivery: Delivery::Pending,
+                delivery: Delivery::Pending | Delivery::Waiting,
                 ..
             } => Some(UnsentMessage {
                 client_id: client_id.clone(),
@@ -181,6 +181,9 @@ pub fn apply_receipt(lines: &mut Vec<ChatLine>, client_id: &str, receipt: &SendR
                 insert(lines, line);
             }
         }
+        _ if receipt.reason == Some(RejectionReason::RateLimited) => {
+            set_delivery(lines, client_id, Delivery::Waiting);
+        }
         _ => {
             let why = receipt
                 .message
@@ -189,6 +192,28 @@ pub fn apply_receipt(lines: &mut Vec<ChatLine>, client_id: &str, receipt: &SendR
             set_delivery(lines, client_id, Delivery::Failed(why));
         }
     }
+}
+
+/// Your messages waiting to be sent again, marked on their way once more, oldest first.
+pub fn resend_waiting(lines: &mut [ChatLine]) -> Vec<UnsentMessage> {
+    let mut resent = Vec::new();
+    for line in lines.iter_mut() {
+        if let LineKind::Message {
+            own: true,
+            id: None,
+            client_id: Some(client_id),
+            delivery: delivery @ Delivery::Waiting,
+            ..
+        } = &mut line.kind
+        {
+            *delivery = Delivery::Pending;
+            resent.push(UnsentMessage {
+                client_id: client_id.clone(),
+                text: line.text.clone(),
+            });
+        }
+    }
+    resent
 }
 
 /// Marks a failed message pending again, for a retry. Returns its text.
@@ -426,6 +451,41 @@ mod tests {
         assert!(unsent(&lines).is_empty(), "not resent by itself");
         assert_eq!(retry(&mut lines, "c1"), Some("hi".into()));
         assert_eq!(unsent(&lines).len(), 1);
+    }
+
+    #[test]
+    fn a_message_sent_too_fast_waits_then_goes_again_in_order() {
+        let (mut lines, mut keys) = (Vec::new(), Keys::default());
+        for (id, text) in [("c1", "one"), ("c2", "two"), ("c3", "three")] {
+            add_pending(&mut lines, ("Ann", 1), id, text, &mut keys);
+        }
+        let limited = SendReceipt::refused(RejectionReason::RateLimited).retry_after(200);
+        apply_receipt(&mut lines, "c1", &receipt(1));
+        apply_receipt(&mut lines, "c3", &limited);
+        apply_receipt(&mut lines, "c2", &limited);
+        let waiting = |lines: &[ChatLine]| {
+            lines
+                .iter()
+                .filter(|l| {
+                    matches!(
+                        &l.kind,
+                        LineKind::Message {
+                            delivery: Delivery::Waiting,
+                            ..
+                        }
+                    )
+                })
+                .count()
+        };
+        assert_eq!(waiting(&lines), 2, "not failed: waiting");
+        assert_eq!(unsent(&lines).len(), 2, "kept across a reload");
+        let resent: Vec<String> = resend_waiting(&mut lines)
+            .into_iter()
+            .map(|m| m.client_id)
+            .collect();
+        assert_eq!(resent, vec!["c2", "c3"], "in the order written");
+        assert_eq!(waiting(&lines), 0, "on their way again");
+        assert!(resend_waiting(&mut lines).is_empty(), "once");
     }
 
     #[test]

@@ -27,6 +27,13 @@ pub struct ChatReceipt {
     pub reason: Option<RejectionReason>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// With `rateLimited`: how long to wait before asking again, in milliseconds.
+    #[serde(
+        rename = "retryAfterMs",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub retry_after_ms: Option<u64>,
 }
 
 impl ChatReceipt {
@@ -38,6 +45,7 @@ impl ChatReceipt {
             duplicate: Some(duplicate),
             reason: None,
             message: None,
+            retry_after_ms: None,
         }
     }
 
@@ -49,7 +57,14 @@ impl ChatReceipt {
             duplicate: None,
             reason: Some(reason),
             message: Some(reason.describe().to_owned()),
+            retry_after_ms: None,
         }
+    }
+
+    /// A `rateLimited` refusal says when to ask again.
+    pub fn retry_after(mut self, ms: u64) -> Self {
+        self.retry_after_ms = Some(ms);
+        self
     }
 }
 
@@ -72,6 +87,13 @@ pub struct HistoryReply<M = ChatMessage> {
     pub reason: Option<RejectionReason>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// With `rateLimited`: how long to wait before asking again, in milliseconds.
+    #[serde(
+        rename = "retryAfterMs",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub retry_after_ms: Option<u64>,
 }
 
 impl<M> HistoryReply<M> {
@@ -83,6 +105,7 @@ impl<M> HistoryReply<M> {
             resync: Some(resync),
             reason: None,
             message: None,
+            retry_after_ms: None,
         }
     }
 
@@ -94,7 +117,14 @@ impl<M> HistoryReply<M> {
             resync: None,
             reason: Some(reason),
             message: Some(reason.describe().to_owned()),
+            retry_after_ms: None,
         }
+    }
+
+    /// A `rateLimited` refusal says when to ask again.
+    pub fn retry_after(mut self, ms: u64) -> Self {
+        self.retry_after_ms = Some(ms);
+        self
     }
 }
 
@@ -123,6 +153,13 @@ pub struct Refused {
     pub ok: bool,
     pub reason: RejectionReason,
     pub message: String,
+    /// With `rateLimited`: how long to wait before asking again, in milliseconds.
+    #[serde(
+        rename = "retryAfterMs",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub retry_after_ms: Option<u64>,
 }
 
 impl Refused {
@@ -131,7 +168,14 @@ impl Refused {
             ok: false,
             reason,
             message: reason.describe().to_owned(),
+            retry_after_ms: None,
         }
+    }
+
+    /// A `rateLimited` refusal says when to ask again.
+    pub fn retry_after(mut self, ms: u64) -> Self {
+        self.retry_after_ms = Some(ms);
+        self
     }
 }
 
@@ -186,6 +230,13 @@ pub struct SendReceipt {
     pub reason: Option<RejectionReason>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// With `rateLimited`: how long to wait before asking again, in milliseconds.
+    #[serde(
+        rename = "retryAfterMs",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub retry_after_ms: Option<u64>,
 }
 
 impl SendReceipt {
@@ -199,6 +250,7 @@ impl SendReceipt {
             duplicate: Some(duplicate),
             reason: None,
             message: None,
+            retry_after_ms: None,
         }
     }
 
@@ -212,7 +264,14 @@ impl SendReceipt {
             duplicate: None,
             reason: Some(reason),
             message: Some(reason.describe().to_owned()),
+            retry_after_ms: None,
         }
+    }
+
+    /// A `rateLimited` refusal says when to ask again.
+    pub fn retry_after(mut self, ms: u64) -> Self {
+        self.retry_after_ms = Some(ms);
+        self
     }
 }
 
@@ -242,6 +301,13 @@ pub struct RoomList {
     pub reason: Option<RejectionReason>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// With `rateLimited`: how long to wait before asking again, in milliseconds.
+    #[serde(
+        rename = "retryAfterMs",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub retry_after_ms: Option<u64>,
 }
 
 /// One of your rooms in the answer to `my_conversations`.
@@ -286,6 +352,13 @@ pub struct Conversations {
     pub reason: Option<RejectionReason>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// With `rateLimited`: how long to wait before asking again, in milliseconds.
+    #[serde(
+        rename = "retryAfterMs",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub retry_after_ms: Option<u64>,
 }
 
 /// The acknowledgement of `join_room`.
@@ -305,6 +378,13 @@ pub struct JoinReply {
     pub reason: Option<RejectionReason>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// With `rateLimited`: how long to wait before asking again, in milliseconds.
+    #[serde(
+        rename = "retryAfterMs",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub retry_after_ms: Option<u64>,
 }
 
 /// The acknowledgement of `mark_read`.
@@ -319,6 +399,13 @@ pub struct ReadReply {
     pub reason: Option<RejectionReason>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// With `rateLimited`: how long to wait before asking again, in milliseconds.
+    #[serde(
+        rename = "retryAfterMs",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub retry_after_ms: Option<u64>,
 }
 
 #[cfg(test)]

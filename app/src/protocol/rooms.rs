@@ -144,6 +144,13 @@ pub struct ErrorEvent {
     pub reason: RejectionReason,
     /// The refused event.
     pub event: String,
+    /// With `rateLimited`: how long to wait before asking again, in milliseconds.
+    #[serde(
+        rename = "retryAfterMs",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub retry_after_ms: Option<u64>,
 }
 
 impl ErrorEvent {
@@ -152,7 +159,14 @@ impl ErrorEvent {
             msg: reason.describe().to_owned(),
             reason,
             event: event.into(),
+            retry_after_ms: None,
         }
+    }
+
+    /// A `rateLimited` refusal says when to ask again.
+    pub fn retry_after(mut self, ms: u64) -> Self {
+        self.retry_after_ms = Some(ms);
+        self
     }
 }
 

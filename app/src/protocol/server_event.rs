@@ -76,7 +76,7 @@ impl RejectionReason {
             Self::UnknownUser => "There is nobody of that name.",
             Self::SelfMessage => "A direct message goes to someone else.",
             Self::NotAllowed => "This conversation is not yours to read.",
-            Self::RateLimited => "Too many requests at once; wait for the answers.",
+            Self::RateLimited => "Too many requests; wait a moment and try again.",
         }
     }
 }
@@ -89,6 +89,13 @@ pub struct Rejection {
     pub reason: RejectionReason,
     /// Human-readable explanation.
     pub message: String,
+    /// With `rateLimited`: how long to wait before asking again, in milliseconds.
+    #[serde(
+        rename = "retryAfterMs",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub retry_after_ms: Option<u64>,
 }
 
 impl Rejection {
@@ -97,7 +104,14 @@ impl Rejection {
             event: event.into(),
             reason,
             message: reason.describe().to_owned(),
+            retry_after_ms: None,
         }
+    }
+
+    /// A `rateLimited` refusal says when to ask again.
+    pub fn retry_after(mut self, ms: u64) -> Self {
+        self.retry_after_ms = Some(ms);
+        self
     }
 }
 

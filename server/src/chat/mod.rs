@@ -10,7 +10,8 @@
 //!   [`conversations`] (who is in which room, typing leases, `room_users` due),
 //!   [`remote`] (who the other servers of a cluster list) and [`quiet_departures`]
 //!   (users gone from here unannounced while another server listed them);
-//! - [`rules`]: [`Chat`], which changes that state and says who is told what.
+//! - [`rules`]: [`Chat`], which changes that state and says who is told what;
+//! - [`rate_limit`]: token buckets, how often someone may do something.
 
 mod conversations;
 mod history;
@@ -20,6 +21,7 @@ mod name;
 mod outgoing;
 mod presence;
 mod quiet_departures;
+mod rate_limit;
 mod remote;
 pub mod requests;
 mod room_name;
@@ -33,6 +35,7 @@ pub use message::{
 pub use name::{name_key, validate_name, NameError};
 pub use outgoing::{Audience, Outgoing};
 pub use presence::{ClaimError, Family};
+pub use rate_limit::{Allowance, RateLimiter, RetryAfter};
 pub use remote::{ListedUser, SERVER_LEASE};
 pub use room_name::RoomName;
 pub use rules::{

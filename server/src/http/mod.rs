@@ -1,16 +1,25 @@
 //! HTTP: the server-rendered pages and their forms (the chat without JavaScript), the
 //! session endpoints, the health endpoints, the site's static files and the Socket.IO
-//! endpoint, in one axum router.
+//! endpoint, in one axum router; in front of them, who may talk to us (`origin`,
+//! `websocket_upgrade`) and what a browser may do with the answers (`security`).
 
 mod assets;
+mod client_address;
 mod forms;
 mod health;
+mod origin;
 mod owned_head;
 mod page;
+mod security;
 mod session;
+mod websocket_upgrade;
 
 pub use assets::SiteAssets;
+pub use client_address::{BadProxy, ClientAddress, TrustedProxies};
 pub use health::Draining;
+pub use origin::{AllowedOrigins, BadOrigin};
+
+use std::sync::Arc;
 
 use axum::http::{header, HeaderValue};
 use axum::routing::{get, post};
@@ -33,12 +42,17 @@ pub struct AppState {
     pub draining: Draining,
     /// The Redis this server shares broadcasts through, if any (for `/readyz`).
     pub redis: Option<crate::cluster::ReconnectingDriver>,
+    /// Who may make Socket.IO and state-changing requests.
+    pub origins: Arc<AllowedOrigins>,
+    /// Whose `X-Forwarded-For` names the client.
+    pub proxies: Arc<TrustedProxies>,
 }
 
 /// The whole site. `/socket.io/` is answered by `socket_layer`; `/`, `/r/<room>`,
 /// `/dm/<name>` and `/rooms` by the Leptos app (server-side rendered); their forms,
 /// `/api/`, `/healthz` and `/readyz` by the handlers here; everything else from the files
-/// compiled into the binary.
+/// compiled into the binary. In front of all: malformed WebSocket handshakes and requests
+/// from other origins are refused, and every response says how a browser may use it.
 pub fn router<A: Adapter>(state: AppState, socket_layer: SocketIoLayer<A>) -> Router {
     let pages = Router::new()
         .route("/", get(page::lobby))
@@ -50,6 +64,8 @@ pub fn router<A: Adapter>(state: AppState, socket_layer: SocketIoLayer<A>) -> Ro
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-cache"),
         ));
+    let origins = state.origins.clone();
+    let proxies = state.proxies.clone();
     let site = Router::new()
         .merge(pages)
         .route("/r/{room}/messages", post(forms::post_to_room))
@@ -70,10 +86,27 @@ pub fn router<A: Adapter>(state: AppState, socket_layer: SocketIoLayer<A>) -> Ro
     // `SocketIoLayer::layer` call makes an Engine.IO server with its own sessions: polling
     // requests after the handshake would land on another one ("Session ID unknown"). So
     // the whole site becomes one service, wrapped once.
+    // Layers run outside in: the last one added first. So the headers are on every
+    // response, refusals included, and nothing refused reaches Socket.IO.
+    let [nosniff, referrer, frames] = security::every_response();
     Router::new()
         .fallback_service(site)
         .layer(socket_layer)
         .layer(axum::middleware::map_request(
             owned_head::own_socket_io_head,
         ))
+        .layer(axum::middleware::from_fn(
+            websocket_upgrade::refuse_malformed,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            origins,
+            origin::refuse_other_origins,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            proxies,
+            client_address::note_client_address,
+        ))
+        .layer(nosniff)
+        .layer(referrer)
+        .layer(frames)
 }

@@ -10,10 +10,12 @@ use app::route::Route;
 use app::shell;
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Request};
+use axum::http::{header, HeaderMap, Request};
 use axum::response::Response;
+use leptos::nonce::Nonce;
 use leptos::prelude::provide_context;
 
+use super::security::content_security_policy;
 use super::AppState;
 use crate::chat::{DirectPair, RoomName, StoredMessage, UserId};
 use crate::cookie::session_token;
@@ -47,11 +49,20 @@ pub async fn rooms(State(state): State<AppState>, request: Request<Body>) -> Res
 async fn render(state: AppState, route: Route, request: Request<Body>) -> Response {
     let initial = initial_state(&state, &route, request.headers(), request.uri().query()).await;
     let options = state.options.clone();
+    let nonce = Nonce::new();
+    let policy = content_security_policy(&nonce, &options);
     let handler = leptos_axum::render_app_to_stream_with_context(
-        move || provide_context(initial.clone()),
+        move || {
+            provide_context(initial.clone());
+            provide_context(nonce.clone());
+        },
         move || shell(options.clone()),
     );
-    handler(request).await
+    let mut response = handler(request).await;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_SECURITY_POLICY, policy);
+    response
 }
 
 /// A query parameter's value.

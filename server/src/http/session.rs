@@ -2,13 +2,13 @@
 //! carries the session token to the page render and the Socket.IO handshake.
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::AppState;
+use super::{AppState, ClientAddress};
 use crate::cookie::{session_token, SESSION_COOKIE};
 use crate::hub::CreateSessionError;
 use crate::storage::SessionToken;
@@ -82,26 +82,6 @@ fn refuse(caller: Caller, status: StatusCode, reason: &str, message: &str) -> Re
     }
 }
 
-/// A browser sends `Origin` with every POST; one naming another site is a cross-site
-/// request, refused (the cookie is `SameSite=Lax` as well).
-pub(super) fn cross_origin(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        return false;
-    };
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-    let origin_host = origin.split_once("://").map(|(_, rest)| rest);
-    origin_host.is_none() || origin_host != host
-}
-
-/// `403 {"reason": "crossOrigin"}`.
-pub(super) fn refuse_cross_origin() -> Response {
-    (
-        StatusCode::FORBIDDEN,
-        Json(json!({"reason": "crossOrigin", "message": "Cross-site requests are refused."})),
-    )
-        .into_response()
-}
-
 /// A field of a form body (`application/x-www-form-urlencoded`).
 pub(super) fn form_field(body: &[u8], key: &str) -> Option<String> {
     serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
@@ -124,11 +104,14 @@ fn next_page(body: &[u8]) -> String {
 }
 
 /// `POST /api/session`: `{"name": ...}` or `name=...` (and `next=<path>`).
-pub async fn create(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn create(
+    State(state): State<AppState>,
+    address: Option<Extension<ClientAddress>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let address = address.map(|Extension(ClientAddress(address))| address);
     let caller = Caller::of(&headers);
-    if cross_origin(&headers) {
-        return refuse_cross_origin();
-    }
     let name = match caller {
         Caller::Script => serde_json::from_slice::<Value>(&body)
             .ok()
@@ -143,7 +126,7 @@ pub async fn create(State(state): State<AppState>, headers: HeaderMap, body: Byt
             "Send a name.",
         );
     };
-    match state.hub.create_session(name).await {
+    match state.hub.create_session(name, address).await {
         Ok((name, user, token)) => {
             let cookie = [(header::SET_COOKIE, set_cookie(&token, &headers))];
             match caller {
@@ -169,6 +152,22 @@ pub async fn create(State(state): State<AppState>, headers: HeaderMap, body: Byt
             "nameTaken",
             "Someone online has this name.",
         ),
+        Err(CreateSessionError::RateLimited(retry)) => {
+            tracing::info!(?address, "too many log-ins from one address");
+            let ms = retry.ms();
+            let wait = [(header::RETRY_AFTER, ms.div_ceil(1000).to_string())];
+            match caller {
+                Caller::Script => {
+                    let body = json!({
+                        "reason": "rateLimited",
+                        "message": "Too many log-ins from your address; try again shortly.",
+                        "retryAfterMs": ms,
+                    });
+                    (StatusCode::TOO_MANY_REQUESTS, wait, Json(body)).into_response()
+                }
+                Caller::Form => (wait, Redirect::to("/?login-error=rateLimited")).into_response(),
+            }
+        }
         Err(error) => {
             tracing::error!(%error, "cannot create a session");
             refuse(
@@ -184,9 +183,6 @@ pub async fn create(State(state): State<AppState>, headers: HeaderMap, body: Byt
 /// `POST /api/logout`: ends the cookie's session, if any, and clears the cookie.
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let caller = Caller::of(&headers);
-    if cross_origin(&headers) {
-        return refuse_cross_origin();
-    }
     if let Some(token) = session_token(&headers) {
         state.hub.logout(token).await;
     }
@@ -238,22 +234,5 @@ mod tests {
             )]),
         );
         assert!(https.to_str().is_ok_and(|c| c.ends_with("; Secure")));
-    }
-
-    #[test]
-    fn origin_must_be_this_host() {
-        assert!(!cross_origin(&headers(&[(header::HOST, "chat.example")])));
-        assert!(!cross_origin(&headers(&[
-            (header::HOST, "chat.example"),
-            (header::ORIGIN, "https://chat.example")
-        ])));
-        assert!(cross_origin(&headers(&[
-            (header::HOST, "chat.example"),
-            (header::ORIGIN, "https://evil.example")
-        ])));
-        assert!(cross_origin(&headers(&[
-            (header::HOST, "chat.example"),
-            (header::ORIGIN, "null")
-        ])));
     }
 }

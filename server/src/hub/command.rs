@@ -1,6 +1,7 @@
 //! What the socket and HTTP layers tell the hub, in the order it happened.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 
 use app::protocol::{ClientEvent, Presence, PresenceStatus, RejectionReason};
 use serde_json::Value;
@@ -8,16 +9,17 @@ use socketioxide::socket::Sid;
 use tokio::sync::oneshot;
 
 use super::Ack;
-use crate::chat::{ConversationId, Family, RoomName, UserId};
+use crate::chat::{ConversationId, Family, RetryAfter, RoomName, UserId};
 use crate::storage::{SessionRecord, SessionToken, StorageError};
 
 #[derive(Debug)]
 pub enum HubCommand {
-    /// A socket connected, speaking `family`, with the session token of its cookie if it
-    /// had one.
+    /// A socket connected from `address`, speaking `family`, with the session token of
+    /// its cookie if it had one.
     Connect {
         conn: Sid,
         family: Family,
+        address: Option<IpAddr>,
         token: Option<SessionToken>,
     },
     Event {
@@ -36,9 +38,10 @@ pub enum HubCommand {
     /// stops, so nothing reaches storage after it closes. Disconnects that come later are
     /// ignored: sessions are restored, with their grace period, when the server starts.
     Stop,
-    /// `POST /api/session`.
+    /// `POST /api/session` from `address`.
     CreateSession {
         name: Value,
+        address: Option<IpAddr>,
         reply: oneshot::Sender<Result<(String, UserId, SessionToken), CreateSessionError>>,
     },
     /// `POST /api/logout`.
@@ -111,6 +114,8 @@ pub enum CreateSessionError {
     InvalidName,
     #[error("name taken")]
     NameTaken,
+    #[error("too many log-ins from this address")]
+    RateLimited(RetryAfter),
     #[error("storage: {0}")]
     Storage(#[from] StorageError),
     #[error("the chat hub has stopped")]

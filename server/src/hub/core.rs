@@ -3,6 +3,7 @@
 //! sessions (create, restore, log out).
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -14,10 +15,11 @@ use socketioxide::SocketIo;
 use tokio::sync::{mpsc, Semaphore};
 
 use super::delivery::Delivery;
+use super::limits::{Asker, Limited, UserLimitSettings, UserLimits};
 use super::{CreateSessionError, HubCommand};
 use crate::chat::{
-    Chat, ClaimError, ConversationId, DirectPair, Family, ListedUser, Now, Outgoing, SessionId,
-    UserId,
+    Allowance, Chat, ClaimError, ConversationId, DirectPair, Family, ListedUser, Now, Outgoing,
+    RateLimiter, RetryAfter, SessionId, UserId,
 };
 use crate::cluster::{BusBody, BusFrame, ClusterBus};
 use crate::storage::{now_ms, SessionLookup, SessionToken, Store};
@@ -40,6 +42,11 @@ pub struct HubSettings {
     pub catch_up_max: u32,
     /// History reads one socket may have in flight.
     pub reads_per_socket: usize,
+    /// How often each user may send messages, typing events, reads and joins.
+    pub limits: UserLimitSettings,
+    /// How often one address may log in under a new name (`POST /api/session`, `login`,
+    /// `register`, `join_room` with a name).
+    pub logins_per_address: Option<Allowance>,
 }
 
 /// The hub task's state.
@@ -52,6 +59,12 @@ pub(super) struct Hub<A: Adapter> {
     pub(super) directs: HashMap<DirectPair, ConversationId>,
     /// Reads in flight, per socket.
     pub(super) reads: HashMap<Sid, Arc<Semaphore>>,
+    /// How often each user has lately sent, typed, read and joined.
+    limits: UserLimits,
+    /// Where each socket connected from, when known.
+    addresses: HashMap<Sid, IpAddr>,
+    /// How often each address has lately logged in under a new name.
+    login_limits: RateLimiter<IpAddr>,
     /// Who this server last told the others it lists, and when.
     listed: (Vec<ListedUser>, Instant),
     /// When this server last renewed its holds on its users' names, and the renewal in
@@ -80,6 +93,9 @@ pub async fn run<A: Adapter>(
         settings,
         directs: HashMap::new(),
         reads: HashMap::new(),
+        limits: UserLimits::new(settings.limits),
+        addresses: HashMap::new(),
+        login_limits: RateLimiter::new(settings.logins_per_address, Instant::now()),
         listed: (Vec::new(), Instant::now()),
         names_held_at: Instant::now(),
         renewal: None,
@@ -140,6 +156,29 @@ pub(super) fn now() -> Now {
 }
 
 impl<A: Adapter> Hub<A> {
+    /// Counts a request of `conn`'s user (of the socket, before a log-in) against its
+    /// limit, or says when to ask again.
+    pub(super) fn limit(&mut self, conn: Sid, what: Limited) -> Result<(), RetryAfter> {
+        let asker = match self.chat.user_of(&conn) {
+            Some(user) => Asker::User(user),
+            None => Asker::Socket(conn),
+        };
+        self.limits.take(what, asker)
+    }
+
+    /// Counts a log-in under a new name from `conn`'s address against its limit.
+    pub(super) fn limit_login(&mut self, conn: Sid) -> Result<(), RetryAfter> {
+        match self.addresses.get(&conn) {
+            Some(address) => self.login_limits.take(*address, Instant::now()),
+            None => Ok(()),
+        }
+    }
+
+    /// Counts a request of `user`'s against its limit.
+    pub(super) fn limit_user(&mut self, user: UserId, what: Limited) -> Result<(), RetryAfter> {
+        self.limits.take(what, Asker::User(user))
+    }
+
     /// Applies `command` (and the messages queued right behind it, stored in the same
     /// transaction), then sends what became due: `room_users` lists that changed, and
     /// `presence_update` to sockets that have just logged in.
@@ -160,8 +199,12 @@ impl<A: Adapter> Hub<A> {
                 HubCommand::Connect {
                     conn,
                     family,
+                    address,
                     token,
                 } => {
+                    if let Some(address) = address {
+                        self.addresses.insert(conn, address);
+                    }
                     self.admit(conn, family, token).await;
                     None
                 }
@@ -177,8 +220,12 @@ impl<A: Adapter> Hub<A> {
                     flow = Flow::Stop;
                     None
                 }
-                HubCommand::CreateSession { name, reply } => {
-                    let result = self.create_session(name).await;
+                HubCommand::CreateSession {
+                    name,
+                    address,
+                    reply,
+                } => {
+                    let result = self.create_session(name, address).await;
                     // The requester may have gone; the session then waits out its grace.
                     let _ = reply.send(result);
                     None
@@ -357,6 +404,7 @@ impl<A: Adapter> Hub<A> {
         self.deliver(out);
         self.out.forget(conn);
         self.reads.remove(&conn);
+        self.addresses.remove(&conn);
         if let Some(user) = gone {
             self.retire(user).await;
         }
@@ -373,11 +421,17 @@ impl<A: Adapter> Hub<A> {
     async fn create_session(
         &mut self,
         name: Value,
+        address: Option<IpAddr>,
     ) -> Result<(String, UserId, SessionToken), CreateSessionError> {
         let name = self.chat.check_claim(&name).map_err(|error| match error {
             ClaimError::InvalidName => CreateSessionError::InvalidName,
             ClaimError::NameTaken => CreateSessionError::NameTaken,
         })?;
+        if let Some(address) = address {
+            self.login_limits
+                .take(address, Instant::now())
+                .map_err(CreateSessionError::RateLimited)?;
+        }
         let user = match self.store.create_user(&name).await {
             // Another server stored a user of this name at the same moment.
             Err(error) if error.is_unique_violation() => return Err(CreateSessionError::NameTaken),

@@ -11,6 +11,7 @@ use socketioxide::socket::Sid;
 use tokio::sync::mpsc;
 
 use super::core::{now, Hub};
+use super::limits::{Denial, Limited};
 use super::{Ack, HubCommand};
 use crate::chat::Outgoing;
 
@@ -45,16 +46,30 @@ impl<A: Adapter> Hub<A> {
             event @ (ClientEvent::Chat(_)
             | ClientEvent::SendMessage(_)
             | ClientEvent::PrivateMessage(_)) => return self.post(conn, event, ack, queue).await,
-            ClientEvent::Typing(raw @ Value::Object(_)) => self.typing(conn, &raw, ack).await,
-            ClientEvent::Typing(_) => {
-                let out = self.chat.lobby_typing(&conn, now());
-                self.lobby_answer(out, ack);
+            ClientEvent::Typing(raw @ Value::Object(_)) => {
+                match self.limit(conn, Limited::Typing) {
+                    Ok(()) => self.typing(conn, &raw, ack).await,
+                    Err(retry) => self.refuse(conn, client::TYPING, retry, ack),
+                }
             }
-            ClientEvent::StopTyping => {
-                let out = self.chat.lobby_stop_typing(&conn);
-                self.lobby_answer(out, ack);
-            }
-            ClientEvent::JoinRoom(raw) => self.join(conn, &raw, ack).await,
+            ClientEvent::Typing(_) => match self.limit(conn, Limited::Typing) {
+                Ok(()) => {
+                    let out = self.chat.lobby_typing(&conn, now());
+                    self.lobby_answer(out, ack);
+                }
+                Err(retry) => self.refuse_lobby_answering(conn, client::TYPING, retry, ack),
+            },
+            ClientEvent::StopTyping => match self.limit(conn, Limited::Typing) {
+                Ok(()) => {
+                    let out = self.chat.lobby_stop_typing(&conn);
+                    self.lobby_answer(out, ack);
+                }
+                Err(retry) => self.refuse_lobby_answering(conn, client::STOP_TYPING, retry, ack),
+            },
+            ClientEvent::JoinRoom(raw) => match self.limit(conn, Limited::Join) {
+                Ok(()) => self.join(conn, &raw, ack).await,
+                Err(retry) => self.refuse(conn, client::JOIN_ROOM, retry, ack),
+            },
             ClientEvent::LeaveRoom(raw) => self.leave(conn, &raw, ack).await,
             ClientEvent::MarkRead(raw) => self.mark_read(conn, &raw, ack).await,
             ClientEvent::SetPresence(raw) => self.set_presence(conn, &raw, ack),
@@ -90,21 +105,72 @@ impl<A: Adapter> Hub<A> {
         &mut self,
         conn: Sid,
         event: &str,
-        reason: RejectionReason,
+        denial: impl Into<Denial>,
         ack: Option<Ack>,
     ) {
+        let Denial {
+            reason,
+            retry_after_ms,
+        } = denial.into();
         match ack {
-            Some(ack) => ack.send(&Refused::new(reason)),
+            Some(ack) => ack.send(&with_retry(
+                Refused::new(reason),
+                retry_after_ms,
+                Refused::retry_after,
+            )),
             None => {
-                let error = ServerEvent::Error(ErrorEvent::new(event, reason));
-                self.deliver(vec![Outgoing::only(conn, error)]);
+                let error = with_retry(
+                    ErrorEvent::new(event, reason),
+                    retry_after_ms,
+                    ErrorEvent::retry_after,
+                );
+                self.deliver(vec![Outgoing::only(conn, ServerEvent::Error(error))]);
             }
         }
     }
 
     /// Refuses a request of the lobby protocol: `requestRejected`.
-    pub(super) fn refuse_lobby(&mut self, conn: Sid, event: &str, reason: RejectionReason) {
-        let rejection = ServerEvent::RequestRejected(Rejection::new(event, reason));
-        self.deliver(vec![Outgoing::only(conn, rejection)]);
+    pub(super) fn refuse_lobby(&mut self, conn: Sid, event: &str, denial: impl Into<Denial>) {
+        let Denial {
+            reason,
+            retry_after_ms,
+        } = denial.into();
+        let rejection = with_retry(
+            Rejection::new(event, reason),
+            retry_after_ms,
+            Rejection::retry_after,
+        );
+        self.deliver(vec![Outgoing::only(
+            conn,
+            ServerEvent::RequestRejected(rejection),
+        )]);
+    }
+
+    /// Refuses a request of the lobby protocol: `requestRejected`, and the
+    /// acknowledgement if one was asked for.
+    fn refuse_lobby_answering(
+        &mut self,
+        conn: Sid,
+        event: &str,
+        denial: impl Into<Denial>,
+        ack: Option<Ack>,
+    ) {
+        let denial = denial.into();
+        if let Some(ack) = ack {
+            ack.send(&with_retry(
+                Refused::new(denial.reason),
+                denial.retry_after_ms,
+                Refused::retry_after,
+            ));
+        }
+        self.refuse_lobby(conn, event, denial);
+    }
+}
+
+/// `refusal`, saying when to ask again if it came too soon.
+pub(super) fn with_retry<R>(refusal: R, retry_after_ms: Option<u64>, set: fn(R, u64) -> R) -> R {
+    match retry_after_ms {
+        Some(ms) => set(refusal, ms),
+        None => refusal,
     }
 }

@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 
 use super::core::{now, Hub};
 use super::{Ack, HubCommand};
-use crate::chat::{name_key, Family, LoginRefusal, Outgoing, UserId};
+use crate::chat::{name_key, Family, LoginRefusal, Outgoing, RetryAfter, UserId};
 use crate::storage::StorageError;
 
 /// The most queued log-ins stored in one transaction.
@@ -45,6 +45,10 @@ impl<A: Adapter> Hub<A> {
                 return None;
             }
         };
+        if let Err(retry) = self.limit_login(conn) {
+            self.refuse_login_limited(conn, event, retry, ack);
+            return None;
+        }
         let key = name_key(&name);
         let mut batch = vec![Pending {
             conn,
@@ -68,12 +72,14 @@ impl<A: Adapter> Hub<A> {
         next
     }
 
-    /// `command` as a member of `batch`, or back if it cannot be one.
-    fn batched(&self, command: HubCommand, batch: &[Pending]) -> Result<Pending, HubCommand> {
+    /// `command` as a member of `batch`, or back if it cannot be one (a log-in over its
+    /// address's limit among them: applied after the batch, it is refused).
+    fn batched(&mut self, command: HubCommand, batch: &[Pending]) -> Result<Pending, HubCommand> {
         let Some((name, key)) = self.joins_batch(&command, batch) else {
             return Err(command);
         };
         match command {
+            HubCommand::Event { conn, .. } if self.limit_login(conn).is_err() => Err(command),
             HubCommand::Event { conn, event, ack } => Ok(Pending {
                 conn,
                 name,
@@ -221,6 +227,30 @@ impl<A: Adapter> Hub<A> {
         if answer_refusal(ack, event, refusal.reason()) {
             let out = vec![Outgoing::only(conn, refusal.lobby_event(event))];
             self.deliver(out);
+        }
+    }
+}
+
+impl<A: Adapter> Hub<A> {
+    /// Refuses a log-in over its address's limit: in the acknowledgement if asked for,
+    /// and with `requestRejected` as the lobby's refusals are.
+    fn refuse_login_limited(
+        &mut self,
+        conn: Sid,
+        event: &str,
+        retry: RetryAfter,
+        ack: Option<Ack>,
+    ) {
+        let lobby_due = match ack {
+            Some(ack) => {
+                let refused = Refused::new(RejectionReason::RateLimited).retry_after(retry.ms());
+                ack.send(&refused);
+                event == client::LOGIN
+            }
+            None => true,
+        };
+        if lobby_due {
+            self.refuse_lobby(conn, event, retry);
         }
     }
 }

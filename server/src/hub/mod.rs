@@ -17,13 +17,15 @@
 //! - `page`: the snapshot a server-rendered page shows (its forms' posts and joins go
 //!   through `posting` and `rooms` like socket events);
 //! - `delivery`: events to sockets, once each, and what happens to a socket that cannot
-//!   keep up.
+//!   keep up;
+//! - `limits`: how often each user may send, type, read and join.
 
 mod ack;
 pub mod command;
 mod core;
 mod delivery;
 mod events;
+mod limits;
 mod logins;
 mod page;
 mod posting;
@@ -35,6 +37,7 @@ pub use command::{
     CreateSessionError, HubCommand, PageRequest, PageSnapshot, PageTarget, PostError,
 };
 pub use core::{run, HubSettings};
+pub use limits::UserLimitSettings;
 pub use reads::{conversations_of, room_infos};
 
 use serde_json::Value;
@@ -86,15 +89,21 @@ impl ChatHub {
         }
     }
 
-    /// Creates a session holding `name`, if it is valid and free: its user's name and id,
-    /// and the token.
+    /// Creates a session holding `name` for a client at `address`, if the name is valid
+    /// and free and the address has not logged in too often: its user's name and id, and
+    /// the token.
     pub async fn create_session(
         &self,
         name: Value,
+        address: Option<std::net::IpAddr>,
     ) -> Result<(String, UserId, SessionToken), CreateSessionError> {
-        self.ask(|reply| HubCommand::CreateSession { name, reply })
-            .await
-            .unwrap_or(Err(CreateSessionError::HubGone))
+        self.ask(|reply| HubCommand::CreateSession {
+            name,
+            address,
+            reply,
+        })
+        .await
+        .unwrap_or(Err(CreateSessionError::HubGone))
     }
 
     /// Ends the session of `token` (if it is one): its name is free at once.

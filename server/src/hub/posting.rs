@@ -13,6 +13,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::command::{PageTarget, PostError};
 use super::core::Hub;
+use super::events::with_retry;
+use super::limits::{Denial, Limited};
 use super::{Ack, HubCommand};
 use crate::chat::requests::{Post, Recipient};
 use crate::chat::{
@@ -61,7 +63,7 @@ struct Pending {
 /// A refused message, answered in order after the batch before it.
 struct Refusal {
     answer: Answer,
-    reason: RejectionReason,
+    denial: Denial,
 }
 
 impl<A: Adapter> Hub<A> {
@@ -157,7 +159,7 @@ impl<A: Adapter> Hub<A> {
                         event: client::SEND_MESSAGE,
                         ack,
                     },
-                    reason: RejectionReason::BadRequest,
+                    denial: RejectionReason::BadRequest.into(),
                 });
             }
         };
@@ -170,9 +172,16 @@ impl<A: Adapter> Hub<A> {
                 ack,
             }
         };
+        let checked = checked
+            .map_err(Denial::from)
+            .and_then(|(to, sender, post)| {
+                self.limit_user(sender, Limited::Message)
+                    .map(|()| (to, sender, post))
+                    .map_err(Denial::from)
+            });
         match checked {
             Ok((to, sender, post)) => Ok(self.pending(to, sender, post, answer)),
-            Err(reason) => Err(Refusal { answer, reason }),
+            Err(denial) => Err(Refusal { answer, denial }),
         }
     }
 
@@ -283,7 +292,7 @@ impl<A: Adapter> Hub<A> {
                 }
                 Err(reason) => self.answer_refusal(Refusal {
                     answer: pending.answer,
-                    reason,
+                    denial: reason.into(),
                 }),
             }
         }
@@ -294,7 +303,7 @@ impl<A: Adapter> Hub<A> {
                 for pending in ready {
                     self.answer_refusal(Refusal {
                         answer: pending.answer,
-                        reason: RejectionReason::StorageFailed,
+                        denial: RejectionReason::StorageFailed.into(),
                     });
                 }
                 return;
@@ -327,17 +336,22 @@ impl<A: Adapter> Hub<A> {
     }
 
     fn answer_refusal(&mut self, refusal: Refusal) {
-        let Refusal { answer, reason } = refusal;
+        let Refusal { answer, denial } = refusal;
         match answer {
             Answer::Chat { conn, ack } => {
                 if let Some(ack) = ack {
-                    ack.send(&ChatReceipt::refused(reason));
+                    let receipt = ChatReceipt::refused(denial.reason);
+                    ack.send(&with_retry(
+                        receipt,
+                        denial.retry_after_ms,
+                        ChatReceipt::retry_after,
+                    ));
                 }
-                self.refuse_lobby(conn, client::CHAT, reason);
+                self.refuse_lobby(conn, client::CHAT, denial);
             }
-            Answer::Send { conn, event, ack } => self.refuse(conn, event, reason, ack),
+            Answer::Send { conn, event, ack } => self.refuse(conn, event, denial, ack),
             Answer::Page(reply) => {
-                let _ = reply.send(Err(PostError::Refused(reason)));
+                let _ = reply.send(Err(PostError::Refused(denial.reason)));
             }
         }
     }
@@ -388,6 +402,11 @@ impl<A: Adapter> Hub<A> {
                 Err(reason) => Err(reason),
             },
         };
+        let to = to.and_then(|to| {
+            self.limit_user(user, Limited::Message)
+                .map(|()| to)
+                .map_err(|_| RejectionReason::RateLimited)
+        });
         match to {
             Ok(to) => {
                 let pending = Pending {

@@ -19,6 +19,7 @@ use socketioxide::socket::Sid;
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::core::Hub;
+use super::limits::{Denial, Limited};
 use super::Ack;
 use crate::chat::{
     validate_history, ConversationId, DirectPair, HistoryRange, HistoryTarget, RoomName,
@@ -53,6 +54,10 @@ impl<A: Adapter> Hub<A> {
             Ok(query) => query,
             Err(reason) => return ack.send(&HistoryReply::<Value>::refused(reason)),
         };
+        if let Err(retry) = self.limit(conn, Limited::Read) {
+            let refused = HistoryReply::<Value>::refused(RejectionReason::RateLimited);
+            return ack.send(&refused.retry_after(retry.ms()));
+        }
         let Some(permit) = self.permit(conn) else {
             return ack.send(&HistoryReply::<Value>::refused(
                 RejectionReason::RateLimited,
@@ -110,18 +115,22 @@ impl<A: Adapter> Hub<A> {
         conn: Sid,
         event: &str,
         ack: Option<Ack>,
-        refused: fn(RejectionReason) -> R,
+        refused: fn(Denial) -> R,
     ) -> Option<(Ack, UserId, OwnedSemaphorePermit)> {
         let Some(ack) = ack else {
             self.refuse_read(conn, event, &Value::Null);
             return None;
         };
         let Some(user) = self.chat.user_of(&conn) else {
-            ack.send(&refused(RejectionReason::NotLoggedIn));
+            ack.send(&refused(RejectionReason::NotLoggedIn.into()));
             return None;
         };
+        if let Err(retry) = self.limit(conn, Limited::Read) {
+            ack.send(&refused(retry.into()));
+            return None;
+        }
         let Some(permit) = self.permit(conn) else {
-            ack.send(&refused(RejectionReason::RateLimited));
+            ack.send(&refused(RejectionReason::RateLimited.into()));
             return None;
         };
         Some((ack, user, permit))
@@ -157,10 +166,11 @@ impl<A: Adapter> Hub<A> {
                     ),
                     reason: None,
                     message: None,
+                    retry_after_ms: None,
                 }),
                 Err(error) => {
                     tracing::error!(%error, "cannot list the rooms");
-                    ack.send(&refused_rooms(RejectionReason::StorageFailed));
+                    ack.send(&refused_rooms(RejectionReason::StorageFailed.into()));
                 }
             }
         });
@@ -182,7 +192,9 @@ impl<A: Adapter> Hub<A> {
                 Ok(answer) => ack.send(&answer),
                 Err(error) => {
                     tracing::error!(%error, "cannot list a user's conversations");
-                    ack.send(&refused_conversations(RejectionReason::StorageFailed));
+                    ack.send(&refused_conversations(
+                        RejectionReason::StorageFailed.into(),
+                    ));
                 }
             }
         });
@@ -250,25 +262,28 @@ pub async fn conversations_of(
         ),
         reason: None,
         message: None,
+        retry_after_ms: None,
     })
 }
 
-fn refused_rooms(reason: RejectionReason) -> RoomList {
+fn refused_rooms(denial: Denial) -> RoomList {
     RoomList {
         ok: false,
         rooms: None,
-        reason: Some(reason),
-        message: Some(reason.describe().to_owned()),
+        reason: Some(denial.reason),
+        message: Some(denial.reason.describe().to_owned()),
+        retry_after_ms: denial.retry_after_ms,
     }
 }
 
-fn refused_conversations(reason: RejectionReason) -> Conversations {
+fn refused_conversations(denial: Denial) -> Conversations {
     Conversations {
         ok: false,
         rooms: None,
         dms: None,
-        reason: Some(reason),
-        message: Some(reason.describe().to_owned()),
+        reason: Some(denial.reason),
+        message: Some(denial.reason.describe().to_owned()),
+        retry_after_ms: denial.retry_after_ms,
     }
 }
 

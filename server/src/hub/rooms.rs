@@ -9,6 +9,7 @@ use socketioxide::adapter::Adapter;
 use socketioxide::socket::Sid;
 
 use super::core::{now, Hub};
+use super::limits::Denial;
 use super::Ack;
 use crate::chat::requests::{self, Target};
 use crate::chat::{
@@ -35,6 +36,7 @@ impl<A: Adapter> Hub<A> {
                 joined: Some(newly),
                 reason: None,
                 message: None,
+                retry_after_ms: None,
             });
         }
     }
@@ -47,7 +49,7 @@ impl<A: Adapter> Hub<A> {
         &mut self,
         conn: Sid,
         raw: &Value,
-    ) -> Result<(UserId, RoomName, (ConversationId, bool)), RejectionReason> {
+    ) -> Result<(UserId, RoomName, (ConversationId, bool)), Denial> {
         let storage_failed = RejectionReason::StorageFailed;
         match self.chat.check_join(&conn, raw) {
             Ok(JoinPlan::Join { user, room }) => {
@@ -55,12 +57,13 @@ impl<A: Adapter> Hub<A> {
                 Ok((user, room, joined))
             }
             Ok(JoinPlan::LogInFirst { name, room }) => {
+                self.limit_login(conn)?;
                 let user = self.create_user(&name).await?;
                 let Some(joined) = self.store_join(user, &room).await else {
                     if let Err(error) = self.store.retire_user(user).await {
                         tracing::error!(%error, "cannot retire a user whose first join failed");
                     }
-                    return Err(storage_failed);
+                    return Err(storage_failed.into());
                 };
                 let out = self
                     .chat
@@ -72,8 +75,8 @@ impl<A: Adapter> Hub<A> {
                 self.deliver(out);
                 Ok((user, room, joined))
             }
-            Err(JoinRefusal::Invalid(reason)) => Err(reason),
-            Err(JoinRefusal::LogIn(refusal)) => Err(refusal.reason()),
+            Err(JoinRefusal::Invalid(reason)) => Err(reason.into()),
+            Err(JoinRefusal::LogIn(refusal)) => Err(refusal.reason().into()),
         }
     }
 
@@ -188,6 +191,7 @@ impl<A: Adapter> Hub<A> {
                         unread: Some(0),
                         reason: None,
                         message: None,
+                        retry_after_ms: None,
                     });
                 }
             }
@@ -250,6 +254,7 @@ impl<A: Adapter> Hub<A> {
             unread: Some(outcome.unread),
             reason: None,
             message: None,
+            retry_after_ms: None,
         })
     }
 

@@ -1,5 +1,6 @@
 use std::convert::Infallible;
 use std::marker::PhantomData;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 use app::protocol::{ClientEvent, ROOMS_PROTOCOL};
@@ -10,15 +11,21 @@ use socketioxide::handler::{FromConnectParts, FromDisconnectParts, FromMessagePa
 use socketioxide::socket::{DisconnectReason, Socket};
 use socketioxide_core::Value as SocketValue;
 
+use super::admission::{Admission, Refusal};
 use crate::chat::Family;
 use crate::cookie::session_token;
+use crate::http::ClientAddress;
 use crate::hub::{Ack, ChatHub, HubCommand};
 
-/// Connect-middleware extractor: registers the socket's handlers before socketioxide tells
-/// the client it is connected (it sends the connect packet between the middleware and the
-/// connect handler, so a handler registered later would miss an event sent at once), and
-/// notes what its connect must tell the hub.
-pub struct Registered<A>(PhantomData<A>);
+/// Connect-middleware extractor: lets the connection in (or not, see [`admission`]),
+/// then registers the socket's handlers before socketioxide tells the client it is
+/// connected (it sends the connect packet between the middleware and the connect
+/// handler, so a handler registered later would miss an event sent at once), and notes
+/// what its connect must tell the hub. A refused socket gets no handlers: the middleware
+/// answers its refusal.
+///
+/// [`admission`]: super::admission
+pub struct Registered<A>(pub Result<(), Refusal>, pub PhantomData<A>);
 
 impl<A: Adapter> FromConnectParts<A> for Registered<A> {
     type Error = Infallible;
@@ -27,14 +34,35 @@ impl<A: Adapter> FromConnectParts<A> for Registered<A> {
         s: &Arc<Socket<A>>,
         auth: &Option<SocketValue>,
     ) -> Result<Self, Infallible> {
+        let address = client_address(s);
+        if let Some(admission) = state::<Arc<Admission>, _>(s) {
+            match admission.admit(address) {
+                Ok(admitted) => {
+                    s.extensions.insert(Arc::new(admitted));
+                }
+                Err(refusal) => {
+                    tracing::info!(sid = %s.id, ?address, %refusal, "connection refused");
+                    return Ok(Registered(Err(refusal), PhantomData));
+                }
+            }
+        }
         s.on_fallback(on_event::<A>);
         s.on_disconnect(on_disconnect::<A>);
         s.extensions.insert(Announcement {
             family: family(auth),
+            address,
             sent: Arc::new(Mutex::new(false)),
         });
-        Ok(Registered(PhantomData))
+        Ok(Registered(Ok(()), PhantomData))
     }
+}
+
+/// The client address of the socket's handshake request (see `http::client_address`).
+fn client_address<A: Adapter>(s: &Arc<Socket<A>>) -> Option<IpAddr> {
+    s.req_parts()
+        .extensions
+        .get::<ClientAddress>()
+        .map(|ClientAddress(address)| *address)
 }
 
 /// Connect extractor (the socket is in its namespace now): queues its connect, unless its
@@ -57,6 +85,7 @@ impl<A: Adapter> FromConnectParts<A> for Listening<A> {
 #[derive(Clone)]
 struct Announcement {
     family: Family,
+    address: Option<IpAddr>,
     /// Held while the connect is queued: an event of the socket (on another thread) waits
     /// for it, so the hub always gets the connect first.
     sent: Arc<Mutex<bool>>,
@@ -78,6 +107,7 @@ fn announce<A: Adapter>(s: &Arc<Socket<A>>, hub: &ChatHub) {
         hub.send(HubCommand::Connect {
             conn: s.id,
             family: announcement.family,
+            address: announcement.address,
             token: session_token(&s.req_parts().headers),
         });
     }

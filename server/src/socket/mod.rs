@@ -8,7 +8,8 @@
 //! is connected (so its first event may come before). Extractors, however, run
 //! synchronously as each packet is dispatched. So all the work here happens in extractors:
 //! - [`Registered`](extract::Registered), in a connect middleware (before the client is
-//!   told), registers this socket's handlers;
+//!   told), lets the connection in or refuses it ([`admission`]) and registers this
+//!   socket's handlers;
 //! - [`Listening`](extract::Listening), in the connect handler, queues its connect
 //!   (protocol family, session cookie) so the hub admits it before anything it sends; its
 //!   first event, if it comes first, queues the connect before itself;
@@ -19,24 +20,25 @@
 //!
 //! The handlers themselves do nothing.
 
+pub mod admission;
 mod extract;
-
-use std::convert::Infallible;
 
 use socketioxide::adapter::Adapter;
 use socketioxide::handler::ConnectHandler;
 use socketioxide::SocketIo;
 use socketioxide_core::adapter::DefinedAdapter;
 
-/// Makes the default namespace run the chat. The [`ChatHub`](crate::hub::ChatHub) must be
-/// the `SocketIo`'s state (`SocketIo::builder().with_state(hub)`); the hub task applies
-/// what it receives.
+/// Makes the default namespace run the chat. The [`ChatHub`](crate::hub::ChatHub) and an
+/// `Arc<`[`Admission`](admission::Admission)`>` must be the `SocketIo`'s state
+/// (`SocketIo::builder().with_state(hub)`); the hub task applies what it receives.
 pub fn attach<A: Adapter + DefinedAdapter>(io: &SocketIo<A>) -> A::InitRes {
     io.ns("/", on_connect::<A>.with(register::<A>))
 }
 
-async fn register<A: Adapter>(_: extract::Registered<A>) -> Result<(), Infallible> {
-    Ok(())
+async fn register<A: Adapter>(
+    extract::Registered(admitted, _): extract::Registered<A>,
+) -> Result<(), admission::Refusal> {
+    admitted
 }
 
 async fn on_connect<A: Adapter>(_: extract::Listening<A>) {}

@@ -132,6 +132,23 @@ impl SideConnection {
     }
 }
 
+/// Command-line settings that keep the server's default per-user rate limits (which
+/// [`TestServer::start_with`] otherwise turns off).
+pub fn default_limits() -> Cli {
+    let defaults = Settings::load(&Cli::default()).expect("built-in settings");
+    let l = defaults.limits;
+    Cli {
+        message_rate: Some(l.messages_per_second),
+        typing_rate: Some(l.typing_per_second),
+        read_rate: Some(l.reads_per_second),
+        join_rate: Some(l.joins_per_second),
+        login_rate: Some(l.logins_per_second_per_address),
+        connection_rate: Some(l.connections_per_second_per_address),
+        connections_per_address: Some(l.connections_per_address),
+        ..Cli::default()
+    }
+}
+
 pub struct TestServer {
     pub addr: SocketAddr,
     /// The server's database (the same pool).
@@ -149,9 +166,22 @@ impl TestServer {
 
     /// Starts a server with these overrides, on 127.0.0.1 and a free port.
     /// Each server gets a fresh database ([`TestDatabase`]) unless `cli` names one.
+    /// The rate limits (per user and per address) are off unless `cli` sets them (see
+    /// [`default_limits`]).
     pub async fn start_with(mut cli: Cli) -> Self {
         cli.address = Some([127, 0, 0, 1].into());
         cli.port = Some(0);
+        for rate in [
+            &mut cli.message_rate,
+            &mut cli.typing_rate,
+            &mut cli.read_rate,
+            &mut cli.join_rate,
+            &mut cli.login_rate,
+            &mut cli.connection_rate,
+        ] {
+            rate.get_or_insert(0.0);
+        }
+        cli.connections_per_address.get_or_insert(0);
         let mut database = None;
         if cli.database.is_none() && cli.database_url.is_none() {
             let fresh = TestDatabase::fresh().await;
@@ -317,6 +347,23 @@ impl Client {
         cookie: Option<&str>,
         connect_frame: &str,
     ) -> Self {
+        match Self::try_connect_as(server, label, cookie, connect_frame).await {
+            Ok(client) => client,
+            Err(message) => panic!("{label}: expected to be connected, was refused: {message}"),
+        }
+    }
+
+    /// Connects, or returns the message of the server's connect error.
+    pub async fn try_connect(server: &TestServer, label: &str) -> Result<Self, String> {
+        Self::try_connect_as(server, label, None, "40").await
+    }
+
+    async fn try_connect_as(
+        server: &TestServer,
+        label: &str,
+        cookie: Option<&str>,
+        connect_frame: &str,
+    ) -> Result<Self, String> {
         let mut request =
             tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
                 server.ws_url(),
@@ -340,10 +387,10 @@ impl Client {
         }
         client.send_raw(connect_frame).await;
         match client.next_incoming().await {
-            Incoming::Connected => {}
+            Incoming::Connected => Ok(client),
+            Incoming::ConnectError(message) => Err(message),
             other => panic!("{label}: expected to be connected, got {other:?}"),
         }
-        client
     }
 
     /// Opens the WebSocket only.
