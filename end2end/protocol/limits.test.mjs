@@ -18,21 +18,21 @@ const runDefault = (fn) => withServer({ defaultLimits: true }, fn);
 const allowed = (elapsedMs) => BURST + Math.ceil((elapsedMs / 1000) * RATE);
 
 describe('rate limits (defaults)', { concurrency: 1 }, () => {
-  test('a burst of 25 from two tabs at once: up to the limit stored, the rest rateLimited with retryAfterMs, nothing refused delivered', () => runDefault(async (scene) => {
+  test('a burst of 40 from two tabs at once: up to the limit stored, the rest rateLimited with retryAfterMs, nothing refused delivered', () => runDefault(async (scene) => {
     const ann = await sessionUser(scene, 'ann (websocket)', 'Ann', { options: TRANSPORTS[0].options });
     const annPolling = await sessionTab(scene, 'ann (polling)', ann, { options: TRANSPORTS[1].options });
     const bob = await sessionUser(scene, 'bob', 'Bob');
     await settle([ann, annPolling, bob]);
 
     const started = Date.now();
-    const replies = await Promise.all(Array.from({ length: 25 }, (_, n) => (n % 2 ? annPolling : ann)
+    const replies = await Promise.all(Array.from({ length: 40 }, (_, n) => (n % 2 ? annPolling : ann)
       .call('send_message', { room: 'general', message: `m${n}`, clientId: `c${n}` })));
     const elapsed = Date.now() - started;
     const stored = replies.filter((r) => r.ok);
     const refused = replies.filter((r) => !r.ok);
     assert.ok(stored.length >= BURST, `at least the burst: ${stored.length}`);
     assert.ok(stored.length <= allowed(elapsed), `${stored.length} stored in ${elapsed} ms: at most ${allowed(elapsed)}`);
-    assert.ok(refused.length > 0, 'some refused');
+    assert.ok(refused.length > 0, `some refused (${elapsed} ms for all 40)`);
     for (const reply of refused) {
       assert.equal(reply.reason, 'rateLimited', JSON.stringify(reply));
       assert.ok(reply.retryAfterMs > 0 && reply.retryAfterMs <= 1000 / RATE, `retryAfterMs ${reply.retryAfterMs}`);

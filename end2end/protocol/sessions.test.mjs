@@ -16,10 +16,9 @@ import {
 const GRACE_MS = 1_500;
 /** Tests of one describe running at once (each has its own server; most of their time is waiting). */
 const CONCURRENCY = 8;
-/** Thirty days, the session cookie's lifetime. */
-// The cookie lives as long as browsers allow (400 days); the server ends a session after
-// 30 days unused, so someone who chats every day is never logged out.
-const COOKIE_DAYS = 400;
+/** Thirty days, the session cookie's lifetime: as long as an unused session lives (each
+ * page load and Socket.IO handshake renews it). */
+const COOKIE_DAYS = 30;
 const COOKIE_S = COOKIE_DAYS * 24 * 3600;
 
 /** Runs a test against a server of its own with a short grace period. */

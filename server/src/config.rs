@@ -9,7 +9,7 @@ use clap::Parser;
 use serde::Deserialize;
 
 use crate::chat::Allowance;
-use crate::http::{AllowedOrigins, BadOrigin, BadProxy, TrustedProxies};
+use crate::http::{AllowedOrigins, BadOrigin, BadProxy, CookiePolicy, TrustedProxies};
 use crate::hub::UserLimitSettings;
 use crate::socket::admission::AdmissionSettings;
 use crate::storage::{DatabaseUrl, StorageError};
@@ -79,6 +79,12 @@ pub struct Cli {
     /// first start)
     #[arg(long, env = "CHAT_DATABASE_URL")]
     pub database_url: Option<String>,
+
+    /// The site's public address, e.g. `https://chat.example.com`: over HTTPS, the session
+    /// cookie is always `Secure`; its origin is allowed whatever `Host` a proxy sends
+    /// [default: none]
+    #[arg(long, env = "CHAT_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
 
     /// Origins (`scheme://host[:port]`, comma-separated) whose pages may use this server:
     /// Socket.IO and every request that changes something. Behind a proxy or on another
@@ -218,6 +224,8 @@ pub struct ServerSettings {
     pub allowed_origins: Vec<String>,
     #[serde(default)]
     pub trusted_proxies: Vec<String>,
+    #[serde(default)]
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -341,6 +349,9 @@ impl Settings {
         );
         set(&mut self.limits.max_connections, &cli.max_connections);
         set(&mut self.server.trusted_proxies, &cli.trusted_proxies);
+        if cli.public_url.is_some() {
+            self.server.public_url.clone_from(&cli.public_url);
+        }
         if cli.redis_url.is_some() {
             self.cluster.redis_url.clone_from(&cli.redis_url);
         }
@@ -382,7 +393,19 @@ impl Settings {
 
     /// The origins allowed to use this server.
     pub fn allowed_origins(&self) -> Result<AllowedOrigins, BadOrigin> {
-        AllowedOrigins::new(&self.server.allowed_origins)
+        AllowedOrigins::new(&self.server.allowed_origins)?
+            .with_public_url(self.server.public_url.as_deref())
+    }
+
+    /// How the session cookie is set: `Secure` always when the public URL is HTTPS.
+    pub fn cookie_policy(&self) -> CookiePolicy {
+        CookiePolicy {
+            https: self
+                .server
+                .public_url
+                .as_deref()
+                .is_some_and(|url| url.trim().to_ascii_lowercase().starts_with("https://")),
+        }
     }
 
     /// The proxies whose `X-Forwarded-For` is believed.

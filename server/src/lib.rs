@@ -170,6 +170,7 @@ async fn serve_on<A: Adapter>(
     let state = http::AppState {
         origins: std::sync::Arc::new(origins),
         proxies: std::sync::Arc::new(proxies),
+        cookies: settings.cookie_policy(),
         options,
         hub: hub.clone(),
         store: store.clone(),

@@ -4,7 +4,7 @@
 //! has its own.
 //!
 //! The limits here refill so slowly (one token per 100 s) that a busy machine cannot
-//! refill one mid-test; the one test that waits for a token uses a 2 s window.
+//! refill one mid-test; the one test that waits for a token uses a 4 s window.
 
 mod support;
 
@@ -132,9 +132,9 @@ async fn the_lobby_protocol_is_told_with_requestrejected_and_its_receipt() {
 
 #[tokio::test]
 async fn a_refused_message_goes_through_once_the_wait_is_over() {
-    // One message per 2 s: the second at once is refused, with a wait of at most 2 s.
+    // One message per 4 s: the second at once is refused, with a wait of at most 4 s.
     let server = TestServer::start_with(Cli {
-        message_rate: Some(0.5),
+        message_rate: Some(0.25),
         message_burst: Some(1),
         ..Cli::default()
     })
@@ -145,8 +145,8 @@ async fn a_refused_message_goes_through_once_the_wait_is_over() {
     let first = ann.call("send_message", send).await;
     assert_eq!(first["status"], json!("delivered"), "{first}");
     let refused = ann.call("send_message", again.clone()).await;
-    assert_rate_limited(&refused, 2_000);
-    let wait = refused["retryAfterMs"].as_u64().unwrap_or(2_000);
+    assert_rate_limited(&refused, 4_000);
+    let wait = refused["retryAfterMs"].as_u64().unwrap_or(4_000);
     tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
     let resent = ann.call("send_message", again).await;
     assert_eq!(
@@ -292,9 +292,12 @@ async fn behind_a_trusted_proxy_the_forwarded_client_counts_and_nobody_else_is_b
         post_session(&behind, "Cid", &from("198.51.100.2")).await.0,
         200
     );
-    // A client's own X-Forwarded-For, left of what the proxy appended, changes nothing.
+    // A client's own X-Forwarded-For, left of what the proxy appended, changes nothing:
+    // another address, or garbage.
     let spoofed = from("203.0.113.50, 198.51.100.1");
     assert_eq!(post_session(&behind, "Dan", &spoofed).await.0, 429);
+    let garbage = from("garbage, 198.51.100.1");
+    assert_eq!(post_session(&behind, "Eve", &garbage).await.0, 429);
 
     // Without --trusted-proxies, the header is the client's to write, and ignored.
     let direct = TestServer::start_with(limits()).await;
@@ -379,5 +382,38 @@ async fn connections_over_a_limit_are_refused_with_a_connect_error_saying_why() 
             .as_deref()
             .is_some_and(|m| m.starts_with("connectingTooFast")),
         "{refused:?}"
+    );
+}
+
+// --- The hub's queue ----------------------------------------------------------------
+
+#[tokio::test]
+async fn a_client_flooding_faster_than_the_hub_applies_is_closed_alone() {
+    let server = TestServer::start().await;
+    let (mut flooder, _) = session_user(&server, "Ann").await;
+    let (mut bob, _) = session_user(&server, "Bob").await;
+    // 5,000 messages in one go, without reading: far more than the 512 a socket may have
+    // waiting in the hub's queue.
+    let mut sent = 0;
+    for n in 0..5_000 {
+        let message = json!(["send_message", {"room": "general", "message": format!("flood {n}")}]);
+        if !flooder.try_send_raw(&format!("42{message}")).await {
+            break;
+        }
+        sent += 1;
+    }
+    assert!(
+        sent < 5_000 || flooder.is_closed_by_server().await,
+        "the flooder is closed"
+    );
+    // Everyone else goes on: Bob talks and is heard.
+    let id = support::rooms::send(&mut bob, "general", "still here").await;
+    let history = bob
+        .call("history", json!({"room": "general", "after": id - 1}))
+        .await;
+    assert_eq!(
+        history["messages"][0]["message"],
+        json!("still here"),
+        "{history}"
     );
 }

@@ -82,6 +82,12 @@ async fn other_origins_are_refused_on_socket_io_and_on_every_change() {
     let refused = exchange(addr, &get(addr, POLLING, evil)).await;
     assert_eq!(status(&refused), 403, "{refused}");
     assert!(refused.contains("crossorigin"), "says why: {refused}");
+    // engineioxide also answers `/socket.io` without the slash.
+    let unslashed = "/socket.io?EIO=4&transport=polling";
+    assert_eq!(
+        status(&exchange(addr, &get(addr, unslashed, evil)).await),
+        403
+    );
     // ... and over WebSocket.
     assert_eq!(
         status(&exchange(addr, &upgrade(addr, "13", KEY, &own)).await),
@@ -192,4 +198,37 @@ async fn every_response_limits_what_a_browser_does_with_it() {
         );
         assert!(response.contains("x-frame-options: deny"), "{response}");
     }
+}
+
+#[tokio::test]
+async fn the_session_cookie_lasts_a_session_lifetime_renewed_on_use_and_secure_over_https() {
+    let server = TestServer::start_with(Cli {
+        public_url: Some("https://chat.example".into()),
+        ..Cli::default()
+    })
+    .await;
+    let addr = server.addr;
+    let cookie = support::session_cookie(&server, "Ann").await;
+    let with_cookie = format!("Cookie: {cookie}\r\n");
+    let renewed = format!(
+        "set-cookie: {}; httponly; samesite=lax; path=/; max-age=2592000; secure",
+        cookie.to_ascii_lowercase()
+    );
+    // A page load and a handshake renew it, for 30 days, `Secure` (the site is HTTPS).
+    let page = exchange(addr, &get(addr, "/", &with_cookie)).await;
+    assert!(page.contains(&renewed), "{page}");
+    let handshake = exchange(addr, &upgrade(addr, "13", KEY, &with_cookie)).await;
+    assert_eq!(status(&handshake), 101);
+    assert!(handshake.contains(&renewed), "{handshake}");
+    // Nothing else sets it: a file, a request without the cookie.
+    let file = exchange(addr, &get(addr, "/favicon.svg", &with_cookie)).await;
+    assert!(!file.contains("set-cookie"), "{file}");
+    let anonymous = exchange(addr, &get(addr, "/", "")).await;
+    assert!(!anonymous.contains("set-cookie"), "{anonymous}");
+    // The public origin is our own, whatever Host says.
+    let public = "Origin: https://chat.example\r\n";
+    assert_eq!(
+        status(&exchange(addr, &get(addr, POLLING, public)).await),
+        200
+    );
 }

@@ -312,6 +312,8 @@ impl ChatStore {
         if self.hidden.get_untracked() {
             actions.push(Action::Send(Request::SetPresence(PresenceStatus::Away)));
         }
+        // Those waiting out a rate limit go now with the rest, once: on their way again.
+        let _on_their_way = self.resend_waiting();
         let unsent: Vec<(ConvKey, String, Vec<super::UnsentMessage>)> =
             self.conversations.with_untracked(|all| {
                 all.iter()
@@ -479,14 +481,19 @@ impl ChatStore {
 
     // --- Sending ------------------------------------------------------------------------
 
-    /// You send `text` to the conversation shown: it shows at once as pending.
+    /// You send `text` to the conversation shown: it shows at once as pending (or, if
+    /// messages of yours there wait out a rate limit, waits behind them: `None`).
     pub fn compose(&self, text: &str, client_id: String) -> Option<Request> {
         let me = self.me.get_untracked()?;
         let key = self.current()?;
         let name = self.name_of(&key);
-        self.change(&key, &name, |c, keys| {
+        let waits = self.change(&key, &name, |c, keys| {
             timeline::add_pending(&mut c.lines, (&me.name, me.user_id), &client_id, text, keys);
-        });
+            timeline::wait_behind(&mut c.lines, &client_id)
+        })?;
+        if waits {
+            return None;
+        }
         Some(Request::Send {
             to: key,
             name,

@@ -194,6 +194,18 @@ pub fn apply_receipt(lines: &mut Vec<ChatLine>, client_id: &str, receipt: &SendR
     }
 }
 
+/// A message just written (`client_id`) waits behind yours that wait out a rate limit, so
+/// that they go in the order written; whether it does.
+pub fn wait_behind(lines: &mut [ChatLine], client_id: &str) -> bool {
+    let others_wait = lines.iter().any(|l| {
+        matches!(&l.kind, LineKind::Message { own: true, id: None, client_id: Some(c), delivery: Delivery::Waiting, .. } if c != client_id)
+    });
+    if others_wait {
+        set_delivery(lines, client_id, Delivery::Waiting);
+    }
+    others_wait
+}
+
 /// Your messages waiting to be sent again, marked on their way once more, oldest first.
 pub fn resend_waiting(lines: &mut [ChatLine]) -> Vec<UnsentMessage> {
     let mut resent = Vec::new();
@@ -486,6 +498,22 @@ mod tests {
         assert_eq!(resent, vec!["c2", "c3"], "in the order written");
         assert_eq!(waiting(&lines), 0, "on their way again");
         assert!(resend_waiting(&mut lines).is_empty(), "once");
+    }
+
+    #[test]
+    fn a_message_written_while_others_wait_waits_behind_them() {
+        let (mut lines, mut keys) = (Vec::new(), Keys::default());
+        add_pending(&mut lines, ("Ann", 1), "c1", "one", &mut keys);
+        assert!(!wait_behind(&mut lines, "c1"), "nothing waits: it goes");
+        let limited = SendReceipt::refused(RejectionReason::RateLimited).retry_after(200);
+        apply_receipt(&mut lines, "c1", &limited);
+        add_pending(&mut lines, ("Ann", 1), "c2", "two", &mut keys);
+        assert!(wait_behind(&mut lines, "c2"), "behind c1");
+        let resent: Vec<String> = resend_waiting(&mut lines)
+            .into_iter()
+            .map(|m| m.text)
+            .collect();
+        assert_eq!(resent, vec!["one", "two"]);
     }
 
     #[test]

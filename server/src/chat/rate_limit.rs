@@ -15,17 +15,27 @@ pub struct Allowance {
 }
 
 impl Allowance {
-    /// `None` when the allowance is unusable (no refill or no burst): it would refuse
-    /// everything forever.
+    /// `None` (no limit) for a rate of 0 (or one that is not a number); a burst below 1
+    /// is 1.
     pub fn new(per_second: f64, burst: u32) -> Option<Self> {
-        (per_second.is_finite() && per_second > 0.0 && burst >= 1)
-            .then_some(Self { per_second, burst })
+        (per_second.is_finite() && per_second > 0.0).then_some(Self {
+            per_second,
+            burst: burst.max(1),
+        })
     }
 
     /// How long an empty bucket takes to fill up: after that, it is as good as new.
     fn refill_time(&self) -> Duration {
-        Duration::from_secs_f64(f64::from(self.burst) / self.per_second)
+        seconds(f64::from(self.burst) / self.per_second)
     }
+}
+
+/// The longest wait said: a rate so small that a token takes longer is as good as never.
+const LONGEST: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
+/// `secs` as a duration, at most [`LONGEST`].
+fn seconds(secs: f64) -> Duration {
+    Duration::try_from_secs_f64(secs).map_or(LONGEST, |d| d.min(LONGEST))
 }
 
 /// One bucket: tokens left at `at`.
@@ -100,9 +110,7 @@ impl<K: Eq + Hash> RateLimiter<K> {
             Ok(())
         } else {
             let missing = 1.0 - bucket.tokens;
-            Err(RetryAfter(Duration::from_secs_f64(
-                missing / allowance.per_second,
-            )))
+            Err(RetryAfter(seconds(missing / allowance.per_second)))
         }
     }
 
@@ -119,7 +127,7 @@ impl<K: Eq + Hash> RateLimiter<K> {
         let refill = allowance.refill_time();
         self.buckets
             .retain(|_, bucket| now.saturating_duration_since(bucket.at) < refill);
-        self.sweep_at = now + refill;
+        self.sweep_at = now.checked_add(refill).unwrap_or(now + LONGEST);
     }
 }
 
@@ -186,12 +194,22 @@ mod tests {
     }
 
     #[test]
-    fn unusable_allowances_are_refused() {
+    fn a_rate_of_zero_is_no_limit_and_a_burst_is_at_least_one() {
         assert_eq!(Allowance::new(0.0, 10), None);
         assert_eq!(Allowance::new(-1.0, 10), None);
         assert_eq!(Allowance::new(f64::NAN, 10), None);
         assert_eq!(Allowance::new(f64::INFINITY, 10), None);
-        assert_eq!(Allowance::new(5.0, 0), None);
+        assert_eq!(Allowance::new(5.0, 0), Allowance::new(5.0, 1));
+    }
+
+    #[test]
+    fn a_vanishing_rate_waits_a_century_and_never_panics() {
+        let start = Instant::now();
+        let allowance = Allowance::new(1e-300, 1).expect("a rate");
+        let mut limits = RateLimiter::new(Some(allowance), start);
+        assert_eq!(limits.take("ann", start), Ok(()));
+        let refused = limits.take("ann", start).expect_err("the next one");
+        assert_eq!(refused.0, LONGEST);
     }
 
     #[test]

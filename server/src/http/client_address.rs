@@ -63,24 +63,25 @@ impl TrustedProxies {
     }
 
     /// The client of a request that came from `peer`: `peer` itself unless it is a trusted
-    /// proxy; then the nearest address in `X-Forwarded-For` that is not one (the proxies
-    /// append to it, so the entries to its left are the client's own to write).
+    /// proxy; then, walking `X-Forwarded-For` from its right end (the proxies append to
+    /// it, so the entries to the left are the client's own to write), the first address
+    /// that is not a trusted proxy. An entry that is no address ends the walk: what is left
+    /// of it cannot be believed.
     pub fn client_of(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
         if !self.trusts(peer) {
             return peer;
         }
-        let forwarded: Vec<IpAddr> = headers
+        let entries: Vec<&str> = headers
             .get_all("x-forwarded-for")
             .iter()
             .filter_map(|value| value.to_str().ok())
             .flat_map(|value| value.split(','))
-            .map(str::trim)
-            .map(|entry| entry.parse::<IpAddr>().ok())
-            // An entry that is no address ends what can be believed.
-            .collect::<Option<_>>()
-            .unwrap_or_default();
+            .collect();
         let mut client = peer;
-        for address in forwarded.into_iter().rev() {
+        for entry in entries.into_iter().rev() {
+            let Some(address) = forwarded_address(entry) else {
+                break;
+            };
             client = address;
             if !self.trusts(address) {
                 break;
@@ -88,6 +89,16 @@ impl TrustedProxies {
         }
         client
     }
+}
+
+/// An `X-Forwarded-For` entry: an address, or one with a port (`1.2.3.4:5678`,
+/// `[2001:db8::1]:5678`), as some proxies write them.
+fn forwarded_address(entry: &str) -> Option<IpAddr> {
+    let entry = entry.trim();
+    entry
+        .parse::<IpAddr>()
+        .ok()
+        .or_else(|| entry.parse::<SocketAddr>().ok().map(|addr| addr.ip()))
 }
 
 fn in_network(address: IpAddr, network: IpAddr, bits: u8) -> bool {
@@ -170,6 +181,20 @@ mod tests {
         // Nothing forwarded, or garbage: the proxy itself.
         assert_eq!(trusted.client_of(proxy, &HeaderMap::new()), proxy);
         assert_eq!(trusted.client_of(proxy, &forwarded("unknown")), proxy);
+        // Garbage the client wrote, left of what the proxy appended, changes nothing.
+        assert_eq!(
+            trusted.client_of(proxy, &forwarded("garbage, 198.51.100.7")),
+            ip("198.51.100.7")
+        );
+        // Addresses with ports, as some proxies write them.
+        assert_eq!(
+            trusted.client_of(proxy, &forwarded("198.51.100.7:4242")),
+            ip("198.51.100.7")
+        );
+        assert_eq!(
+            trusted.client_of(proxy, &forwarded("[2001:db8::7]:4242")),
+            ip("2001:db8::7")
+        );
         // An untrusted peer's header is ignored.
         assert_eq!(
             trusted.client_of(ip("192.0.2.1"), &forwarded("198.51.100.7")),

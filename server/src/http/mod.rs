@@ -18,6 +18,7 @@ pub use assets::SiteAssets;
 pub use client_address::{BadProxy, ClientAddress, TrustedProxies};
 pub use health::Draining;
 pub use origin::{AllowedOrigins, BadOrigin};
+pub use session::CookiePolicy;
 
 use std::sync::Arc;
 
@@ -33,6 +34,12 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::hub::ChatHub;
 use crate::storage::Store;
 
+/// Whether `path` is Socket.IO's: engineioxide answers `/socket.io` and everything
+/// under `/socket.io/`.
+pub(crate) fn is_socket_io(path: &str) -> bool {
+    path == "/socket.io" || path.starts_with("/socket.io/")
+}
+
 /// What the HTTP handlers share.
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -46,6 +53,8 @@ pub struct AppState {
     pub origins: Arc<AllowedOrigins>,
     /// Whose `X-Forwarded-For` names the client.
     pub proxies: Arc<TrustedProxies>,
+    /// How the session cookie is set.
+    pub cookies: CookiePolicy,
 }
 
 /// The whole site. `/socket.io/` is answered by `socket_layer`; `/`, `/r/<room>`,
@@ -66,6 +75,7 @@ pub fn router<A: Adapter>(state: AppState, socket_layer: SocketIoLayer<A>) -> Ro
         ));
     let origins = state.origins.clone();
     let proxies = state.proxies.clone();
+    let cookies = state.cookies;
     let site = Router::new()
         .merge(pages)
         .route("/r/{room}/messages", post(forms::post_to_room))
@@ -92,6 +102,10 @@ pub fn router<A: Adapter>(state: AppState, socket_layer: SocketIoLayer<A>) -> Ro
     Router::new()
         .fallback_service(site)
         .layer(socket_layer)
+        .layer(axum::middleware::from_fn_with_state(
+            cookies,
+            session::renew_session_cookie,
+        ))
         .layer(axum::middleware::map_request(
             owned_head::own_socket_io_head,
         ))

@@ -16,14 +16,13 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
-/// Where Socket.IO is served.
-const SOCKET_IO_PATH: &str = "/socket.io/";
-
 /// The origins allowed to make requests that change something.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AllowedOrigins {
     /// `scheme://host[:port]`, lowercased; empty: this server's own origin only.
     listed: Vec<String>,
+    /// The site's public origin (`--public-url`), its own whatever `Host` says.
+    public: Option<String>,
 }
 
 /// An origin in `--allowed-origins` that is not one.
@@ -36,19 +35,19 @@ impl AllowedOrigins {
     pub fn new<S: AsRef<str>>(origins: &[S]) -> Result<Self, BadOrigin> {
         let listed = origins
             .iter()
-            .map(|origin| {
-                let origin = origin.as_ref().trim().trim_end_matches('/');
-                let valid = origin.split_once("://").is_some_and(|(scheme, host)| {
-                    matches!(scheme, "http" | "https")
-                        && !host.is_empty()
-                        && !host.contains(['/', '?', '#', '@', ' '])
-                });
-                valid
-                    .then(|| origin.to_ascii_lowercase())
-                    .ok_or_else(|| BadOrigin(origin.to_owned()))
-            })
+            .map(|origin| parse_origin(origin.as_ref()))
             .collect::<Result<_, _>>()?;
-        Ok(Self { listed })
+        Ok(Self {
+            listed,
+            public: None,
+        })
+    }
+
+    /// Also allows `public_url`'s origin when no list is given (a proxy in front may send
+    /// its own `Host`).
+    pub fn with_public_url(mut self, public_url: Option<&str>) -> Result<Self, BadOrigin> {
+        self.public = public_url.map(parse_origin).transpose()?;
+        Ok(self)
     }
 
     /// Whether a request with these headers may go on.
@@ -66,6 +65,9 @@ impl AllowedOrigins {
         if !self.listed.is_empty() {
             return self.listed.contains(&origin);
         }
+        if self.public.as_ref() == Some(&origin) {
+            return true;
+        }
         // Same origin: the origin names the host (and port) the request was sent to.
         let origin_host = origin.split_once("://").map(|(_, host)| host);
         match (origin_host, host) {
@@ -75,6 +77,19 @@ impl AllowedOrigins {
     }
 }
 
+/// `scheme://host[:port]`, lowercased, from an origin or a URL without a path.
+fn parse_origin(origin: &str) -> Result<String, BadOrigin> {
+    let origin = origin.trim().trim_end_matches('/');
+    let valid = origin.split_once("://").is_some_and(|(scheme, host)| {
+        matches!(scheme, "http" | "https")
+            && !host.is_empty()
+            && !host.contains(['/', '?', '#', '@', ' '])
+    });
+    valid
+        .then(|| origin.to_ascii_lowercase())
+        .ok_or_else(|| BadOrigin(origin.to_owned()))
+}
+
 /// Middleware: refuses Socket.IO and state-changing requests from other origins with
 /// `403 {"reason": "crossOrigin"}`.
 pub async fn refuse_other_origins(
@@ -82,7 +97,7 @@ pub async fn refuse_other_origins(
     request: Request,
     next: Next,
 ) -> Response {
-    let checked = request.uri().path().starts_with(SOCKET_IO_PATH)
+    let checked = super::is_socket_io(request.uri().path())
         || !matches!(
             *request.method(),
             Method::GET | Method::HEAD | Method::OPTIONS
@@ -158,6 +173,16 @@ mod tests {
             !listed.permits(&headers(&[host, ("origin", "http://internal:3000")])),
             "not listed"
         );
+    }
+
+    #[test]
+    fn the_public_url_is_our_own_origin_too() {
+        let behind = AllowedOrigins::default()
+            .with_public_url(Some("https://chat.example/"))
+            .expect("valid");
+        let proxy_host = ("host", "10.0.0.5:3000");
+        assert!(behind.permits(&headers(&[proxy_host, ("origin", "https://chat.example")])));
+        assert!(!behind.permits(&headers(&[proxy_host, ("origin", "https://evil.example")])));
     }
 
     #[test]

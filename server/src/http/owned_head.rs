@@ -11,12 +11,9 @@
 use axum::extract::{OriginalUri, Request};
 use axum::http::{HeaderMap, HeaderValue, Uri};
 
-/// Where Socket.IO is served.
-const SOCKET_IO_PATH: &str = "/socket.io/";
-
 /// `request`, with its head in allocations of its own if it is for Socket.IO.
 pub async fn own_socket_io_head(mut request: Request) -> Request {
-    if request.uri().path().starts_with(SOCKET_IO_PATH) {
+    if super::is_socket_io(request.uri().path()) {
         let (uri, headers) = owned_head(request.uri(), request.headers());
         if let Some(original) = request.extensions_mut().get_mut::<OriginalUri>() {
             *original = OriginalUri(uri.clone());

@@ -2,8 +2,9 @@
 //! carries the session token to the page render and the Socket.IO handshake.
 
 use axum::body::Bytes;
-use axum::extract::{Extension, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::extract::{Extension, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use serde_json::{json, Value};
@@ -11,7 +12,7 @@ use serde_json::{json, Value};
 use super::{AppState, ClientAddress};
 use crate::cookie::{session_token, SESSION_COOKIE};
 use crate::hub::CreateSessionError;
-use crate::storage::SessionToken;
+use crate::storage::{SessionToken, SESSION_LIFETIME};
 
 /// The answer to a log-in.
 #[derive(Debug, serde::Serialize)]
@@ -21,27 +22,79 @@ struct LoggedIn<'a> {
     user_id: u64,
 }
 
-/// How long the browser keeps the session cookie: as long as browsers allow (400 days).
-/// The server ends a session after 30 days unused
-/// ([`SESSION_LIFETIME`](crate::storage::SESSION_LIFETIME)), and the cookie is set only
-/// at log-in, so a cookie as short as the session would log out, after 30 days, someone
-/// who chats every day (and their next log-in would be a new user).
-const COOKIE_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(400 * 24 * 60 * 60);
+/// How long the browser keeps the session cookie: as long as an unused session lives
+/// ([`SESSION_LIFETIME`]). Every page load and Socket.IO handshake that carries it renews
+/// it ([`renew_session_cookie`]), so it lasts while it is used.
+const COOKIE_MAX_AGE: std::time::Duration = SESSION_LIFETIME;
 
-fn set_cookie(token: &SessionToken, headers: &HeaderMap) -> HeaderValue {
-    // Behind a TLS-terminating proxy, the cookie must never travel in clear.
-    let secure = headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|proto| proto.eq_ignore_ascii_case("https"));
-    let cookie = format!(
-        "{SESSION_COOKIE}={}; HttpOnly; SameSite=Lax; Path=/; Max-Age={}{}",
-        token.as_str(),
-        COOKIE_MAX_AGE.as_secs(),
-        if secure { "; Secure" } else { "" }
-    );
-    // A token is base64url: always a valid header value.
-    HeaderValue::from_str(&cookie).unwrap_or_else(|_| clear_cookie())
+/// Whether the site is served over HTTPS (`--public-url https://...`): the cookie is then
+/// `Secure` whatever a request says. Otherwise it is when a proxy says the request came
+/// over HTTPS (`X-Forwarded-Proto: https`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CookiePolicy {
+    pub https: bool,
+}
+
+impl CookiePolicy {
+    fn secure(self, headers: &HeaderMap) -> bool {
+        self.https
+            || headers
+                .get("x-forwarded-proto")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|proto| proto.eq_ignore_ascii_case("https"))
+    }
+
+    /// The `Set-Cookie` value that gives the browser `token` for another lifetime.
+    fn set_cookie(self, token: &SessionToken, headers: &HeaderMap) -> HeaderValue {
+        let cookie = format!(
+            "{SESSION_COOKIE}={}; HttpOnly; SameSite=Lax; Path=/; Max-Age={}{}",
+            token.as_str(),
+            COOKIE_MAX_AGE.as_secs(),
+            if self.secure(headers) { "; Secure" } else { "" }
+        );
+        // A token is base64url: always a valid header value; a client's token that is
+        // not one is not renewed.
+        HeaderValue::from_str(&cookie).unwrap_or_else(|_| clear_cookie())
+    }
+}
+
+/// Middleware: a page load or a Socket.IO handshake that carried the session cookie, and
+/// was served, renews it (the server decides whether the session is alive; a dead one
+/// is refused as before).
+pub async fn renew_session_cookie(
+    State(policy): State<CookiePolicy>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let renews = request.method() == Method::GET && is_page_or_handshake(request.uri());
+    let token = renews
+        .then(|| session_token(request.headers()))
+        .flatten()
+        .filter(|token| HeaderValue::from_str(token.as_str()).is_ok());
+    let headers = renews.then(|| request.headers().clone());
+    let mut response = next.run(request).await;
+    let served =
+        response.status().is_success() || response.status() == StatusCode::SWITCHING_PROTOCOLS;
+    if let (Some(token), Some(headers), true) = (token, headers, served) {
+        if !response.headers().contains_key(header::SET_COOKIE) {
+            let cookie = policy.set_cookie(&token, &headers);
+            response.headers_mut().insert(header::SET_COOKIE, cookie);
+        }
+    }
+    response
+}
+
+/// A page, or the first request of a Socket.IO connection (no `sid` yet).
+fn is_page_or_handshake(uri: &Uri) -> bool {
+    let path = uri.path();
+    if super::is_socket_io(path) {
+        return !uri
+            .query()
+            .unwrap_or_default()
+            .split('&')
+            .any(|pair| pair.starts_with("sid="));
+    }
+    path == "/" || path == "/rooms" || path.starts_with("/r/") || path.starts_with("/dm/")
 }
 
 fn clear_cookie() -> HeaderValue {
@@ -128,7 +181,10 @@ pub async fn create(
     };
     match state.hub.create_session(name, address).await {
         Ok((name, user, token)) => {
-            let cookie = [(header::SET_COOKIE, set_cookie(&token, &headers))];
+            let cookie = [(
+                header::SET_COOKIE,
+                state.cookies.set_cookie(&token, &headers),
+            )];
             match caller {
                 Caller::Script => {
                     let body = LoggedIn {
@@ -219,20 +275,49 @@ mod tests {
     }
 
     #[test]
-    fn the_cookie_is_http_only_and_secure_behind_https() {
+    fn the_cookie_is_http_only_lasts_a_session_lifetime_and_is_secure_over_https() {
         let token = SessionToken::from_client("abc");
-        let plain = set_cookie(&token, &HeaderMap::new());
+        let plain = CookiePolicy::default().set_cookie(&token, &HeaderMap::new());
         assert_eq!(
             plain.to_str().ok(),
-            Some("chat_session=abc; HttpOnly; SameSite=Lax; Path=/; Max-Age=34560000")
+            Some("chat_session=abc; HttpOnly; SameSite=Lax; Path=/; Max-Age=2592000")
         );
-        let https = set_cookie(
+        let proxied = CookiePolicy::default().set_cookie(
             &token,
             &headers(&[(
                 header::HeaderName::from_static("x-forwarded-proto"),
                 "https",
             )]),
         );
-        assert!(https.to_str().is_ok_and(|c| c.ends_with("; Secure")));
+        assert!(proxied.to_str().is_ok_and(|c| c.ends_with("; Secure")));
+        let public = CookiePolicy { https: true }.set_cookie(&token, &HeaderMap::new());
+        assert!(
+            public.to_str().is_ok_and(|c| c.ends_with("; Secure")),
+            "--public-url https"
+        );
+    }
+
+    #[test]
+    fn pages_and_handshakes_renew_the_cookie_nothing_else_does() {
+        for renews in [
+            "/",
+            "/r/rust",
+            "/dm/Ann",
+            "/rooms",
+            "/socket.io/?EIO=4&transport=websocket",
+        ] {
+            assert!(
+                is_page_or_handshake(&renews.parse().expect("uri")),
+                "{renews}"
+            );
+        }
+        for not in [
+            "/favicon.svg",
+            "/pkg/chat.js",
+            "/socket.io/?EIO=4&transport=polling&sid=x",
+            "/healthz",
+        ] {
+            assert!(!is_page_or_handshake(&not.parse().expect("uri")), "{not}");
+        }
     }
 }

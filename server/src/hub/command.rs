@@ -2,6 +2,8 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use app::protocol::{ClientEvent, Presence, PresenceStatus, RejectionReason};
 use serde_json::Value;
@@ -27,6 +29,8 @@ pub enum HubCommand {
         event: ClientEvent,
         /// Answers the event, when the client asked for an acknowledgement.
         ack: Option<Ack>,
+        /// Counts the event among its socket's queued ones until it is applied.
+        queued: Queued,
     },
     Disconnect {
         conn: Sid,
@@ -80,6 +84,37 @@ pub enum HubCommand {
     },
 }
 
+/// One of a socket's events in the hub's queue: it counts against the socket's bound
+/// (see `socket::extract`) until it is dropped, once applied.
+#[derive(Debug)]
+pub struct Queued(Option<Arc<AtomicUsize>>);
+
+impl Queued {
+    /// Counts one more of the socket's events (`queued`: the socket's count) unless it
+    /// already has `bound` queued; then `None`.
+    pub fn take(queued: &Arc<AtomicUsize>, bound: usize) -> Option<Self> {
+        queued
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < bound).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Self(Some(queued.clone())))
+    }
+
+    /// Not counted (an event made up by the server, a test).
+    pub fn uncounted() -> Self {
+        Self(None)
+    }
+}
+
+impl Drop for Queued {
+    fn drop(&mut self) {
+        if let Some(queued) = self.0.take() {
+            queued.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+}
+
 /// A conversation a page names: `/r/<room>` or `/dm/<name>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PageTarget {
@@ -129,4 +164,21 @@ pub enum PostError {
     Refused(RejectionReason),
     #[error("the chat hub has stopped")]
     HubGone,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_socket_has_at_most_its_bound_queued_until_they_are_applied() {
+        let count = Arc::new(AtomicUsize::new(0));
+        let first = Queued::take(&count, 2).expect("one");
+        let second = Queued::take(&count, 2).expect("two");
+        assert!(Queued::take(&count, 2).is_none(), "the bound");
+        drop(first);
+        let third = Queued::take(&count, 2).expect("room again once one is applied");
+        drop((second, third));
+        assert_eq!(count.load(Ordering::Acquire), 0);
+    }
 }

@@ -33,6 +33,9 @@ const PRESENCE_HEARTBEAT: Duration = Duration::from_secs(3);
 /// (a third of the lease: two renewals may fail before it lapses).
 const NAME_HOLD_RENEWAL: Duration = Duration::from_secs(5);
 
+/// How often sessions unused for their lifetime are deleted.
+const SESSION_SWEEP: Duration = Duration::from_secs(60 * 60);
+
 /// Timings and limits of the hub.
 #[derive(Debug, Clone, Copy)]
 pub struct HubSettings {
@@ -100,6 +103,8 @@ pub async fn run<A: Adapter>(
         names_held_at: Instant::now(),
         renewal: None,
     };
+    let mut session_sweep = tokio::time::interval(SESSION_SWEEP);
+    session_sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut presence_tick = tokio::time::interval(PRESENCE_TICK);
     presence_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let clustered = hub.out.bus().is_some();
@@ -125,6 +130,7 @@ pub async fn run<A: Adapter>(
                 None => break,
             },
             () = sleep_until(deadline), if deadline.is_some() => hub.expire().await,
+            _ = session_sweep.tick() => hub.sweep_expired_sessions(),
             _ = presence_tick.tick(), if clustered => {
                 hub.share_presence();
                 hub.renew_name_holds().await;
@@ -166,6 +172,18 @@ impl<A: Adapter> Hub<A> {
         self.limits.take(what, asker)
     }
 
+    /// Deletes the sessions unused for their lifetime, beside the hub (it never waits).
+    fn sweep_expired_sessions(&self) {
+        let store = self.store.clone();
+        tokio::spawn(async move {
+            match store.delete_expired_sessions().await {
+                Ok(0) => {}
+                Ok(deleted) => tracing::info!(deleted, "expired sessions deleted"),
+                Err(error) => tracing::error!(%error, "cannot delete expired sessions"),
+            }
+        });
+    }
+
     /// Counts a log-in under a new name from `conn`'s address against its limit.
     pub(super) fn limit_login(&mut self, conn: Sid) -> Result<(), RetryAfter> {
         match self.addresses.get(&conn) {
@@ -195,7 +213,9 @@ impl<A: Adapter> Hub<A> {
                 _ => None,
             };
             next = match command {
-                HubCommand::Event { conn, event, ack } => self.event(conn, event, ack, queue).await,
+                HubCommand::Event {
+                    conn, event, ack, ..
+                } => self.event(conn, event, ack, queue).await,
                 HubCommand::Connect {
                     conn,
                     family,

@@ -72,7 +72,11 @@ impl<A: Adapter> Hub<A> {
             },
             ClientEvent::LeaveRoom(raw) => self.leave(conn, &raw, ack).await,
             ClientEvent::MarkRead(raw) => self.mark_read(conn, &raw, ack).await,
-            ClientEvent::SetPresence(raw) => self.set_presence(conn, &raw, ack),
+            ClientEvent::SetPresence(raw) => match self.limit(conn, Limited::Typing) {
+                // Like typing, a signal to everyone: it counts with typing.
+                Ok(()) => self.set_presence(conn, &raw, ack),
+                Err(retry) => self.refuse(conn, client::SET_PRESENCE, retry, ack),
+            },
             ClientEvent::History(raw) => self.history(conn, raw, ack),
             ClientEvent::ListRooms => self.list_rooms(conn, ack),
             ClientEvent::MyConversations => self.my_conversations(conn, ack),

@@ -14,11 +14,11 @@ use crate::chat::{Allowance, RateLimiter, RetryAfter, UserId};
 pub struct UserLimitSettings {
     /// `chat`, `send_message`, `private_message`, and a page's form.
     pub messages: Option<Allowance>,
-    /// `typing` and `stopTyping`.
+    /// `typing`, `stopTyping` and `set_presence`.
     pub typing: Option<Allowance>,
     /// `history`, `list_rooms`, `my_conversations`.
     pub reads: Option<Allowance>,
-    /// `join_room` (which creates a room that does not exist).
+    /// `join_room` (which creates a room that does not exist), and a page's join form.
     pub joins: Option<Allowance>,
 }
 

@@ -80,7 +80,9 @@ impl<A: Adapter> Hub<A> {
         };
         match command {
             HubCommand::Event { conn, .. } if self.limit_login(conn).is_err() => Err(command),
-            HubCommand::Event { conn, event, ack } => Ok(Pending {
+            HubCommand::Event {
+                conn, event, ack, ..
+            } => Ok(Pending {
                 conn,
                 name,
                 key,

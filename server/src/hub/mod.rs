@@ -34,7 +34,7 @@ mod rooms;
 
 pub use ack::Ack;
 pub use command::{
-    CreateSessionError, HubCommand, PageRequest, PageSnapshot, PageTarget, PostError,
+    CreateSessionError, HubCommand, PageRequest, PageSnapshot, PageTarget, PostError, Queued,
 };
 pub use core::{run, HubSettings};
 pub use limits::UserLimitSettings;

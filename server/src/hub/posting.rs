@@ -92,11 +92,17 @@ impl<A: Adapter> Hub<A> {
                         | ClientEvent::SendMessage(_)
                         | ClientEvent::PrivateMessage(_)),
                     ack,
+                    queued,
                 } if self.chat.is_connected(&conn) => {
                     if event.is_rooms_protocol() && self.chat.family(&conn) == Some(Family::Lobby) {
                         // It changes family with this event: what comes before it (the
                         // batch) reaches it in the lobby's, so the batch ends here.
-                        next = Some(HubCommand::Event { conn, event, ack });
+                        next = Some(HubCommand::Event {
+                            conn,
+                            event,
+                            ack,
+                            queued,
+                        });
                         break;
                     }
                     match self.check_post(conn, event, ack).await {

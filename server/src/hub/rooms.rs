@@ -9,7 +9,7 @@ use socketioxide::adapter::Adapter;
 use socketioxide::socket::Sid;
 
 use super::core::{now, Hub};
-use super::limits::Denial;
+use super::limits::{Denial, Limited};
 use super::Ack;
 use crate::chat::requests::{self, Target};
 use crate::chat::{
@@ -289,6 +289,9 @@ impl<A: Adapter> Hub<A> {
             };
         }
         if join {
+            if self.limit_user(user, Limited::Join).is_err() {
+                return Err(Refused(RejectionReason::RateLimited));
+            }
             let (id, newly) = self.store.join_room(user, &room).await.map_err(|error| {
                 tracing::error!(%error, "cannot join a room");
                 Refused(RejectionReason::StorageFailed)

@@ -1,6 +1,7 @@
 use std::convert::Infallible;
 use std::marker::PhantomData;
 use std::net::IpAddr;
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 
 use app::protocol::{ClientEvent, ROOMS_PROTOCOL};
@@ -15,7 +16,7 @@ use super::admission::{Admission, Refusal};
 use crate::chat::Family;
 use crate::cookie::session_token;
 use crate::http::ClientAddress;
-use crate::hub::{Ack, ChatHub, HubCommand};
+use crate::hub::{Ack, ChatHub, HubCommand, Queued};
 
 /// Connect-middleware extractor: lets the connection in (or not, see [`admission`]),
 /// then registers the socket's handlers before socketioxide tells the client it is
@@ -46,6 +47,7 @@ impl<A: Adapter> FromConnectParts<A> for Registered<A> {
                 }
             }
         }
+        s.extensions.insert(QueuedEvents::default());
         s.on_fallback(on_event::<A>);
         s.on_disconnect(on_disconnect::<A>);
         s.extensions.insert(Announcement {
@@ -80,6 +82,14 @@ impl<A: Adapter> FromConnectParts<A> for Listening<A> {
         Ok(Listening(PhantomData))
     }
 }
+
+/// The most events of one socket waiting in the hub's queue. The hub applies tens of
+/// thousands a second; a client that gets this far ahead is flooding, and is closed.
+const MAX_QUEUED_EVENTS: usize = 512;
+
+/// How many of the socket's events are in the hub's queue.
+#[derive(Clone, Default)]
+struct QueuedEvents(Arc<AtomicUsize>);
 
 /// What a socket's connect tells the hub, and whether it has been told.
 #[derive(Clone)]
@@ -170,10 +180,24 @@ impl<A: Adapter> FromMessageParts<A> for Enqueued<A> {
             };
             Ack::new(sender, socket)
         });
+        let Some(queued) = s
+            .extensions
+            .get::<QueuedEvents>()
+            .and_then(|QueuedEvents(count)| Queued::take(&count, MAX_QUEUED_EVENTS))
+        else {
+            // Sending faster than the hub applies, by far (a person never gets near it):
+            // this client is closed; everyone else's events are not held up behind its.
+            tracing::warn!(sid = %s.id, event = %name, "too many events queued; closing the connection");
+            if let Err(error) = s.clone().disconnect() {
+                tracing::debug!(sid = %s.id, %error, "already closed");
+            }
+            return Ok(done);
+        };
         hub.send(HubCommand::Event {
             conn: s.id,
             event: ClientEvent::from_wire(&name, payload),
             ack,
+            queued,
         });
         Ok(done)
     }

@@ -173,6 +173,24 @@ impl Store {
             .collect())
     }
 
+    /// Deletes the sessions not holding their name and unused since `cutoff_ms`: with
+    /// `now - SESSION_LIFETIME`, those that have expired. Returns how many.
+    pub async fn delete_sessions_unused_since(&self, cutoff_ms: i64) -> Result<u64, StorageError> {
+        Ok(on_pool!(&self.pool, |pool| sqlx::query(
+            "DELETE FROM sessions WHERE present = FALSE AND last_seen_at < $1"
+        )
+        .bind(cutoff_ms)
+        .execute(pool)
+        .await?
+        .rows_affected()))
+    }
+
+    /// Deletes the sessions that have expired; how many.
+    pub async fn delete_expired_sessions(&self) -> Result<u64, StorageError> {
+        self.delete_sessions_unused_since(now_ms().saturating_sub(lifetime_ms()))
+            .await
+    }
+
     pub async fn delete_session(&self, id: SessionId) -> Result<(), StorageError> {
         on_pool!(&self.pool, |pool| sqlx::query(
             "DELETE FROM sessions WHERE id = $1"
@@ -214,6 +232,36 @@ mod tests {
         assert!(store.present_sessions().await.expect("list").is_empty());
         store.delete_session(ann.id).await.expect("delete");
         assert_eq!(store.live_session(&token).await.expect("find"), None);
+    }
+
+    #[tokio::test]
+    async fn sessions_unused_for_their_lifetime_are_deleted_not_only_ignored() {
+        let store = Store::for_test().await;
+        let ann = store.create_user("Ann").await.expect("user");
+        let bob = store.create_user("Bob").await.expect("user");
+        let (gone, gone_token) = store.create_session(ann).await.expect("create");
+        let (online, online_token) = store.create_session(bob).await.expect("create");
+        store.set_present(gone.id, false).await.expect("update");
+        assert_eq!(
+            store.delete_expired_sessions().await.expect("sweep"),
+            0,
+            "used just now"
+        );
+        // As if a lifetime had passed: the one not holding its name goes.
+        let later = now_ms() + 1;
+        assert_eq!(
+            store
+                .delete_sessions_unused_since(later)
+                .await
+                .expect("sweep"),
+            1
+        );
+        assert_eq!(store.live_session(&gone_token).await.expect("find"), None);
+        assert_eq!(
+            store.live_session(&online_token).await.expect("find"),
+            Some(online),
+            "a session holding its name is in use"
+        );
     }
 
     #[tokio::test]

@@ -428,6 +428,11 @@ impl Client {
         self.ws.send(Message::text(frame)).await.expect("send");
     }
 
+    /// Sends a frame; whether it could be (the server may have closed the connection).
+    pub async fn try_send_raw(&mut self, frame: &str) -> bool {
+        self.ws.send(Message::text(frame)).await.is_ok()
+    }
+
     pub async fn send_binary(&mut self, bytes: Vec<u8>) {
         self.ws.send(Message::binary(bytes)).await.expect("send");
     }
