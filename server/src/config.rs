@@ -39,6 +39,16 @@ pub struct Cli {
     #[arg(long, env = "CHAT_LOG")]
     pub log: Option<String>,
 
+    /// Log lines as text for people, or as one JSON object per line for log shippers
+    /// [default: text]
+    #[arg(long, env = "CHAT_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+
+    /// Serve `GET /metrics` (Prometheus text format): put it behind your network's
+    /// access rules, it tells who is online how much [default: off]
+    #[arg(long, env = "CHAT_METRICS")]
+    pub metrics: bool,
+
     /// Settings file overriding Leptos.toml (same layout, any subset of keys)
     #[arg(long, env = "CHAT_CONFIG")]
     pub config: Option<PathBuf>,
@@ -211,12 +221,27 @@ pub struct ClusterSettings {
     pub redis_url: Option<String>,
 }
 
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Text for people.
+    #[default]
+    Text,
+    /// One JSON object per line, with the spans it happened in.
+    Json,
+}
+
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct ServerSettings {
     pub address: IpAddr,
     pub port: u16,
     pub log: String,
+    #[serde(default)]
+    pub log_format: LogFormat,
+    #[serde(default)]
+    pub metrics: bool,
     pub shutdown_timeout_secs: u64,
     pub drain_delay_ms: u64,
     /// Empty: this server's own origin only.
@@ -314,6 +339,8 @@ impl Settings {
         set(&mut self.server.address, &cli.address);
         set(&mut self.server.port, &cli.port);
         set(&mut self.server.log, &cli.log);
+        set(&mut self.server.log_format, &cli.log_format);
+        self.server.metrics |= cli.metrics;
         set(&mut self.server.drain_delay_ms, &cli.drain_delay_ms);
         set(&mut self.server.allowed_origins, &cli.allowed_origins);
         set(&mut self.socket.ping_interval_ms, &cli.ping_interval_ms);

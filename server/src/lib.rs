@@ -10,6 +10,7 @@
 //! - [`cluster`]: what several server processes share besides the database (Redis).
 //! - [`cookie`]: the session cookie, read by both transports.
 //! - [`config`]: layered settings (`Leptos.toml`, file, environment, flags).
+//! - [`metrics`]: what the server counts, for `GET /metrics`.
 
 pub mod chat;
 pub mod cluster;
@@ -17,6 +18,7 @@ pub mod config;
 pub mod cookie;
 pub mod http;
 pub mod hub;
+pub mod metrics;
 pub mod socket;
 pub mod storage;
 
@@ -171,6 +173,7 @@ async fn serve_on<A: Adapter>(
         origins: std::sync::Arc::new(origins),
         proxies: std::sync::Arc::new(proxies),
         cookies: settings.cookie_policy(),
+        metrics: settings.server.metrics.then(metrics::init).flatten(),
         options,
         hub: hub.clone(),
         store: store.clone(),

@@ -1,5 +1,5 @@
 use clap::Parser;
-use server::config::{Cli, Settings};
+use server::config::{Cli, LogFormat, Settings};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -19,7 +19,12 @@ async fn main() -> std::process::ExitCode {
         );
         EnvFilter::new("info")
     });
-    tracing_subscriber::fmt().with_env_filter(filter).init();
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    match settings.server.log_format {
+        LogFormat::Text => logs.init(),
+        // Each line names the spans it happened in: the request, the socket.
+        LogFormat::Json => logs.json().with_span_list(true).init(),
+    }
 
     let store = match server::open_store(&settings).await {
         Ok(store) => store,

@@ -33,6 +33,13 @@ fn help_documents_every_option() {
         "CHAT_DATABASE_URL",
         "--redis-url",
         "CHAT_REDIS_URL",
+        "--log-format",
+        "--message-rate",
+        "--login-rate",
+        "--max-connections",
+        "--allowed-origins",
+        "--trusted-proxies",
+        "--public-url",
         "Leptos.toml",
     ] {
         assert!(help.contains(needle), "--help lacks {needle}:\n{help}");
@@ -194,5 +201,67 @@ fn serves_the_login_page_and_stops_on_sigterm() {
     );
     assert!(page.contains("data-testid=\"name-input\""));
 
+    terminate(&mut child);
+}
+
+#[test]
+fn json_logs_are_one_object_per_line_naming_their_request() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut child = Command::new(BIN)
+        .current_dir(dir.path())
+        .args([
+            "--address",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--log-format",
+            "json",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel::<serde_json::Value>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let parsed = serde_json::from_str(&line)
+                .unwrap_or_else(|error| panic!("not a JSON line ({error}): {line}"));
+            if tx.send(parsed).is_err() {
+                break;
+            }
+        }
+    });
+    let next = || {
+        rx.recv_timeout(Duration::from_secs(10))
+            .expect("a log line")
+    };
+    let addr = loop {
+        let line = next();
+        let message = line["fields"]["message"].as_str().unwrap_or_default();
+        if let Some(addr) = message.strip_prefix("listening on http://") {
+            assert_eq!(line["level"], "INFO", "{line}");
+            break addr.to_owned();
+        }
+    };
+    // Something logged while serving a request names that request.
+    let mut stream = TcpStream::connect(&addr).expect("connect");
+    write!(
+        stream,
+        "GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: {addr}\r\n\
+         Origin: https://evil.example\r\nConnection: close\r\n\r\n"
+    )
+    .expect("write");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    assert!(response.starts_with("HTTP/1.1 403"), "{response}");
+    let refused = loop {
+        let line = next();
+        if line["fields"]["message"] == "refused a request from another origin" {
+            break line;
+        }
+    };
+    assert_eq!(refused["spans"][0]["name"], "request", "{refused}");
+    assert_eq!(refused["spans"][0]["path"], "/socket.io/", "{refused}");
     terminate(&mut child);
 }

@@ -51,6 +51,33 @@ pub enum RejectionReason {
 }
 
 impl RejectionReason {
+    /// The reason as it is on the wire (`"rateLimited"`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::NotLoggedIn => "notLoggedIn",
+            Self::AlreadyLoggedIn => "alreadyLoggedIn",
+            Self::NotAString => "notAString",
+            Self::EmptyMessage => "emptyMessage",
+            Self::MessageTooLong => "messageTooLong",
+            Self::BadClientId => "badClientId",
+            Self::StorageFailed => "storageFailed",
+            Self::AckRequired => "ackRequired",
+            Self::BadRequest => "badRequest",
+            Self::UnknownConversation => "unknownConversation",
+            Self::UnknownEvent => "unknownEvent",
+            Self::InvalidName => "invalidName",
+            Self::NameTaken => "nameTaken",
+            Self::NameMismatch => "nameMismatch",
+            Self::BadRoomName => "badRoomName",
+            Self::NotMember => "notMember",
+            Self::CannotLeave => "cannotLeave",
+            Self::UnknownUser => "unknownUser",
+            Self::SelfMessage => "selfMessage",
+            Self::NotAllowed => "notAllowed",
+            Self::RateLimited => "rateLimited",
+        }
+    }
+
     /// A sentence for people (logs, UIs); clients should match on the reason, not this.
     pub fn describe(self) -> &'static str {
         match self {
@@ -77,6 +104,25 @@ impl RejectionReason {
             Self::SelfMessage => "A direct message goes to someone else.",
             Self::NotAllowed => "This conversation is not yours to read.",
             Self::RateLimited => "Too many requests; wait a moment and try again.",
+        }
+    }
+}
+
+#[cfg(test)]
+mod reason_tests {
+    use super::RejectionReason;
+
+    #[test]
+    fn the_code_is_the_wire_name() {
+        for reason in [
+            RejectionReason::RateLimited,
+            RejectionReason::NotAString,
+            RejectionReason::BadClientId,
+        ] {
+            assert_eq!(
+                serde_json::to_value(reason).ok(),
+                Some(serde_json::Value::from(reason.code()))
+            );
         }
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
@@ -37,6 +37,21 @@ pub async fn healthz() -> Response {
 
 /// `GET /readyz`: 200 `ready`, or 503 and the reason (`draining`, `chat hub stopped`,
 /// `redis unreachable`, `database unreachable`).
+/// `GET /metrics`: the Prometheus text exposition, with `--metrics` (else `404`).
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    match state.metrics {
+        Some(handle) => (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            )],
+            handle.render(),
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
 pub async fn readyz(State(state): State<AppState>) -> Response {
     if state.draining.started() {
         return answer(StatusCode::SERVICE_UNAVAILABLE, "draining");

@@ -30,6 +30,7 @@ use socketioxide::adapter::Adapter;
 use socketioxide::layer::SocketIoLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
 
 use crate::hub::ChatHub;
 use crate::storage::Store;
@@ -55,6 +56,8 @@ pub struct AppState {
     pub proxies: Arc<TrustedProxies>,
     /// How the session cookie is set.
     pub cookies: CookiePolicy,
+    /// What `GET /metrics` shows (`--metrics`); `None`: it is not served.
+    pub metrics: Option<&'static metrics_exporter_prometheus::PrometheusHandle>,
 }
 
 /// The whole site. `/socket.io/` is answered by `socket_layer`; `/`, `/r/<room>`,
@@ -87,6 +90,7 @@ pub fn router<A: Adapter>(state: AppState, socket_layer: SocketIoLayer<A>) -> Ro
         .route("/api/logout", post(session::logout))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
         .fallback(assets::serve)
         .with_state(state)
         // Compresses the page; precompressed assets already carry Content-Encoding and are
@@ -123,4 +127,10 @@ pub fn router<A: Adapter>(state: AppState, socket_layer: SocketIoLayer<A>) -> Ro
         .layer(nosniff)
         .layer(referrer)
         .layer(frames)
+        // One span per request: what is logged while serving it says which request.
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+}
+
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    tracing::info_span!("request", method = %request.method(), path = request.uri().path())
 }

@@ -103,6 +103,7 @@ pub async fn refuse_other_origins(
             Method::GET | Method::HEAD | Method::OPTIONS
         );
     if checked && !allowed.permits(request.headers()) {
+        crate::metrics::refused("crossOrigin");
         tracing::info!(
             origin = ?request.headers().get(header::ORIGIN),
             path = request.uri().path(),

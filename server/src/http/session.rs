@@ -209,6 +209,7 @@ pub async fn create(
             "Someone online has this name.",
         ),
         Err(CreateSessionError::RateLimited(retry)) => {
+            crate::metrics::refused("rateLimited");
             tracing::info!(?address, "too many log-ins from one address");
             let ms = retry.ms();
             let wait = [(header::RETRY_AFTER, ms.div_ceil(1000).to_string())];

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use app::protocol::{ClientEvent, Presence, PresenceStatus, RejectionReason};
 use serde_json::Value;
@@ -87,7 +88,7 @@ pub enum HubCommand {
 /// One of a socket's events in the hub's queue: it counts against the socket's bound
 /// (see `socket::extract`) until it is dropped, once applied.
 #[derive(Debug)]
-pub struct Queued(Option<Arc<AtomicUsize>>);
+pub struct Queued(Option<Arc<AtomicUsize>>, Instant);
 
 impl Queued {
     /// Counts one more of the socket's events (`queued`: the socket's count) unless it
@@ -98,12 +99,17 @@ impl Queued {
                 (n < bound).then_some(n + 1)
             })
             .ok()
-            .map(|_| Self(Some(queued.clone())))
+            .map(|_| Self(Some(queued.clone()), Instant::now()))
     }
 
     /// Not counted (an event made up by the server, a test).
     pub fn uncounted() -> Self {
-        Self(None)
+        Self(None, Instant::now())
+    }
+
+    /// How long the event has waited since it was queued.
+    pub fn waited(&self) -> Duration {
+        self.1.elapsed()
     }
 }
 

@@ -33,6 +33,9 @@ const PRESENCE_HEARTBEAT: Duration = Duration::from_secs(3);
 /// (a third of the lease: two renewals may fail before it lapses).
 const NAME_HOLD_RENEWAL: Duration = Duration::from_secs(5);
 
+/// How often the gauges (users online) are read.
+const GAUGES: Duration = Duration::from_secs(1);
+
 /// How often sessions unused for their lifetime are deleted.
 const SESSION_SWEEP: Duration = Duration::from_secs(60 * 60);
 
@@ -103,6 +106,8 @@ pub async fn run<A: Adapter>(
         names_held_at: Instant::now(),
         renewal: None,
     };
+    let mut gauges = tokio::time::interval(GAUGES);
+    gauges.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut session_sweep = tokio::time::interval(SESSION_SWEEP);
     session_sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut presence_tick = tokio::time::interval(PRESENCE_TICK);
@@ -131,6 +136,9 @@ pub async fn run<A: Adapter>(
             },
             () = sleep_until(deadline), if deadline.is_some() => hub.expire().await,
             _ = session_sweep.tick() => hub.sweep_expired_sessions(),
+            _ = gauges.tick() => {
+                metrics::gauge!(crate::metrics::USERS_ONLINE).set(hub.chat.online_here() as f64);
+            }
             _ = presence_tick.tick(), if clustered => {
                 hub.share_presence();
                 hub.renew_name_holds().await;
@@ -214,8 +222,15 @@ impl<A: Adapter> Hub<A> {
             };
             next = match command {
                 HubCommand::Event {
-                    conn, event, ack, ..
-                } => self.event(conn, event, ack, queue).await,
+                    conn,
+                    event,
+                    ack,
+                    queued,
+                } => {
+                    metrics::histogram!(crate::metrics::HUB_QUEUE_WAIT_SECONDS)
+                        .record(queued.waited());
+                    self.event(conn, event, ack, queue).await
+                }
                 HubCommand::Connect {
                     conn,
                     family,

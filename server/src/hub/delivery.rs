@@ -161,6 +161,7 @@ impl<A: Adapter> Delivery<A> {
     /// Sends one serialized event to every socket of `to` here.
     fn send(&mut self, chat: &Chat<Sid>, to: &Audience<Sid>, name: &str, arguments: &Arguments) {
         let mut overflowed = Vec::new();
+        let mut delivered = 0u64;
         chat.for_each_recipient(to, |sid| {
             if self.lagging.contains(sid) {
                 return;
@@ -173,7 +174,7 @@ impl<A: Adapter> Delivery<A> {
                 Arguments::Two(one, two) => socket.emit(name, &(one, two)),
             };
             match sent {
-                Ok(()) => {}
+                Ok(()) => delivered += 1,
                 Err(SendError::Socket(SocketError::InternalChannelFull)) => overflowed.push(*sid),
                 // Closing: its disconnect is on its way to the hub.
                 Err(SendError::Socket(SocketError::Closed)) => {}
@@ -182,6 +183,8 @@ impl<A: Adapter> Delivery<A> {
                 }
             }
         });
+        metrics::counter!(crate::metrics::DELIVERIES).increment(delivered);
+        metrics::counter!(crate::metrics::PACKETS_DROPPED).increment(overflowed.len() as u64);
         for sid in overflowed {
             tracing::warn!(
                 %sid,

@@ -116,6 +116,7 @@ impl<A: Adapter> Hub<A> {
             reason,
             retry_after_ms,
         } = denial.into();
+        crate::metrics::refused(reason.code());
         match ack {
             Some(ack) => ack.send(&with_retry(
                 Refused::new(reason),
@@ -139,6 +140,7 @@ impl<A: Adapter> Hub<A> {
             reason,
             retry_after_ms,
         } = denial.into();
+        crate::metrics::refused(reason.code());
         let rejection = with_retry(
             Rejection::new(event, reason),
             retry_after_ms,

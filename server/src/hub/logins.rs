@@ -125,7 +125,10 @@ impl<A: Adapter> Hub<A> {
     /// that log-in only.
     async fn log_in_all(&mut self, batch: Vec<Pending>) {
         let names: Vec<&str> = batch.iter().map(|p| p.name.as_str()).collect();
-        match self.store.create_users(&names).await {
+        let started = std::time::Instant::now();
+        let created = self.store.create_users(&names).await;
+        crate::metrics::storage("create_users", started.elapsed());
+        match created {
             Ok(users) => {
                 for (pending, user) in batch.into_iter().zip(users) {
                     self.log_in_as(pending, user);

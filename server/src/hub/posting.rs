@@ -302,7 +302,10 @@ impl<A: Adapter> Hub<A> {
                 }),
             }
         }
-        let results = match self.store.append_all(rows).await {
+        let started = std::time::Instant::now();
+        let appended = self.store.append_all(rows).await;
+        crate::metrics::storage("append_messages", started.elapsed());
+        let results = match appended {
             Ok(results) => results,
             Err(error) => {
                 tracing::error!(%error, count = ready.len(), "cannot store messages");
@@ -321,6 +324,9 @@ impl<A: Adapter> Hub<A> {
                 Appended::Duplicate(message) => (message, true),
             };
             answer_stored(pending.answer, &message, duplicate);
+            if !duplicate {
+                metrics::counter!(crate::metrics::MESSAGES_STORED).increment(1);
+            }
             if duplicate {
                 tracing::debug!(id = message.id, "a resent message was stored before");
                 continue;

@@ -40,6 +40,17 @@ pub enum Refusal {
     ServerFull,
 }
 
+impl Refusal {
+    /// The reason alone (`tooManyConnections`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::ConnectingTooFast { .. } => "connectingTooFast",
+            Self::TooManyConnections => "tooManyConnections",
+            Self::ServerFull => "serverFull",
+        }
+    }
+}
+
 /// The connections open, and who opened them lately.
 #[derive(Debug)]
 pub struct Admission {

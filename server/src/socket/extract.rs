@@ -36,18 +36,24 @@ impl<A: Adapter> FromConnectParts<A> for Registered<A> {
         auth: &Option<SocketValue>,
     ) -> Result<Self, Infallible> {
         let address = client_address(s);
+        let span = tracing::info_span!("socket", sid = %s.id, address = ?address);
+        let _in_span = span.enter();
+        s.extensions.insert(SocketSpan(span.clone()));
         if let Some(admission) = state::<Arc<Admission>, _>(s) {
             match admission.admit(address) {
                 Ok(admitted) => {
                     s.extensions.insert(Arc::new(admitted));
                 }
                 Err(refusal) => {
+                    crate::metrics::refused(refusal.code());
                     tracing::info!(sid = %s.id, ?address, %refusal, "connection refused");
                     return Ok(Registered(Err(refusal), PhantomData));
                 }
             }
         }
         s.extensions.insert(QueuedEvents::default());
+        s.extensions
+            .insert(Arc::new(OpenConnection::counted(s.transport_type())));
         s.on_fallback(on_event::<A>);
         s.on_disconnect(on_disconnect::<A>);
         s.extensions.insert(Announcement {
@@ -57,6 +63,36 @@ impl<A: Adapter> FromConnectParts<A> for Registered<A> {
         });
         Ok(Registered(Ok(()), PhantomData))
     }
+}
+
+/// Counts the socket among the open connections of its transport until it is dropped.
+struct OpenConnection(&'static str);
+
+impl OpenConnection {
+    fn counted(transport: socketioxide::TransportType) -> Self {
+        let transport = match transport {
+            socketioxide::TransportType::Websocket => "websocket",
+            socketioxide::TransportType::Polling => "polling",
+        };
+        metrics::gauge!(crate::metrics::CONNECTIONS_OPEN, "transport" => transport).increment(1);
+        Self(transport)
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        metrics::gauge!(crate::metrics::CONNECTIONS_OPEN, "transport" => self.0).decrement(1);
+    }
+}
+
+/// The span of everything logged about one socket (its id, its client's address).
+#[derive(Clone)]
+struct SocketSpan(tracing::Span);
+
+fn span_of<A: Adapter>(s: &Arc<Socket<A>>) -> tracing::Span {
+    s.extensions
+        .get::<SocketSpan>()
+        .map_or_else(tracing::Span::none, |SocketSpan(span)| span)
 }
 
 /// The client address of the socket's handshake request (see `http::client_address`).
@@ -75,6 +111,7 @@ impl<A: Adapter> FromConnectParts<A> for Listening<A> {
     type Error = Infallible;
 
     fn from_connect_parts(s: &Arc<Socket<A>>, _: &Option<SocketValue>) -> Result<Self, Infallible> {
+        let _in_span = span_of(s).entered();
         tracing::debug!(sid = %s.id, "socket connected");
         if let Some(hub) = state::<ChatHub, _>(s) {
             announce(s, &hub);
@@ -152,6 +189,7 @@ impl<A: Adapter> FromMessageParts<A> for Enqueued<A> {
         v: &mut SocketValue,
         ack_id: &Option<i64>,
     ) -> Result<Self, Infallible> {
+        let _in_span = span_of(s).entered();
         let done = Enqueued(PhantomData);
         let Some(hub) = state::<ChatHub, _>(s) else {
             return Ok(done);
@@ -213,6 +251,7 @@ impl<A: Adapter> FromDisconnectParts<A> for Departed<A> {
         s: &Arc<Socket<A>>,
         reason: DisconnectReason,
     ) -> Result<Self, Infallible> {
+        let _in_span = span_of(s).entered();
         tracing::debug!(sid = %s.id, ?reason, "socket disconnected");
         if let Some(hub) = state::<ChatHub, _>(s) {
             hub.send(HubCommand::Disconnect { conn: s.id });

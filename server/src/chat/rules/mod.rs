@@ -139,6 +139,11 @@ impl<C: Clone + Eq + Hash> Chat<C> {
         self.presence.holder_of(name)
     }
 
+    /// How many users are logged in here (online or away).
+    pub fn online_here(&self) -> usize {
+        self.presence.users().filter(|u| u.visible).count()
+    }
+
     /// Names of everyone online: here in order of log-in, then those only other servers
     /// list.
     pub fn online_names(&self) -> Vec<String> {
