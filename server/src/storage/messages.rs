@@ -555,4 +555,80 @@ mod tests {
         let stale = empty.page_after(empty.general(), 3, 5).await.expect("page");
         assert!(stale.resync && !stale.has_more);
     }
+
+    /// Any batches, to any of three conversations, from two senders, some resent under a
+    /// client id used before: every new message gets the next id of its conversation (gap-
+    /// free, increasing, in batch order), and a resend is the message stored first.
+    mod properties {
+        use std::collections::HashMap;
+
+        use proptest::prelude::*;
+
+        use super::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig {
+                cases: 16,
+                failure_persistence: None,
+                ..ProptestConfig::default()
+            })]
+
+            #[test]
+            fn ids_are_gap_free_per_conversation_and_resends_are_stored_once(
+                batches in prop::collection::vec(
+                    prop::collection::vec((0..3usize, any::<bool>(), prop::option::of(0..4u8)), 1..12),
+                    1..6,
+                )
+            ) {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                runtime.block_on(async {
+                    let store = store_with(0).await;
+                    let mut conversations = vec![store.general()];
+                    for room in ["rust", "go"] {
+                        let room = RoomName::parse(room).expect("valid");
+                        conversations.push(store.join_room(ANN, &room).await.expect("join").0);
+                    }
+                    let mut last: HashMap<ConversationId, u64> = HashMap::new();
+                    let mut first_stored: HashMap<(ConversationId, UserId, u8), u64> = HashMap::new();
+                    for batch in batches {
+                        let rows: Vec<(ConversationId, NewMessage)> = batch
+                            .iter()
+                            .map(|(to, ann, client)| {
+                                let sender = if *ann { ANN } else { BOB };
+                                let client = client.map(|c| format!("c{c}"));
+                                (conversations[*to], new(sender, "m", client.as_deref()))
+                            })
+                            .collect();
+                        let appended = store.append_all(rows).await.expect("a batch commits");
+                        prop_assert_eq!(appended.len(), batch.len());
+                        for ((to, ann, client), appended) in batch.iter().zip(appended) {
+                            let conversation = conversations[*to];
+                            let sender = if *ann { ANN } else { BOB };
+                            let earlier = client.and_then(|c| first_stored.get(&(conversation, sender, c)).copied());
+                            match (appended, earlier) {
+                                (Appended::Duplicate(message), Some(id)) => prop_assert_eq!(message.id, id),
+                                (Appended::Stored(message), None) => {
+                                    let next = last.get(&conversation).copied().unwrap_or(0) + 1;
+                                    prop_assert_eq!(message.id, next, "the next id, no gap");
+                                    last.insert(conversation, next);
+                                    if let Some(c) = client {
+                                        first_stored.insert((conversation, sender, *c), next);
+                                    }
+                                }
+                                (other, earlier) => {
+                                    return Err(TestCaseError::fail(format!(
+                                        "{other:?} for a message stored before as {earlier:?}"
+                                    )));
+                                }
+                            }
+                        }
+                    }
+                    Ok(())
+                })?;
+            }
+        }
+    }
 }

@@ -290,4 +290,6 @@ impl<C: Clone + Eq + Hash> Chat<C> {
 }
 
 #[cfg(test)]
+mod properties;
+#[cfg(test)]
 pub(crate) mod tests;
