@@ -42,7 +42,7 @@ describe('the site', () => {
     const { response, body } = await get('/');
     assert.equal(response.status, 200);
     assert.match(response.headers.get('content-type'), /text\/html/);
-    assert.equal(response.headers.get('cache-control'), 'no-cache');
+    assert.equal(response.headers.get('cache-control'), 'no-cache, private');
     const html = body.toString('utf8');
     assert.match(html, /data-testid="login-form"/);
     assert.match(html, /data-testid="name-input"/);

@@ -35,8 +35,6 @@ pub async fn healthz() -> Response {
     answer(StatusCode::OK, "ok")
 }
 
-/// `GET /readyz`: 200 `ready`, or 503 and the reason (`draining`, `chat hub stopped`,
-/// `redis unreachable`, `database unreachable`).
 /// `GET /metrics`: the Prometheus text exposition, with `--metrics` (else `404`).
 pub async fn metrics(State(state): State<AppState>) -> Response {
     match state.metrics {
@@ -52,6 +50,8 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     }
 }
 
+/// `GET /readyz`: 200 `ready`, or 503 and the reason (`draining`, `chat hub stopped`,
+/// `redis unreachable`, `database unreachable`).
 pub async fn readyz(State(state): State<AppState>) -> Response {
     if state.draining.started() {
         return answer(StatusCode::SERVICE_UNAVAILABLE, "draining");

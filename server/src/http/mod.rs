@@ -71,10 +71,12 @@ pub fn router<A: Adapter>(state: AppState, socket_layer: SocketIoLayer<A>) -> Ro
         .route("/r/{room}", get(page::room))
         .route("/dm/{name}", get(page::direct))
         .route("/rooms", get(page::rooms))
-        // The pages name the current bundle and show live data: always revalidate them.
+        // The pages name the current bundle and show live data: always revalidate them;
+        // and they are the reader's own (they renew the session cookie): never in a
+        // shared cache.
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
-            HeaderValue::from_static("no-cache"),
+            HeaderValue::from_static("no-cache, private"),
         ));
     let origins = state.origins.clone();
     let proxies = state.proxies.clone();

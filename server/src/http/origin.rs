@@ -43,8 +43,8 @@ impl AllowedOrigins {
         })
     }
 
-    /// Also allows `public_url`'s origin when no list is given (a proxy in front may send
-    /// its own `Host`).
+    /// Also allows `public_url`'s origin, whatever the list and `Host` say (a proxy in
+    /// front may send its own `Host`).
     pub fn with_public_url(mut self, public_url: Option<&str>) -> Result<Self, BadOrigin> {
         self.public = public_url.map(parse_origin).transpose()?;
         Ok(self)
@@ -62,11 +62,11 @@ impl AllowedOrigins {
 
     fn allows(&self, origin: &str, host: Option<&str>) -> bool {
         let origin = origin.trim().to_ascii_lowercase();
-        if !self.listed.is_empty() {
-            return self.listed.contains(&origin);
-        }
         if self.public.as_ref() == Some(&origin) {
             return true;
+        }
+        if !self.listed.is_empty() {
+            return self.listed.contains(&origin);
         }
         // Same origin: the origin names the host (and port) the request was sent to.
         let origin_host = origin.split_once("://").map(|(_, host)| host);
@@ -184,6 +184,11 @@ mod tests {
         let proxy_host = ("host", "10.0.0.5:3000");
         assert!(behind.permits(&headers(&[proxy_host, ("origin", "https://chat.example")])));
         assert!(!behind.permits(&headers(&[proxy_host, ("origin", "https://evil.example")])));
+        let with_a_list = AllowedOrigins::new(&["https://other.example"])
+            .and_then(|o| o.with_public_url(Some("https://chat.example")))
+            .expect("valid");
+        assert!(with_a_list.permits(&headers(&[proxy_host, ("origin", "https://chat.example")])));
+        assert!(with_a_list.permits(&headers(&[proxy_host, ("origin", "https://other.example")])));
     }
 
     #[test]

@@ -197,7 +197,7 @@ impl<A: Adapter> Delivery<A> {
 }
 
 /// Disconnects `socket` as soon as its queue takes the disconnect packet.
-pub(super) fn spawn_disconnect<A: Adapter>(socket: SocketRef<A>) {
+pub fn spawn_disconnect<A: Adapter>(socket: SocketRef<A>) {
     tokio::spawn(async move {
         loop {
             match socket.clone().disconnect() {

@@ -81,17 +81,23 @@ impl<A: Adapter> Hub<A> {
         match command {
             HubCommand::Event { conn, .. } if self.limit_login(conn).is_err() => Err(command),
             HubCommand::Event {
-                conn, event, ack, ..
-            } => Ok(Pending {
                 conn,
-                name,
-                key,
-                event: match event {
-                    ClientEvent::Register(_) => client::REGISTER,
-                    _ => client::LOGIN,
-                },
+                event,
                 ack,
-            }),
+                queued,
+            } => {
+                metrics::histogram!(crate::metrics::HUB_QUEUE_WAIT_SECONDS).record(queued.waited());
+                Ok(Pending {
+                    conn,
+                    name,
+                    key,
+                    event: match event {
+                        ClientEvent::Register(_) => client::REGISTER,
+                        _ => client::LOGIN,
+                    },
+                    ack,
+                })
+            }
             other => Err(other),
         }
     }

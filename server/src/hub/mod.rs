@@ -37,6 +37,7 @@ pub use command::{
     CreateSessionError, HubCommand, PageRequest, PageSnapshot, PageTarget, PostError, Queued,
 };
 pub use core::{run, HubSettings};
+pub use delivery::spawn_disconnect;
 pub use limits::UserLimitSettings;
 pub use reads::{conversations_of, room_infos};
 

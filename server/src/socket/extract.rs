@@ -226,9 +226,9 @@ impl<A: Adapter> FromMessageParts<A> for Enqueued<A> {
             // Sending faster than the hub applies, by far (a person never gets near it):
             // this client is closed; everyone else's events are not held up behind its.
             tracing::warn!(sid = %s.id, event = %name, "too many events queued; closing the connection");
-            if let Err(error) = s.clone().disconnect() {
-                tracing::debug!(sid = %s.id, %error, "already closed");
-            }
+            // Its outgoing queue may be full too (a flooder that does not read): the
+            // disconnect waits for room in it.
+            crate::hub::spawn_disconnect(s.clone().into());
             return Ok(done);
         };
         hub.send(HubCommand::Event {

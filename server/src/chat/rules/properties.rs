@@ -1,14 +1,20 @@
 //! Properties of the rules under arbitrary traffic: a random sequence of connects,
-//! log-ins (names raced in every case), joins, leaves, room and direct messages,
-//! disconnects and arbitrary events (any name, any JSON payload), applied the way the hub
-//! applies them, with a model of what storage would hold. After every step:
+//! log-ins (names raced in every case), joins, leaves, room and direct messages and
+//! disconnects, each checked and applied the way the hub does (with a model of what
+//! storage would hold), and of arbitrary events (any name, any JSON payload) run through
+//! the decoder and every check (which change nothing). After every step:
 //! - nothing panicked, whatever the input;
 //! - names are unique, ignoring case, among the users online;
-//! - a room's message reaches only the sockets of the room's members (the lobby's
-//!   `general` reaches everyone), a direct message only its two users' sockets;
-//! - each conversation's ids, as delivered, only increase.
+//! - a message of a room other than `general` reaches only the sockets of the room's
+//!   members, a direct message only its two users' sockets;
+//! - no socket is delivered a conversation's message twice, or out of order.
+//!
+//! The run counts how often the privacy rules were put to the test (a room message with
+//! a non-member online, a direct message with a third user online), so that it cannot
+//! pass by never getting there.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use app::protocol::{ClientEvent, ServerEvent};
@@ -220,6 +226,10 @@ fn deliveries(chat: &Chat<u32>, out: &[crate::chat::Outgoing<u32>]) -> Vec<(u32,
     got
 }
 
+/// How often the privacy rules were put to the test, over all the cases.
+static ROOM_MESSAGES_WITH_OUTSIDERS: AtomicUsize = AtomicUsize::new(0);
+static DIRECT_MESSAGES_WITH_OTHERS: AtomicUsize = AtomicUsize::new(0);
+
 struct Run {
     chat: Chat<u32>,
     model: Model,
@@ -297,6 +307,12 @@ impl Run {
                     );
                     let id = self.model.next_id(post.room);
                     let name = chat.name_of(post.sender).unwrap_or_default().to_owned();
+                    let outsiders = (0..SOCKETS)
+                        .filter_map(|conn| chat.user_of(&conn))
+                        .any(|user| !members.contains(&user));
+                    if post.room != GENERAL && outsiders {
+                        ROOM_MESSAGES_WITH_OUTSIDERS.fetch_add(1, Ordering::Relaxed);
+                    }
                     let out = chat.room_message_stored(
                         post.room,
                         &post.name,
@@ -333,6 +349,12 @@ impl Run {
                     let conversation = self.model.direct(sender, recipient);
                     let id = self.model.next_id(conversation);
                     let sender_name = chat.name_of(sender).unwrap_or_default().to_owned();
+                    let others = (0..SOCKETS)
+                        .filter_map(|conn| chat.user_of(&conn))
+                        .any(|user| user != sender && user != recipient);
+                    if others {
+                        DIRECT_MESSAGES_WITH_OTHERS.fetch_add(1, Ordering::Relaxed);
+                    }
                     let out = chat.direct_message_stored(
                         checked.recipient,
                         &checked.recipient_name,
@@ -410,20 +432,37 @@ fn delivered(
     Ok(())
 }
 
+#[test]
+fn arbitrary_traffic_keeps_every_rule() {
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases: 256,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    });
+    let result = runner.run(&prop::collection::vec(step(), 1..120), |steps| {
+        let mut run = Run::new();
+        for step in steps {
+            run.apply(step)?;
+        }
+        Ok(())
+    });
+    if let Err(failure) = result {
+        panic!("{failure}");
+    }
+    let rooms = ROOM_MESSAGES_WITH_OUTSIDERS.load(Ordering::Relaxed);
+    let directs = DIRECT_MESSAGES_WITH_OTHERS.load(Ordering::Relaxed);
+    assert!(
+        rooms > 0 && directs > 0,
+        "privacy put to the test: {rooms} room and {directs} direct messages"
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: 256,
         failure_persistence: None,
         ..ProptestConfig::default()
     })]
-
-    #[test]
-    fn arbitrary_traffic_keeps_every_rule(steps in prop::collection::vec(step(), 1..120)) {
-        let mut run = Run::new();
-        for step in steps {
-            run.apply(step)?;
-        }
-    }
 
     #[test]
     fn any_event_name_and_payload_decodes_without_panicking(
