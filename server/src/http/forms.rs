@@ -36,11 +36,8 @@ fn back(route: &Route, result: Result<(), PostError>) -> Response {
     match result {
         Ok(()) => Redirect::to(&route.path()).into_response(),
         Err(PostError::Refused(reason)) => {
-            let reason = serde_json::to_value(reason)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
-            Redirect::to(&format!("{}?error={reason}", route.path())).into_response()
+            crate::metrics::refused(reason.code());
+            Redirect::to(&format!("{}?error={}", route.path(), reason.code())).into_response()
         }
         Err(PostError::HubGone) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
     }

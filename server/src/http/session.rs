@@ -126,7 +126,8 @@ impl Caller {
 
 /// A refused request: JSON for scripts, a redirect to the page (which shows the error)
 /// for forms.
-fn refuse(caller: Caller, status: StatusCode, reason: &str, message: &str) -> Response {
+fn refuse(caller: Caller, status: StatusCode, reason: &'static str, message: &str) -> Response {
+    crate::metrics::refused(reason);
     match caller {
         Caller::Script => {
             (status, Json(json!({"reason": reason, "message": message}))).into_response()

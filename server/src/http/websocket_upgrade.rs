@@ -17,6 +17,10 @@ pub async fn refuse_malformed(request: Request, next: Next) -> Response {
     match check(request.headers()) {
         Ok(()) => next.run(request).await,
         Err(refusal) => {
+            crate::metrics::refused(match refusal {
+                Refusal::UnsupportedVersion => "unsupportedWebSocketVersion",
+                Refusal::MalformedKey => "malformedWebSocketKey",
+            });
             tracing::info!(?refusal, "refused a malformed WebSocket handshake");
             refusal.into_response()
         }

@@ -235,6 +235,7 @@ impl<A: Adapter> Hub<A> {
         refusal: LoginRefusal,
         ack: Option<Ack>,
     ) {
+        crate::metrics::refused(refusal.reason().code());
         if answer_refusal(ack, event, refusal.reason()) {
             let out = vec![Outgoing::only(conn, refusal.lobby_event(event))];
             self.deliver(out);
@@ -261,7 +262,10 @@ impl<A: Adapter> Hub<A> {
             None => true,
         };
         if lobby_due {
+            // Counted there.
             self.refuse_lobby(conn, event, retry);
+        } else {
+            crate::metrics::refused(RejectionReason::RateLimited.code());
         }
     }
 }
