@@ -29,7 +29,9 @@ use crate::chat::{
 };
 
 const GENERAL: ConversationId = ConversationId(1);
-const NAMES: &[&str] = &["Ann", "ann", "ANN", "Bob", "bob", "Cid", "x", " Ann "];
+const NAMES: &[&str] = &[
+    "Ann", "ann", "ANN", "Bob", "bob", "Cid", "Dan", "x", " Ann ",
+];
 const ROOMS: &[&str] = &["general", "rust", "go"];
 const SOCKETS: u32 = 6;
 
@@ -142,21 +144,17 @@ fn event_name() -> impl Strategy<Value = String> {
 
 fn step() -> impl Strategy<Value = Step> {
     let conn = 0..SOCKETS;
+    // Weighted so that most runs have several users in rooms talking.
     prop_oneof![
-        (conn.clone(), any::<bool>()).prop_map(|(conn, rooms)| Step::Connect { conn, rooms }),
-        (conn.clone(), 0..NAMES.len()).prop_map(|(conn, name)| Step::LogIn { conn, name }),
-        (conn.clone(), 0..ROOMS.len()).prop_map(|(conn, room)| Step::Join { conn, room }),
-        (conn.clone(), 0..ROOMS.len()).prop_map(|(conn, room)| Step::Leave { conn, room }),
-        (conn.clone(), 0..ROOMS.len()).prop_map(|(conn, room)| Step::Send { conn, room }),
-        (conn.clone(), 0..NAMES.len()).prop_map(|(conn, to)| Step::Direct { conn, to }),
-        conn.clone().prop_map(|conn| Step::Disconnect { conn }),
-        (conn, event_name(), prop::option::of(json_value())).prop_map(|(conn, event, payload)| {
-            Step::Anything {
-                conn,
-                event,
-                payload,
-            }
-        }),
+        3 => (conn.clone(), any::<bool>()).prop_map(|(conn, rooms)| Step::Connect { conn, rooms }),
+        3 => (conn.clone(), 0..NAMES.len()).prop_map(|(conn, name)| Step::LogIn { conn, name }),
+        3 => (conn.clone(), 0..ROOMS.len()).prop_map(|(conn, room)| Step::Join { conn, room }),
+        1 => (conn.clone(), 0..ROOMS.len()).prop_map(|(conn, room)| Step::Leave { conn, room }),
+        3 => (conn.clone(), 0..ROOMS.len()).prop_map(|(conn, room)| Step::Send { conn, room }),
+        3 => (conn.clone(), 0..NAMES.len()).prop_map(|(conn, to)| Step::Direct { conn, to }),
+        1 => conn.clone().prop_map(|conn| Step::Disconnect { conn }),
+        2 => (conn, event_name(), prop::option::of(json_value()))
+            .prop_map(|(conn, event, payload)| Step::Anything { conn, event, payload }),
     ]
 }
 
@@ -434,11 +432,15 @@ fn delivered(
 
 #[test]
 fn arbitrary_traffic_keeps_every_rule() {
-    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+    // A fixed seed: the same 256 cases every run, so that the counts below cannot fall to
+    // zero by chance on one run (the other properties draw new cases each run).
+    let config = ProptestConfig {
         cases: 256,
         failure_persistence: None,
         ..ProptestConfig::default()
-    });
+    };
+    let rng = proptest::test_runner::TestRng::deterministic_rng(config.rng_algorithm);
+    let mut runner = proptest::test_runner::TestRunner::new_with_rng(config, rng);
     let result = runner.run(&prop::collection::vec(step(), 1..120), |steps| {
         let mut run = Run::new();
         for step in steps {
@@ -452,7 +454,7 @@ fn arbitrary_traffic_keeps_every_rule() {
     let rooms = ROOM_MESSAGES_WITH_OUTSIDERS.load(Ordering::Relaxed);
     let directs = DIRECT_MESSAGES_WITH_OTHERS.load(Ordering::Relaxed);
     assert!(
-        rooms > 0 && directs > 0,
+        rooms >= 10 && directs >= 10,
         "privacy put to the test: {rooms} room and {directs} direct messages"
     );
 }
