@@ -111,6 +111,11 @@ impl Queued {
     pub fn waited(&self) -> Duration {
         self.1.elapsed()
     }
+
+    /// The hub takes the event now: records how long it waited.
+    pub fn taken(&self) {
+        metrics::histogram!(crate::metrics::HUB_QUEUE_WAIT_SECONDS).record(self.waited());
+    }
 }
 
 impl Drop for Queued {

@@ -227,8 +227,7 @@ impl<A: Adapter> Hub<A> {
                     ack,
                     queued,
                 } => {
-                    metrics::histogram!(crate::metrics::HUB_QUEUE_WAIT_SECONDS)
-                        .record(queued.waited());
+                    queued.taken();
                     self.event(conn, event, ack, queue).await
                 }
                 HubCommand::Connect {

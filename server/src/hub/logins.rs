@@ -86,7 +86,7 @@ impl<A: Adapter> Hub<A> {
                 ack,
                 queued,
             } => {
-                metrics::histogram!(crate::metrics::HUB_QUEUE_WAIT_SECONDS).record(queued.waited());
+                queued.taken();
                 Ok(Pending {
                     conn,
                     name,

@@ -94,8 +94,7 @@ impl<A: Adapter> Hub<A> {
                     ack,
                     queued,
                 } if self.chat.is_connected(&conn) => {
-                    metrics::histogram!(crate::metrics::HUB_QUEUE_WAIT_SECONDS)
-                        .record(queued.waited());
+                    queued.taken();
                     if event.is_rooms_protocol() && self.chat.family(&conn) == Some(Family::Lobby) {
                         // It changes family with this event: what comes before it (the
                         // batch) reaches it in the lobby's, so the batch ends here.
