@@ -6,6 +6,7 @@
 //! at the end gathers what every socket saw.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -52,13 +53,16 @@ pub struct Progress {
     pub running: AtomicBool,
     barrier_joined: String,
     barrier_presence: String,
+    /// Latencies are also kept apart by group of senders (sender index / this); 0: not.
+    group_size: usize,
 }
 
 impl Progress {
-    fn new(barrier_name: &str) -> Self {
+    fn new(barrier_name: &str, group_size: usize) -> Self {
         Self {
             barrier_joined: wire::user_joined(barrier_name),
             barrier_presence: format!("\"username\":{}", wire::quoted(barrier_name)),
+            group_size,
             ..Self::default()
         }
     }
@@ -121,6 +125,8 @@ pub struct Login {
     pub frame: String,
     pub ready: Ready,
     pub closed_loop: Option<ClosedLoop>,
+    /// The local address to connect from (none: the system's choice).
+    pub source: Option<IpAddr>,
 }
 
 impl Login {
@@ -129,6 +135,16 @@ impl Login {
             frame: wire::login(name),
             ready: Ready::Welcome,
             closed_loop: None,
+            source: None,
+        }
+    }
+
+    /// The same, connecting from `source` (another loopback address is another client
+    /// to the server's per-address limits).
+    pub fn from(self, source: IpAddr) -> Self {
+        Self {
+            source: Some(source),
+            ..self
         }
     }
 
@@ -138,6 +154,7 @@ impl Login {
             frame: String::new(),
             ready: Ready::Connected,
             closed_loop: None,
+            source: None,
         }
     }
 
@@ -146,6 +163,7 @@ impl Login {
             frame: wire::join_room(name, room),
             ready: Ready::RoomJoined,
             closed_loop: None,
+            source: None,
         }
     }
 }
@@ -167,6 +185,8 @@ impl Client {
 #[derive(Default)]
 pub struct Seen {
     pub latencies_ns: Vec<u64>,
+    /// The same by group of senders, when the crowd is [grouped](Crowd::grouped).
+    pub groups: Vec<Vec<u64>>,
 }
 
 /// The reading half's state.
@@ -260,7 +280,14 @@ impl Reader {
             return;
         }
         seqs[index] = true;
-        self.seen.latencies_ns.push(at.saturating_sub(sent));
+        let latency = at.saturating_sub(sent);
+        self.seen.latencies_ns.push(latency);
+        if let Some(group) = sender.checked_div(self.progress.group_size) {
+            if self.seen.groups.len() <= group {
+                self.seen.groups.resize_with(group + 1, Vec::new);
+            }
+            self.seen.groups[group].push(latency);
+        }
         self.progress.delivered.fetch_add(1, Ordering::Relaxed);
         if let Some(own) = self.closed_loop.as_mut() {
             if own.sender == sender && self.progress.running.load(Ordering::Relaxed) {
@@ -284,8 +311,12 @@ async fn open(
     login: Login,
 ) -> Result<(Client, JoinHandle<Seen>), String> {
     let mut tries = 1;
+    let dial = wire::Dial {
+        source: login.source,
+        cookie: None,
+    };
     let ws = loop {
-        match wire::connect(url).await {
+        match wire::connect_with(url, &dial).await {
             Ok(ws) => break ws,
             Err(error) if tries < CONNECT_TRIES => {
                 eprintln!("  {error}; trying again");
@@ -379,10 +410,16 @@ impl Crowd {
     /// A run against `url` whose set-up ends when every socket has seen the log-in of
     /// `last_user` (the last one logged in).
     pub fn new(url: &str, last_user: &str) -> Self {
+        Self::grouped(url, last_user, 0)
+    }
+
+    /// [`new`](Self::new), keeping latencies apart by group of `group_size` senders as
+    /// well ([`Seen::groups`]: senders 0 to `group_size - 1` are group 0, and so on).
+    pub fn grouped(url: &str, last_user: &str, group_size: usize) -> Self {
         Self {
             url: url.to_owned(),
             first_elsewhere: None,
-            progress: Arc::new(Progress::new(last_user)),
+            progress: Arc::new(Progress::new(last_user, group_size)),
             stop: watch::channel(false).0,
             clients: Vec::new(),
             readers: Vec::new(),
@@ -474,8 +511,17 @@ impl Crowd {
         for reader in self.readers.drain(..) {
             let seen = reader.await.map_err(|e| e.to_string())?;
             all.latencies_ns.extend(seen.latencies_ns);
+            if all.groups.len() < seen.groups.len() {
+                all.groups.resize_with(seen.groups.len(), Vec::new);
+            }
+            for (group, latencies) in seen.groups.into_iter().enumerate() {
+                all.groups[group].extend(latencies);
+            }
         }
         all.latencies_ns.sort_unstable();
+        for group in &mut all.groups {
+            group.sort_unstable();
+        }
         Ok(all)
     }
 }

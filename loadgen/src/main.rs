@@ -24,19 +24,26 @@
 //! - `rooms`: the guide's rooms protocol (`join_room`, `send_message`, `receive_message`):
 //!   2,000 users in 100 rooms (or 200 in 10), one sender in each of 10 rooms, 500
 //!   messages/s in all. Deliveries/s, server CPU µs per delivery, latency, lost.
+//! - `abuse`: 50 receivers + 25 senders chat in the lobby (50 messages/s in all) for 10 s,
+//!   twice: alone, then while one client floods from 127.0.0.1 (10,000 `chat`, 1,000
+//!   typing events, 1,000 `history`, 1,000 connections with random session cookies,
+//!   1,000 page loads, all at once) against the server's default limits. One line per
+//!   phase: the normal users' latency, lost, duplicated; what the flooder got through and
+//!   what was refused. Exit status 1 if a normal user's message was lost or doubled.
 //!
 //! Modules: [`wire`] (connecting, the frames), [`client`] (logged-in sockets, barriers,
-//! pacing), [`measure`] (clock, CPU, memory, percentiles, the output line), and one module
-//! per scenario in [`scenarios`].
+//! pacing), [`http`] (plain HTTP/1.1 requests), [`measure`] (clock, CPU, memory,
+//! percentiles, the output line), and one module per scenario in [`scenarios`].
 
 mod client;
+mod http;
 mod measure;
 mod scenarios;
 mod wire;
 
 use clap::{Args as ClapArgs, Parser, Subcommand};
 
-use scenarios::{fanout, idle, logins, rooms, saturation};
+use scenarios::{abuse, fanout, idle, logins, rooms, saturation, Outcome};
 
 #[derive(Parser)]
 #[command(about = "Load generator for Socket.IO chat servers (lobby and rooms protocols)")]
@@ -136,12 +143,49 @@ enum Scenario {
         #[arg(long, default_value_t = 16)]
         in_flight: usize,
     },
+    /// Normal users chat in the lobby, alone and then while one client floods.
+    Abuse {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long, default_value_t = 50)]
+        receivers: usize,
+        #[arg(long, default_value_t = 25)]
+        senders: usize,
+        /// The normal users' messages per second, all senders together (each sender
+        /// must stay under the server's default of 5/s).
+        #[arg(long, default_value_t = 50)]
+        rate: u64,
+        /// Each phase's window.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// The flooder's `chat` messages (0: none; likewise below).
+        #[arg(long, default_value_t = 10_000)]
+        chats: u64,
+        /// Its typing events (`typing` and `stopTyping` in turn).
+        #[arg(long, default_value_t = 1000)]
+        typing: u64,
+        /// Its `history` requests.
+        #[arg(long, default_value_t = 1000)]
+        history: u64,
+        /// Its new Socket.IO connections, each with a random session cookie.
+        #[arg(long, default_value_t = 1000)]
+        connections: u64,
+        /// Its page loads (`GET /` with a random session cookie).
+        #[arg(long, default_value_t = 1000)]
+        pages: u64,
+        /// Its connections being opened, and pages being loaded, at once.
+        #[arg(long, default_value_t = 32)]
+        flood_in_flight: usize,
+        /// Fail if the normal users' p99 latency in the flood phase is above this.
+        #[arg(long)]
+        p99_bound_ms: Option<f64>,
+    },
 }
 
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
-    let (name, result) = match cli.scenario {
+    let (name, result): (&str, Result<Outcome, String>) = match cli.scenario {
         Scenario::Fanout {
             target,
             receivers,
@@ -160,7 +204,8 @@ async fn main() {
                 seconds,
                 server_pid: target.server_pid,
             })
-            .await,
+            .await
+            .map(Outcome::from),
         ),
         Scenario::Saturation {
             target,
@@ -178,7 +223,8 @@ async fn main() {
                 seconds,
                 server_pid: target.server_pid,
             })
-            .await,
+            .await
+            .map(Outcome::from),
         ),
         Scenario::Logins {
             target,
@@ -192,7 +238,8 @@ async fn main() {
                 in_flight,
                 server_pid: target.server_pid,
             })
-            .await,
+            .await
+            .map(Outcome::from),
         ),
         Scenario::Idle {
             target,
@@ -203,17 +250,16 @@ async fn main() {
         } => (
             "idle",
             match target.server_pid {
-                Some(server_pid) => {
-                    idle::run(idle::Args {
-                        url: target.url,
-                        users,
-                        in_flight,
-                        idle_seconds,
-                        server_pid,
-                        connect_only,
-                    })
-                    .await
-                }
+                Some(server_pid) => idle::run(idle::Args {
+                    url: target.url,
+                    users,
+                    in_flight,
+                    idle_seconds,
+                    server_pid,
+                    connect_only,
+                })
+                .await
+                .map(Outcome::from),
                 None => Err("idle measures the server's memory: --server-pid is required".into()),
             },
         ),
@@ -237,15 +283,55 @@ async fn main() {
                 in_flight,
                 server_pid: target.server_pid,
             })
+            .await
+            .map(Outcome::from),
+        ),
+        Scenario::Abuse {
+            target,
+            receivers,
+            senders,
+            rate,
+            seconds,
+            chats,
+            typing,
+            history,
+            connections,
+            pages,
+            flood_in_flight,
+            p99_bound_ms,
+        } => (
+            "abuse",
+            abuse::run(abuse::Args {
+                url: target.url,
+                receivers,
+                senders,
+                rate,
+                seconds,
+                plan: abuse::flood::Plan {
+                    chats,
+                    typing,
+                    history,
+                    connections,
+                    pages,
+                    in_flight: flood_in_flight,
+                },
+                p99_bound_ms,
+                server_pid: target.server_pid,
+            })
             .await,
         ),
     };
     match result {
-        Ok(figures) => {
-            println!("{figures}");
+        Ok(outcome) => {
+            for figures in &outcome.lines {
+                println!("{figures}");
+            }
+            for failure in &outcome.failures {
+                eprintln!("{name}: check failed: {failure}");
+            }
             // Exit at once: closing thousands of sockets one by one would only make the
             // server broadcast their departures to a run that is over.
-            std::process::exit(0);
+            std::process::exit(if outcome.failures.is_empty() { 0 } else { 1 });
         }
         Err(error) => {
             eprintln!("{name} failed: {error}");

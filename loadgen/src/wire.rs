@@ -1,44 +1,156 @@
 //! The wire: connecting a WebSocket the way a Socket.IO client does (Engine.IO 4 text
 //! frames, written by hand), and the frames the scenarios send and look for.
 
+use std::net::{IpAddr, SocketAddr};
+
 use futures_util::{SinkExt, StreamExt};
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::{header, HeaderValue};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-/// Opens a WebSocket to the server at `url` (`http://host:port`) and connects it to the
-/// default namespace; returns once the server has answered the connect (`40...`).
-pub async fn connect(url: &str) -> Result<Ws, String> {
+/// How to dial: from which local address (a loopback address of its own makes another
+/// client, as the server counts its per-address limits), and with which cookie.
+#[derive(Clone, Default)]
+pub struct Dial {
+    pub source: Option<IpAddr>,
+    /// The `Cookie` header's value.
+    pub cookie: Option<String>,
+}
+
+/// Why a dial or a namespace connect did not get through.
+#[derive(Debug)]
+pub enum Refusal {
+    /// The WebSocket handshake was answered with this HTTP status.
+    Status(u16),
+    /// The Socket.IO connect was refused (`44{"message": ...}`): the message.
+    ConnectError(String),
+    /// Anything else (reset, closed, a frame that makes no sense).
+    Failed(String),
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Status(status) => write!(f, "handshake answered HTTP {status}"),
+            Self::ConnectError(message) => write!(f, "connect refused: {message}"),
+            Self::Failed(error) => f.write_str(error),
+        }
+    }
+}
+
+/// `host:port` of `http://host:port/...`.
+pub fn authority(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.split('/').next().unwrap_or(rest)
+}
+
+/// A TCP connection to the server at `url`, from `source` if given.
+pub async fn tcp(url: &str, source: Option<IpAddr>) -> Result<TcpStream, String> {
+    let to = authority(url);
+    let address = tokio::net::lookup_host(to)
+        .await
+        .map_err(|e| format!("resolve {to}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("resolve {to}: no address"))?;
+    let stream = match source {
+        None => TcpStream::connect(address).await,
+        Some(source) => {
+            let socket = match source {
+                IpAddr::V4(_) => TcpSocket::new_v4(),
+                IpAddr::V6(_) => TcpSocket::new_v6(),
+            }
+            .map_err(|e| format!("socket: {e}"))?;
+            socket
+                .bind(SocketAddr::new(source, 0))
+                .map_err(|e| format!("bind {source}: {e}"))?;
+            socket.connect(address).await
+        }
+    }
+    .map_err(|e| format!("connect {to}: {e}"))?;
+    stream
+        .set_nodelay(true)
+        .map_err(|e| format!("nodelay: {e}"))?;
+    Ok(stream)
+}
+
+/// Opens a WebSocket to the server at `url` (`http://host:port`), dialled as `dial` says,
+/// and connects it to the default namespace; returns once the server has answered the
+/// connect (`40...`).
+pub async fn connect_with(url: &str, dial: &Dial) -> Result<Ws, String> {
+    match connect_or_refused(url, dial).await {
+        Ok(ws) => Ok(ws),
+        Err(Refusal::Failed(error)) => Err(error),
+        Err(refusal) => Err(format!("{url}: {refusal}")),
+    }
+}
+
+/// Opens the WebSocket (Engine.IO open packet read) and connects it to the default
+/// namespace, telling a refusal (HTTP status, connect error) from a failure.
+pub async fn connect_or_refused(url: &str, dial: &Dial) -> Result<Ws, Refusal> {
+    let mut ws = handshake(url, dial).await?;
+    let failed = |e: WsError| Refusal::Failed(e.to_string());
+    ws.send(Message::text("40")).await.map_err(failed)?;
+    loop {
+        let frame = next_text(&mut ws).await.map_err(Refusal::Failed)?;
+        if frame.starts_with("40") {
+            return Ok(ws);
+        }
+        if let Some(error) = frame.strip_prefix("44") {
+            return Err(Refusal::ConnectError(connect_error_message(error)));
+        }
+        if frame == "2" {
+            ws.send(Message::text("3")).await.map_err(failed)?;
+        }
+    }
+}
+
+/// The WebSocket handshake and the Engine.IO open packet.
+async fn handshake(url: &str, dial: &Dial) -> Result<Ws, Refusal> {
     let ws_url = format!(
         "{}/socket.io/?EIO=4&transport=websocket",
         url.replacen("http", "ws", 1).trim_end_matches('/')
     );
+    let mut request = ws_url
+        .as_str()
+        .into_client_request()
+        .map_err(|e| Refusal::Failed(format!("{ws_url}: {e}")))?;
+    if let Some(cookie) = &dial.cookie {
+        let value =
+            HeaderValue::from_str(cookie).map_err(|e| Refusal::Failed(format!("cookie: {e}")))?;
+        request.headers_mut().insert(header::COOKIE, value);
+    }
     // tungstenite zeroes its whole read buffer (128 KiB by default) on every read: with
     // hundreds of sockets that memset was half of the generator's CPU. Chat frames are
     // small.
     let config = WebSocketConfig::default().read_buffer_size(4096);
-    let (mut ws, _) = tokio_tungstenite::connect_async_with_config(&ws_url, Some(config), true)
-        .await
-        .map_err(|e| format!("connect {ws_url}: {e}"))?;
-    // Engine.IO open packet, then connect to the default namespace.
-    next_text(&mut ws).await?;
-    ws.send(Message::text("40"))
-        .await
-        .map_err(|e| e.to_string())?;
-    loop {
-        let frame = next_text(&mut ws).await?;
-        if frame.starts_with("40") {
-            return Ok(ws);
-        }
-        if frame == "2" {
-            ws.send(Message::text("3"))
-                .await
-                .map_err(|e| e.to_string())?;
-        }
-    }
+    let stream = tcp(url, dial.source).await.map_err(Refusal::Failed)?;
+    let (mut ws, _) = tokio_tungstenite::client_async_with_config(
+        request,
+        MaybeTlsStream::Plain(stream),
+        Some(config),
+    )
+    .await
+    .map_err(|e| match e {
+        WsError::Http(response) => Refusal::Status(response.status().as_u16()),
+        e => Refusal::Failed(format!("connect {ws_url}: {e}")),
+    })?;
+    // Engine.IO open packet.
+    next_text(&mut ws).await.map_err(Refusal::Failed)?;
+    Ok(ws)
+}
+
+/// The `message` of a connect error's payload (`{"message":"..."}`), or the payload.
+fn connect_error_message(payload: &str) -> String {
+    payload
+        .split_once("\"message\":\"")
+        .and_then(|(_, rest)| rest.split('"').next())
+        .unwrap_or(payload)
+        .to_owned()
 }
 
 async fn next_text(ws: &mut Ws) -> Result<String, String> {
@@ -101,6 +213,18 @@ pub fn send_message(room: &str, text: &str) -> String {
     )
 }
 
+/// `42<ack>["typing"]` / `42<ack>["stopTyping"]`: the lobby's typing signals (no
+/// payload), with acknowledgement `ack`.
+pub fn typing(typing: bool, ack: u64) -> String {
+    let event = if typing { "typing" } else { "stopTyping" };
+    format!("42{ack}[\"{event}\"]")
+}
+
+/// `42<ack>["history",{}]`: the lobby's newest page, with acknowledgement `ack`.
+pub fn history(ack: u64) -> String {
+    format!("42{ack}[\"history\",{{}}]")
+}
+
 /// The event name of a Socket.IO event frame (`42["name",...]`), if it is one.
 pub fn event_name(frame: &str) -> Option<&str> {
     let rest = frame.strip_prefix("42[\"")?;
@@ -160,5 +284,19 @@ mod tests {
         assert_eq!(event_name(r#"42["userJoined","ann"]"#), Some("userJoined"));
         assert_eq!(event_name("2"), None);
         assert_eq!(event_name("42[\"open"), None);
+        assert_eq!(typing(false, 3), r#"423["stopTyping"]"#);
+        assert_eq!(history(7), r#"427["history",{}]"#);
+    }
+
+    #[test]
+    fn connect_errors_and_addresses_are_read() {
+        let payload = r#"{"message":"connectingTooFast: too many; retry in 90 ms"}"#;
+        assert_eq!(
+            connect_error_message(payload),
+            "connectingTooFast: too many; retry in 90 ms"
+        );
+        assert_eq!(connect_error_message("{}"), "{}");
+        assert_eq!(authority("http://127.0.0.1:3000/x"), "127.0.0.1:3000");
+        assert_eq!(authority("127.0.0.1:3000"), "127.0.0.1:3000");
     }
 }

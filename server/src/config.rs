@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::Parser;
 use serde::Deserialize;
 
+use crate::admin_token::{AdminAccess, AdminToken};
 use crate::chat::Allowance;
 use crate::http::{AllowedOrigins, BadOrigin, BadProxy, CookiePolicy, TrustedProxies};
 use crate::hub::UserLimitSettings;
@@ -48,6 +49,17 @@ pub struct Cli {
     /// access rules, it tells who is online how much [default: off]
     #[arg(long, env = "CHAT_METRICS")]
     pub metrics: bool,
+
+    /// Token that opens the `/admin` Socket.IO namespace and `GET /metrics`. Give it in
+    /// the environment: a command line is visible to every user of the machine
+    /// [default: none, both refuse everyone]
+    #[arg(
+        long,
+        env = "CHAT_ADMIN_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub admin_token: Option<AdminToken>,
 
     /// Settings file overriding Leptos.toml (same layout, any subset of keys)
     #[arg(long, env = "CHAT_CONFIG")]
@@ -193,6 +205,9 @@ pub struct Settings {
     pub limits: LimitSettings,
     #[serde(default)]
     pub cluster: ClusterSettings,
+    /// Who may administer: flag or environment only, never a settings file.
+    #[serde(skip)]
+    pub admin: AdminAccess,
 }
 
 /// `[limits]`: per-user token buckets (a rate of 0: no limit).
@@ -341,6 +356,9 @@ impl Settings {
         set(&mut self.server.log, &cli.log);
         set(&mut self.server.log_format, &cli.log_format);
         self.server.metrics |= cli.metrics;
+        if let Some(token) = &cli.admin_token {
+            self.admin = AdminAccess::new(Some(token.clone()));
+        }
         set(&mut self.server.drain_delay_ms, &cli.drain_delay_ms);
         set(&mut self.server.allowed_origins, &cli.allowed_origins);
         set(&mut self.socket.ping_interval_ms, &cli.ping_interval_ms);

@@ -9,9 +9,11 @@
 //! - [`storage`]: users, sessions, conversations and messages in SQLite or PostgreSQL.
 //! - [`cluster`]: what several server processes share besides the database (Redis).
 //! - [`cookie`]: the session cookie, read by both transports.
+//! - [`admin_token`]: the administrators' token, for `/admin` and `/metrics`.
 //! - [`config`]: layered settings (`Leptos.toml`, file, environment, flags).
 //! - [`metrics`]: what the server counts, for `GET /metrics`.
 
+pub mod admin_token;
 pub mod chat;
 pub mod cluster;
 pub mod config;
@@ -67,10 +69,12 @@ pub async fn serve(
             usize::try_from(settings.socket.max_payload_bytes).unwrap_or(usize::MAX),
         )
         .with_state(hub.clone())
-        .with_state(socket::admission::Admission::new(settings.admission()));
+        .with_state(socket::admission::Admission::new(settings.admission()))
+        .with_state(settings.admin.clone());
     let Some(redis_url) = settings.cluster.redis_url.clone() else {
         let (socket_layer, io) = builder.build_layer();
         socket::attach(&io);
+        socket::admin::attach(&io);
         let parts = Parts {
             hub,
             commands,
@@ -88,8 +92,10 @@ pub async fn serve(
         .with_adapter::<CustomRedisAdapter<_, ReconnectingDriver>>(adapter)
         .build_layer();
     // With this adapter the namespace exists once it has subscribed to its channels.
-    socket::attach(&io)
-        .await
+    let subscribed = socket::attach(&io).await;
+    let admin_subscribed = socket::admin::attach(&io).await;
+    subscribed
+        .and(admin_subscribed)
         .map_err(|error| std::io::Error::other(format!("cannot subscribe on Redis: {error}")))?;
     tracing::info!("sharing broadcasts through Redis");
     let parts = Parts {
@@ -173,7 +179,11 @@ async fn serve_on<A: Adapter>(
         origins: std::sync::Arc::new(origins),
         proxies: std::sync::Arc::new(proxies),
         cookies: settings.cookie_policy(),
-        metrics: settings.server.metrics.then(metrics::init).flatten(),
+        metrics: (settings.server.metrics || settings.admin.is_enabled())
+            .then(metrics::init)
+            .flatten(),
+        metrics_public: settings.server.metrics,
+        admin: settings.admin.clone(),
         options,
         hub: hub.clone(),
         store: store.clone(),

@@ -2,6 +2,18 @@ use clap::Parser;
 use server::config::{Cli, LogFormat, Settings};
 use tracing_subscriber::EnvFilter;
 
+/// Where Socket.IO, Engine.IO, WebSocket and HTTP/1 log whole packets at debug and trace level: people's
+/// messages and the admin token. Never below `info`, whatever
+/// the filter asks (the rest of those crates' debug lines stay available).
+const PACKET_DUMPS: [&str; 6] = [
+    "socketioxide::client=info",
+    "socketioxide::parser=info",
+    "engineioxide::socket=info",
+    "engineioxide::transport=info",
+    "tungstenite::protocol=info",
+    "hyper::proto=info",
+];
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
@@ -19,6 +31,10 @@ async fn main() -> std::process::ExitCode {
         );
         EnvFilter::new("info")
     });
+    let filter = PACKET_DUMPS
+        .iter()
+        .filter_map(|directive| directive.parse().ok())
+        .fold(filter, EnvFilter::add_directive);
     let logs = tracing_subscriber::fmt().with_env_filter(filter);
     match settings.server.log_format {
         LogFormat::Text => logs.init(),

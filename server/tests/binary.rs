@@ -40,6 +40,8 @@ fn help_documents_every_option() {
         "--allowed-origins",
         "--trusted-proxies",
         "--public-url",
+        "--admin-token",
+        "CHAT_ADMIN_TOKEN",
         "Leptos.toml",
     ] {
         assert!(help.contains(needle), "--help lacks {needle}:\n{help}");
@@ -62,6 +64,102 @@ fn bad_settings_fail_clearly() {
         .expect("runs");
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("not-a-port"));
+}
+
+/// The admin token opens `/admin` and `/metrics`, and shows nowhere: not in `--help`
+/// (even when it is in the environment), not in a refusal, not in a log line (at trace
+/// level too).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_token_opens_admin_and_metrics_and_never_shows() {
+    const TOKEN: &str = "tok-3f9a1c77e2b4d5";
+    let help = Command::new(BIN)
+        .arg("--help")
+        .env("CHAT_ADMIN_TOKEN", TOKEN)
+        .output()
+        .expect("runs");
+    assert!(!String::from_utf8_lossy(&help.stdout).contains(TOKEN));
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut child = Command::new(BIN)
+        .current_dir(dir.path())
+        .args(["--address", "127.0.0.1", "--port", "0"])
+        .env("CHAT_ADMIN_TOKEN", TOKEN)
+        .env("CHAT_LOG", "trace")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let (tx, rx) = mpsc::channel();
+    let stdout = child.stdout.take().expect("stdout");
+    let stderr = child.stderr.take().expect("stderr");
+    for (output, tx) in [
+        (Box::new(stdout) as Box<dyn Read + Send>, Some(tx)),
+        (Box::new(stderr), None),
+    ] {
+        let lines = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(output).lines().map_while(Result::ok) {
+                if let (Some(at), Some(tx)) = (line.find("listening on http://"), &tx) {
+                    let _ = tx.send(line[at + "listening on http://".len()..].trim().to_owned());
+                }
+                lines.lock().expect("log").push(line);
+            }
+        });
+    }
+    let addr: String = rx.recv_timeout(Duration::from_secs(10)).expect("listening");
+
+    let metrics = |authorization: &str| {
+        let mut stream = TcpStream::connect(&addr).expect("connect");
+        write!(
+            stream,
+            "GET /metrics HTTP/1.1\r\nHost: {addr}\r\n{authorization}Connection: close\r\n\r\n"
+        )
+        .expect("write");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("read");
+        response
+    };
+    assert!(metrics("").starts_with("HTTP/1.1 401"));
+    let wrong = metrics("Authorization: Bearer tok-wrong\r\n");
+    assert!(wrong.starts_with("HTTP/1.1 401"), "{wrong}");
+    assert!(!wrong.contains(TOKEN));
+
+    let url = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket");
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.expect("ws");
+    ws.send(Message::text(r#"40/admin,{"token":"tok-wrong"}"#))
+        .await
+        .expect("connect");
+    until_frame(&mut ws, r#"44/admin,{"message":"unauthorized"}"#).await;
+    ws.send(Message::text(format!(r#"40/admin,{{"token":"{TOKEN}"}}"#)))
+        .await
+        .expect("connect");
+    until_frame(&mut ws, "40/admin,{").await;
+    ws.send(Message::text(
+        r#"42/admin,5["announce",{"message":"maintenance at 5"}]"#,
+    ))
+    .await
+    .expect("announce");
+    until_frame(&mut ws, r#"43/admin,5[{"ok":true}]"#).await;
+    // The refusal above is counted.
+    let open = metrics(&format!("Authorization: Bearer {TOKEN}\r\n"));
+    assert!(open.starts_with("HTTP/1.1 200"), "{open}");
+    assert!(
+        open.contains(r#"chat_refused_total{reason="unauthorized"} 1"#),
+        "{open}"
+    );
+
+    terminate(&mut child);
+    let log = log.lock().expect("log");
+    assert!(
+        log.iter()
+            .any(|line| line.contains("an administrator connected")),
+        "the admin connection is logged:\n{}",
+        log.join("\n")
+    );
+    let leaks: Vec<&String> = log.iter().filter(|line| line.contains(TOKEN)).collect();
+    assert!(leaks.is_empty(), "the token in the log: {leaks:#?}");
 }
 
 /// Starts the binary configured through the environment only, in an empty working

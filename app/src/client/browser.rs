@@ -359,6 +359,7 @@ fn into_messages<M: Into<Message>>(reply: HistoryReply<M>) -> HistoryReply<Messa
             .map(|messages| messages.into_iter().map(Into::into).collect()),
         has_more: reply.has_more,
         resync: reply.resync,
+        deleted: reply.deleted,
         reason: reply.reason,
         message: reply.message,
         retry_after_ms: reply.retry_after_ms,

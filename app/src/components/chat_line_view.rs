@@ -1,13 +1,13 @@
-use leptos::either::EitherOf3;
+use leptos::either::EitherOf4;
 use leptos::prelude::*;
 
 use crate::model::{time_text, ChatLine, Delivery, LineKind};
 use crate::use_chat;
 
-/// One line of the conversation. Names and messages are text nodes, never HTML. Your own
-/// messages show whether they are stored yet, and can be retried when refused; in a DM,
-/// "Seen" under the last one the other party has read. "New messages" marks the first
-/// unread one.
+/// One line of the conversation. Names, messages and announcements are text nodes, never
+/// HTML. Your own messages show whether they are stored yet, and can be retried when
+/// refused; in a DM, "Seen" under the last one the other party has read. "New messages"
+/// marks the first unread one. An announcement from the administrators stands out.
 #[component]
 pub fn ChatLineView(
     line: ChatLine,
@@ -39,11 +39,18 @@ pub fn ChatLineView(
     });
     match kind {
         LineKind::Server => {
-            EitherOf3::A(view! { <li class="server"><span class="text">{text}</span></li> })
+            EitherOf4::A(view! { <li class="server"><span class="text">{text}</span></li> })
         }
         LineKind::Notice => {
-            EitherOf3::B(view! { <li class="notice"><span class="text">{text}</span></li> })
+            EitherOf4::B(view! { <li class="notice"><span class="text">{text}</span></li> })
         }
+        LineKind::Announcement => EitherOf4::D(view! {
+            <li class="announcement" data-testid="announcement" role="note">
+                <span class="label">"Announcement"</span>
+                <span class="text">{text}</span>
+                {time}
+            </li>
+        }),
         LineKind::Message {
             sender,
             own,
@@ -74,7 +81,7 @@ pub fn ChatLineView(
                 }
                 _ => None,
             };
-            EitherOf3::C(view! {
+            EitherOf4::C(view! {
                 <li class="message" class:own=own data-state=state data-id=id>
                     {divider}
                     <span class="sender">{sender}</span>

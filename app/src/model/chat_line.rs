@@ -6,10 +6,11 @@ pub struct ChatLine {
     pub kind: LineKind,
     pub text: String,
     /// Position in the list: `(message id, 0)` for a stored message; `(id of the newest
-    /// message known when it was added, n)` for a notice; `(u64::MAX, n)` for a message
-    /// not stored yet, which stays at the bottom.
+    /// message known when it was added, n)` for a notice or an announcement; `(u64::MAX, n)`
+    /// for a message not stored yet, which stays at the bottom.
     pub order: (u64, u64),
-    /// When the server stored it (ms since the epoch), for stored messages.
+    /// When the server stored it (ms since the epoch), for stored messages; when it was
+    /// sent, for an announcement.
     pub sent_at: Option<i64>,
 }
 
@@ -31,6 +32,9 @@ pub enum LineKind {
     },
     /// "Ann joined", "Ann left".
     Notice,
+    /// A line from the chat's administrators to everyone (`announcement`); `sent_at` is
+    /// when they sent it.
+    Announcement,
 }
 
 /// Where one of your messages is on its way to everyone.

@@ -7,9 +7,11 @@ use super::{
     Action, ChatLine, Conversation, HistoryPurpose, InitialState, LineKind, Me, Message, Request,
     SavedUnsent, UnsentIn,
 };
+use crate::protocol::time::ms_from_iso;
 use crate::protocol::{
-    Conversations, HistoryReply, JoinReply, MemberChange, MemberEvent, Presence, PresenceStatus,
-    RejectionReason, RoomInfo, RoomList, SendReceipt, ServerEvent, SessionEndReason, GENERAL,
+    Announcement, Conversations, HistoryReply, JoinReply, MemberChange, MemberEvent, Presence,
+    PresenceStatus, RejectionReason, RoomInfo, RoomList, SendReceipt, ServerEvent,
+    SessionEndReason, GENERAL,
 };
 use crate::route::{ConvKey, Route};
 
@@ -30,6 +32,8 @@ pub enum LoginError {
     NameTaken,
     /// Your session expired or someone took your name meanwhile.
     SessionEnded,
+    /// A moderator removed you from the chat (`sessionEnded` `kicked`).
+    Kicked,
     /// The server could not be reached or failed.
     Unavailable,
     /// Too many log-ins from this address lately.
@@ -42,6 +46,7 @@ impl LoginError {
             Self::InvalidName => "Invalid name: 3 to 10 characters",
             Self::NameTaken => "Name already taken",
             Self::SessionEnded => "Your session has ended. Pick a name to join again.",
+            Self::Kicked => SessionEndReason::Kicked.describe(),
             Self::Unavailable => "Cannot reach the chat right now. Try again.",
             Self::TooMany => "Too many log-ins from your address. Wait a moment and try again.",
         }
@@ -129,7 +134,7 @@ impl ChatStore {
             c.read_up_to = c.read_up_to.max(snapshot.read_up_to);
             c.their_read_up_to = c.their_read_up_to.max(snapshot.their_read_up_to);
             if snapshot.exists {
-                c.load(snapshot.messages, snapshot.has_more, me_id, &mut keys);
+                c.load(snapshot.messages, &[], snapshot.has_more, me_id, &mut keys);
             }
             // The page showed it: read now; "New messages" where it was read up to.
             c.divider = (c.unread > 0).then_some(snapshot.read_up_to);
@@ -529,6 +534,8 @@ impl ChatStore {
             if let Some(id) = receipt.id {
                 c.last_id = c.last_id.max(id);
             }
+            // Stored, then deleted before this answer came: it goes too.
+            c.forget_deleted_lines();
         });
         if receipt.ok {
             return Vec::new();
@@ -588,7 +595,7 @@ impl ChatStore {
                 return None;
             }
             c.loading_older = true;
-            timeline::oldest_id(&c.lines)
+            Some(c.older_before())
         })??;
         Some(Request::History {
             query: history_query(&key, &name, Some(before), None),
@@ -653,20 +660,20 @@ impl ChatStore {
         }
         let messages = reply.messages.unwrap_or_default();
         let has_more = reply.has_more.unwrap_or(false);
+        // Deleted by an administrator: known, and no gap to fill.
+        let deleted = reply.deleted;
         let gap = self.change(key, &name, |c, keys| match purpose {
             HistoryPurpose::Latest => {
                 c.catching_up = false;
-                c.load(messages, has_more, me, keys).then(|| c.contiguous())
+                c.load(messages, &deleted, has_more, me, keys)
+                    .then(|| c.contiguous())
             }
             HistoryPurpose::Older => {
-                for message in messages {
-                    c.insert(message, me, keys);
-                }
-                c.has_more = has_more;
-                c.loading_older = false;
+                c.add_older(messages, &deleted, has_more, me, keys);
                 None
             }
             HistoryPurpose::CatchUp => {
+                c.delete_all(&deleted);
                 for message in messages {
                     let (own, id) = (me != 0 && message.user_id == me, message.id);
                     c.insert(message, me, keys);
@@ -771,6 +778,7 @@ impl ChatStore {
                     SessionEndReason::UnknownSession | SessionEndReason::NameTaken => {
                         Some(LoginError::SessionEnded)
                     }
+                    SessionEndReason::Kicked => Some(LoginError::Kicked),
                 };
                 self.logged_out(error);
                 return vec![Action::Stop];
@@ -842,6 +850,10 @@ impl ChatStore {
                     self.notice_in(&ConvKey::general(), text, LineKind::Notice);
                 }
             }
+            ServerEvent::MessageDeleted(deleted) => {
+                return self.message_deleted(&deleted.room, &deleted.with, deleted.id);
+            }
+            ServerEvent::Announcement(announcement) => self.announced(announcement),
             ServerEvent::Error(error) => {
                 leptos::logging::warn!("server refused `{}`: {}", error.event, error.msg);
                 self.notice.set(Some(error.msg));
@@ -919,6 +931,64 @@ impl ChatStore {
         }
         self.notice_in(&key, text, LineKind::Notice);
         Vec::new()
+    }
+
+    /// `message_deleted`: the message leaves its conversation at once (if held), is never
+    /// counted or shown again, and leaves no gap. A conversation this tab does not know
+    /// has nothing to remove (its history will not have it).
+    fn message_deleted(
+        &self,
+        room: &Option<String>,
+        with: &Option<String>,
+        id: u64,
+    ) -> Vec<Action> {
+        let Some((key, name)) = named(room, with) else {
+            return Vec::new();
+        };
+        if self
+            .conversations
+            .with_untracked(|all| !all.contains_key(&key))
+        {
+            return Vec::new();
+        }
+        // An id past a hole: the messages before it were missed (as for a message).
+        let gap = self.change(&key, &name, |c, _| {
+            let gap = c.has_gap_before(id).then(|| c.contiguous());
+            c.delete(id);
+            gap
+        });
+        gap.flatten()
+            .and_then(|after| self.catch_up(&key, after))
+            .into_iter()
+            .collect()
+    }
+
+    /// `announcement`: a line from the administrators, in `general` and in the
+    /// conversation shown (wherever you look); on a page without one, also the notice bar.
+    fn announced(&self, announcement: Announcement) {
+        let sent_at = ms_from_iso(&announcement.time);
+        let mut shown_in = vec![ConvKey::general()];
+        match self.current() {
+            Some(key) if key != ConvKey::general() => shown_in.push(key),
+            Some(_) => {}
+            None => self
+                .notice
+                .set(Some(format!("Announcement: {}", announcement.message))),
+        }
+        for key in shown_in {
+            let name = self.name_of(&key);
+            self.change(&key, &name, |c, keys| {
+                let after = c.newest().max(c.last_id);
+                timeline::add_announcement(
+                    &mut c.lines,
+                    &announcement.message,
+                    sent_at,
+                    after,
+                    keys,
+                );
+                c.trim();
+            });
+        }
     }
 
     fn notice_in(&self, key: &ConvKey, text: String, kind: LineKind) {
@@ -1045,5 +1115,259 @@ fn history_query(
         before,
         after,
         ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Snapshot;
+    use crate::protocol::{MessageDeleted, RoomMessage, SessionEnd};
+
+    const ANN: u64 = 1;
+    const BOB: u64 = 2;
+
+    fn message(id: u64, user_id: u64) -> Message {
+        Message {
+            id,
+            sender: if user_id == ANN { "Ann" } else { "Bob" }.into(),
+            user_id,
+            text: format!("m{id}"),
+            sent_at: 1_000 + id as i64,
+            client_id: None,
+        }
+    }
+
+    /// Ann's tab on `path`, rendered with `general`'s messages `ids` (Bob's) when it is
+    /// the page shown.
+    fn ann_on(path: &str, ids: &[u64]) -> ChatStore {
+        ChatStore::new(InitialState {
+            me: Some(Me {
+                name: "Ann".into(),
+                user_id: ANN,
+            }),
+            path: path.into(),
+            conversation: (path == "/").then(|| Snapshot {
+                messages: ids.iter().map(|id| message(*id, BOB)).collect(),
+                member: true,
+                exists: true,
+                ..Snapshot::default()
+            }),
+            ..InitialState::default()
+        })
+    }
+
+    fn ids_in(store: &ChatStore, key: &ConvKey) -> Vec<u64> {
+        store.conversations.with_untracked(|all| {
+            all[key]
+                .lines
+                .iter()
+                .filter_map(ChatLine::message_id)
+                .collect()
+        })
+    }
+
+    fn catch_ups(actions: &[Action]) -> Vec<Option<u64>> {
+        actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Send(Request::History {
+                    purpose: HistoryPurpose::CatchUp,
+                    query,
+                    ..
+                }) => Some(query.after),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn live(id: u64, user_id: u64) -> ServerEvent {
+        let m = message(id, user_id);
+        ServerEvent::ReceiveMessage(RoomMessage {
+            id,
+            username: m.sender,
+            message: m.text,
+            time: crate::protocol::time::iso_from_ms(m.sent_at),
+            room: GENERAL.into(),
+            user_id,
+            client_id: None,
+        })
+    }
+
+    fn deleted(id: u64) -> ServerEvent {
+        ServerEvent::MessageDeleted(MessageDeleted {
+            room: Some(GENERAL.into()),
+            with: None,
+            id,
+        })
+    }
+
+    #[test]
+    fn a_live_delete_removes_the_line_and_the_cursor_passes_over_its_id() {
+        let general = ConvKey::general();
+        let store = ann_on("/", &[1, 2, 3]);
+        store.apply(ServerEvent::Welcome("Ann".into()));
+        // Not looking: what comes counts as unread.
+        store.set_hidden(true);
+        assert!(catch_ups(&store.apply(live(4, BOB))).is_empty());
+        assert_eq!(store.total_unread(), 1);
+
+        assert!(catch_ups(&store.apply(deleted(2))).is_empty());
+        assert!(catch_ups(&store.apply(deleted(4))).is_empty());
+        assert_eq!(ids_in(&store, &general), vec![1, 3]);
+        assert_eq!(store.total_unread(), 0, "a deleted message is not unread");
+        // The next message is no jump past a hole...
+        assert!(catch_ups(&store.apply(live(5, BOB))).is_empty());
+        assert_eq!(store.total_unread(), 1);
+        // ...and a reconnection catches up from after it, not from the deleted ids.
+        store.connection_lost();
+        let welcome = store.apply(ServerEvent::Welcome("Ann".into()));
+        assert_eq!(catch_ups(&welcome), vec![Some(5)]);
+        // The delete of a conversation this tab does not hold changes nothing.
+        store.apply(ServerEvent::MessageDeleted(MessageDeleted {
+            room: None,
+            with: Some("Cat".into()),
+            id: 1,
+        }));
+        assert!(store
+            .conversations
+            .with_untracked(|all| !all.contains_key(&ConvKey::with("Cat"))));
+    }
+
+    #[test]
+    fn a_history_reply_with_deleted_ids_leaves_no_gap() {
+        let general = ConvKey::general();
+        let store = ann_on("/", &[1, 2, 3]);
+        let welcome = store.apply(ServerEvent::Welcome("Ann".into()));
+        assert_eq!(catch_ups(&welcome), vec![Some(3)]);
+        // Missed while away: 4 and 6; 5 was deleted, and so was 3, held here.
+        let reply = HistoryReply::page(vec![message(4, BOB), message(6, BOB)], false, false)
+            .with_deleted(vec![3, 5]);
+        let actions = store.history_loaded(&general, HistoryPurpose::CatchUp, reply);
+        assert!(catch_ups(&actions).is_empty(), "nothing left to fill");
+        assert_eq!(ids_in(&store, &general), vec![1, 2, 4, 6]);
+        assert!(catch_ups(&store.apply(live(7, BOB))).is_empty());
+        store.connection_lost();
+        assert_eq!(
+            catch_ups(&store.apply(ServerEvent::Welcome("Ann".into()))),
+            vec![Some(7)]
+        );
+
+        // A room opened now: its newest page, with deleted ids inside it and at its end.
+        let rust = ConvKey::Room("rust".into());
+        store.navigate(Route::Room("rust".into()));
+        let reply = HistoryReply::page(vec![message(2, BOB), message(4, BOB)], true, false)
+            .with_deleted(vec![1, 3, 5]);
+        let actions = store.history_loaded(&rust, HistoryPurpose::Latest, reply);
+        assert!(catch_ups(&actions).is_empty());
+        let live_in_rust = ServerEvent::ReceiveMessage(RoomMessage {
+            room: "rust".into(),
+            ..match live(6, BOB) {
+                ServerEvent::ReceiveMessage(m) => m,
+                _ => unreachable!(),
+            }
+        });
+        assert!(catch_ups(&store.apply(live_in_rust)).is_empty());
+        assert_eq!(ids_in(&store, &rust), vec![2, 4, 6]);
+        match store.load_older() {
+            Some(Request::History { query, .. }) => {
+                assert_eq!(query.before, Some(1), "the stretch begins with deleted 1");
+            }
+            other => panic!("no older page asked: {other:?}"),
+        }
+    }
+
+    fn announcements(store: &ChatStore, key: &ConvKey) -> Vec<String> {
+        store.conversations.with_untracked(|all| {
+            all.get(key)
+                .map(|c| {
+                    c.lines
+                        .iter()
+                        .filter(|l| l.kind == LineKind::Announcement)
+                        .map(|l| l.text.clone())
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+    }
+
+    fn announcement(text: &str) -> ServerEvent {
+        ServerEvent::Announcement(Announcement {
+            message: text.into(),
+            time: "2026-12-01T11:43:35.123Z".into(),
+        })
+    }
+
+    #[test]
+    fn an_announcement_line_is_added_once_where_you_look_and_in_general() {
+        let text = "<b>maintenance</b> at 5";
+        let store = ann_on("/", &[1]);
+        store.apply(announcement(text));
+        store.apply(announcement(text));
+        assert_eq!(announcements(&store, &ConvKey::general()), vec![text]);
+        let line = store.conversations.with_untracked(|all| {
+            all[&ConvKey::general()]
+                .lines
+                .iter()
+                .find(|l| l.kind == LineKind::Announcement)
+                .cloned()
+        });
+        let line = line.expect("an announcement line");
+        assert_eq!(line.sent_at, ms_from_iso("2026-12-01T11:43:35.123Z"));
+        assert_eq!(line.order.0, 1, "after the newest message");
+        assert_eq!(store.total_unread(), 0, "not a message");
+
+        // Looking at a room: there, and in general, once each.
+        let store = ann_on("/r/rust", &[]);
+        store.apply(announcement(text));
+        store.apply(announcement(text));
+        assert_eq!(announcements(&store, &ConvKey::general()), vec![text]);
+        assert_eq!(
+            announcements(&store, &ConvKey::Room("rust".into())),
+            vec![text]
+        );
+        assert_eq!(store.notice.get_untracked(), None);
+
+        // On the rooms page, which shows no conversation: the notice bar says it too.
+        let store = ann_on("/rooms", &[]);
+        store.apply(announcement(text));
+        assert_eq!(announcements(&store, &ConvKey::general()), vec![text]);
+        assert_eq!(
+            store.notice.get_untracked(),
+            Some(format!("Announcement: {text}"))
+        );
+    }
+
+    #[test]
+    fn kicked_is_logged_out_with_the_kicked_error_and_stops() {
+        let store = ann_on("/", &[1]);
+        store.apply(ServerEvent::Welcome("Ann".into()));
+        let actions = store.apply(ServerEvent::SessionEnded(SessionEnd::new(
+            SessionEndReason::Kicked,
+        )));
+        assert_eq!(
+            actions,
+            vec![Action::Stop],
+            "no reconnection with the dead session"
+        );
+        assert_eq!(store.me.get_untracked(), None);
+        assert_eq!(store.login_error.get_untracked(), Some(LoginError::Kicked));
+        assert_eq!(
+            LoginError::Kicked.message(),
+            "A moderator removed you from the chat."
+        );
+        assert_ne!(
+            LoginError::Kicked.message(),
+            LoginError::SessionEnded.message()
+        );
+        // The other endings keep their own errors.
+        let store = ann_on("/", &[]);
+        store.apply(ServerEvent::SessionEnded(SessionEnd::new(
+            SessionEndReason::UnknownSession,
+        )));
+        assert_eq!(
+            store.login_error.get_untracked(),
+            Some(LoginError::SessionEnded)
+        );
     }
 }

@@ -1,6 +1,8 @@
 //! One conversation as the client holds it: its timeline (once a page of it is loaded),
 //! read state and who is typing. Plain data; the store keeps them all in one signal.
 
+use std::collections::BTreeSet;
+
 use super::timeline::{self, Keys};
 use super::{ChatLine, Message};
 
@@ -19,8 +21,11 @@ pub struct Conversation {
     /// Older messages exist before the oldest line.
     pub has_more: bool,
     /// The id just before the stretch of history held: `lines` has every message from
-    /// `base + 1` up to [`Conversation::contiguous`].
+    /// `base + 1` up to [`Conversation::contiguous`], but those in `deleted`.
     pub base: u64,
+    /// Ids whose messages an administrator deleted (live, or as a history answer said):
+    /// never shown again, never counted, and no gap to fill.
+    pub deleted: BTreeSet<u64>,
     /// A page of older messages, or a catch-up, is on its way.
     pub loading_older: bool,
     pub catching_up: bool,
@@ -53,17 +58,20 @@ impl Conversation {
         }
     }
 
-    /// The highest id up to which every message is held: the catch-up cursor.
+    /// The highest id up to which every message is held (or known deleted): the catch-up
+    /// cursor.
     pub fn contiguous(&self) -> u64 {
-        timeline::contiguous_from(&self.lines, self.base)
+        timeline::contiguous_from(&self.lines, &self.deleted, self.base)
     }
 
-    /// Replaces the history held with the newest page. Your unsent messages stay, and so
-    /// do the messages newer than the page that arrived live while it was on its way.
-    /// Returns whether messages are missing between the page and those (to catch up).
+    /// Replaces the history held with the newest page, whose stretch also had the messages
+    /// `deleted` (by an administrator). Your unsent messages stay, and so do the messages
+    /// newer than the page that arrived live while it was on its way. Returns whether
+    /// messages are missing between the page and those (to catch up).
     pub fn load(
         &mut self,
         messages: Vec<Message>,
+        deleted: &[u64],
         has_more: bool,
         me: u64,
         keys: &mut Keys,
@@ -72,10 +80,70 @@ impl Conversation {
             self.last_id = self.last_id.max(last.id);
         }
         timeline::replace_messages(&mut self.lines, messages, me, keys);
-        self.base = timeline::oldest_id(&self.lines).map_or(self.last_id, |id| id - 1);
+        self.delete_all(deleted);
+        self.forget_deleted_lines();
+        let oldest = timeline::oldest_id(&self.lines)
+            .into_iter()
+            .chain(deleted.iter().copied())
+            .min();
+        self.base = oldest.map_or(self.last_id, |id| id - 1);
         self.has_more = has_more;
         self.loaded = true;
         timeline::newest_id(&self.lines) > self.contiguous()
+    }
+
+    /// An administrator deleted message `id`: its line goes, it counts as unread no more,
+    /// and it never comes back (a page or catch-up still on its way); the catch-up cursor
+    /// passes over it. Returns whether a line was removed.
+    pub fn delete(&mut self, id: u64) -> bool {
+        self.last_id = self.last_id.max(id);
+        self.deleted.insert(id);
+        self.fresh.retain(|fresh| *fresh != id);
+        let removed = timeline::remove_message(&mut self.lines, id);
+        let listed = id > self.read_up_to && id <= self.listed_up_to;
+        if listed && removed.as_ref().is_some_and(ChatLine::from_others) {
+            // The server's listing counted it.
+            self.listed_unread = self.listed_unread.saturating_sub(1);
+        }
+        self.total();
+        removed.is_some()
+    }
+
+    /// A page of older messages (`history {before}`), whose stretch also had the messages
+    /// `deleted`.
+    pub fn add_older(
+        &mut self,
+        messages: Vec<Message>,
+        deleted: &[u64],
+        has_more: bool,
+        me: u64,
+        keys: &mut Keys,
+    ) {
+        self.delete_all(deleted);
+        for message in messages {
+            self.insert(message, me, keys);
+        }
+        if let (true, Some(lowest)) = (self.loaded, deleted.iter().min()) {
+            // The page reaches down to its oldest id, deleted or not.
+            self.base = self.base.min(lowest.saturating_sub(1));
+        }
+        self.has_more = has_more;
+        self.loading_older = false;
+    }
+
+    /// [`delete`](Self::delete) for each of `ids` (a history answer's `deleted`).
+    pub fn delete_all(&mut self, ids: &[u64]) {
+        for id in ids {
+            self.delete(*id);
+        }
+    }
+
+    /// Drops lines whose message is known deleted (one of yours acknowledged after its
+    /// deletion was heard of).
+    pub fn forget_deleted_lines(&mut self) {
+        let deleted = &self.deleted;
+        self.lines
+            .retain(|l| l.message_id().is_none_or(|id| !deleted.contains(&id)));
     }
 
     /// The history held is to be read again from the newest page (it no longer matches
@@ -97,6 +165,7 @@ impl Conversation {
             loaded: self.loaded,
             has_more: self.has_more,
             base: self.base,
+            deleted: std::mem::take(&mut self.deleted),
             last_id: self.last_id,
             ..Self::default()
         };
@@ -106,6 +175,10 @@ impl Conversation {
     /// the first page has come, a live message is held for it.
     pub fn insert(&mut self, message: Message, me: u64, keys: &mut Keys) -> bool {
         self.last_id = self.last_id.max(message.id);
+        if self.deleted.contains(&message.id) {
+            // Deleted since this copy was sent (a page or catch-up on its way).
+            return false;
+        }
         if self.loaded && message.id <= self.base {
             // Older than the stretch held: the start of an older page.
             self.base = message.id.saturating_sub(1);
@@ -115,9 +188,13 @@ impl Conversation {
     }
 
     /// A message from someone else arrived (live or caught up): unread unless the server's
-    /// listing counted it already, or you have read past it; once per id.
+    /// listing counted it already, or you have read past it, or it was deleted; once per id.
     pub fn count(&mut self, id: u64) {
-        if id > self.listed_up_to && id > self.read_up_to && !self.fresh.contains(&id) {
+        if id > self.listed_up_to
+            && id > self.read_up_to
+            && !self.fresh.contains(&id)
+            && !self.deleted.contains(&id)
+        {
             self.fresh.push(id);
             self.total();
         }
@@ -181,6 +258,13 @@ impl Conversation {
             .count() as u64
     }
 
+    /// Where the page of older messages ends (`history {before}`): the start of the stretch
+    /// held, which a deleted message may begin.
+    pub fn older_before(&self) -> u64 {
+        let start = self.base + 1;
+        timeline::oldest_id(&self.lines).map_or(start, |id| id.min(start))
+    }
+
     /// Keeps at most [`MAX_LINES`], dropping the oldest (which can be loaded again).
     pub fn trim(&mut self) {
         if timeline::trim(&mut self.lines, MAX_LINES) {
@@ -235,7 +319,7 @@ mod tests {
         let mut keys = Keys::default();
         let mut c = Conversation::new("rust", true);
         assert!(!c.has_gap_before(9), "nothing held: nothing to fill");
-        c.load(vec![msg(4, 2), msg(5, 1)], true, 1, &mut keys);
+        c.load(vec![msg(4, 2), msg(5, 1)], &[], true, 1, &mut keys);
         assert_eq!((c.base, c.contiguous(), c.last_id), (3, 5, 5));
         assert!(!c.has_gap_before(6));
         assert!(c.has_gap_before(7));
@@ -259,24 +343,24 @@ mod tests {
         let mut c = Conversation::new("rust", true);
         c.insert(msg(5, 2), 1, &mut keys);
         c.insert(msg(7, 2), 1, &mut keys);
-        let gap = c.load(vec![msg(3, 2), msg(4, 2)], true, 1, &mut keys);
+        let gap = c.load(vec![msg(3, 2), msg(4, 2)], &[], true, 1, &mut keys);
         assert_eq!(ids(&c), vec![3, 4, 5, 7]);
         assert!(gap, "6 is missing: to catch up after {}", c.contiguous());
         assert_eq!(c.contiguous(), 5);
         // A page that already holds what came live: each once, nothing missing.
         let mut c = Conversation::new("rust", true);
         c.insert(msg(2, 2), 1, &mut keys);
-        assert!(!c.load(vec![msg(1, 2), msg(2, 2)], false, 1, &mut keys));
+        assert!(!c.load(vec![msg(1, 2), msg(2, 2)], &[], false, 1, &mut keys));
         assert_eq!(ids(&c), vec![1, 2]);
         // An empty page (nothing stored then): the live message is the start.
         let mut c = Conversation::new("rust", true);
         c.insert(msg(1, 2), 1, &mut keys);
-        assert!(!c.load(Vec::new(), false, 1, &mut keys));
+        assert!(!c.load(Vec::new(), &[], false, 1, &mut keys));
         assert_eq!((ids(&c), c.contiguous()), (vec![1], 1));
         // Reading again after a resync forgets what was held, keeps what comes meanwhile.
         c.reload();
         c.insert(msg(9, 2), 1, &mut keys);
-        assert!(!c.load(vec![msg(8, 2)], true, 1, &mut keys));
+        assert!(!c.load(vec![msg(8, 2)], &[], true, 1, &mut keys));
         assert_eq!(ids(&c), vec![8, 9]);
     }
 
@@ -284,7 +368,7 @@ mod tests {
     fn each_unread_message_counts_once_whatever_the_order_of_listing_and_catch_up() {
         let mut keys = Keys::default();
         let mut c = Conversation::new("rust", true);
-        c.load(vec![msg(1, 2), msg(2, 2)], false, 1, &mut keys);
+        c.load(vec![msg(1, 2), msg(2, 2)], &[], false, 1, &mut keys);
         c.listed(2, 2, 0);
         assert_eq!(c.unread, 2);
         // 3 arrives live, then a catch-up brings 3 again and 4 (a packet that was missed).
@@ -330,6 +414,7 @@ mod tests {
         let mut c = Conversation::new("Bob", true);
         c.load(
             vec![msg(1, 1), msg(2, 2), msg(3, 1), msg(4, 2)],
+            &[],
             false,
             1,
             &mut keys,
@@ -346,5 +431,106 @@ mod tests {
         assert_eq!(c.seen(), Some(3));
         c.their_read_up_to = 2;
         assert_eq!(c.seen(), Some(1));
+    }
+
+    fn ids(c: &Conversation) -> Vec<u64> {
+        c.lines.iter().filter_map(ChatLine::message_id).collect()
+    }
+
+    #[test]
+    fn a_live_delete_removes_the_line_and_the_cursor_passes_over_its_id() {
+        let mut keys = Keys::default();
+        let mut c = Conversation::new("general", true);
+        c.load(
+            vec![msg(1, 2), msg(2, 2), msg(3, 2)],
+            &[],
+            false,
+            1,
+            &mut keys,
+        );
+        assert!(c.delete(3), "held: its line goes");
+        assert_eq!((ids(&c), c.contiguous()), (vec![1, 2], 3));
+        assert!(!c.has_gap_before(4), "3 is gone for good, not missing");
+        c.insert(msg(4, 2), 1, &mut keys);
+        assert!(c.delete(2));
+        assert_eq!((ids(&c), c.contiguous()), (vec![1, 4], 4));
+        // A copy of it still on its way (a catch-up asked before the delete) stays out.
+        assert!(!c.insert(msg(2, 2), 1, &mut keys));
+        assert!(!c.delete(2), "once");
+        assert_eq!(ids(&c), vec![1, 4]);
+        // The delete of a message not received yet: nothing to remove, no gap later.
+        assert!(!c.delete(5));
+        assert_eq!(c.last_id, 5);
+        assert!(!c.has_gap_before(6));
+        assert!(!c.insert(msg(5, 2), 1, &mut keys));
+        assert_eq!(c.contiguous(), 5);
+    }
+
+    #[test]
+    fn a_deleted_message_counts_as_unread_no_more() {
+        let mut keys = Keys::default();
+        let mut c = Conversation::new("rust", true);
+        c.load(vec![msg(1, 2), msg(2, 2)], &[], false, 1, &mut keys);
+        c.listed(2, 2, 0);
+        for id in [3, 4] {
+            c.insert(msg(id, 2), 1, &mut keys);
+            c.count(id);
+        }
+        assert_eq!(c.unread, 4);
+        c.delete(4);
+        assert_eq!((c.unread, c.fresh.clone()), (3, vec![3]), "no longer fresh");
+        c.delete(2);
+        assert_eq!(c.unread, 2, "the listing counted it");
+        c.count(4);
+        assert_eq!(c.unread, 2, "a catch-up cannot count it again");
+        c.read_to(1);
+        assert_eq!(c.unread, 1, "3 is all that is left unread");
+    }
+
+    #[test]
+    fn a_history_answer_with_deleted_ids_leaves_no_gap() {
+        let mut keys = Keys::default();
+        // The newest page: 3 and 6 of 2..=6 were deleted, and so was 7, the newest.
+        let mut c = Conversation::new("rust", true);
+        let gap = c.load(vec![msg(4, 2), msg(5, 2)], &[3, 6, 7], true, 1, &mut keys);
+        assert!(!gap);
+        assert_eq!((c.base, c.contiguous(), c.last_id), (2, 7, 7));
+        assert!(!c.has_gap_before(8));
+        assert_eq!(
+            c.older_before(),
+            3,
+            "the older page ends where the stretch begins"
+        );
+        // A catch-up after a reconnection: 8 came live, then 8 was deleted and 9 sent
+        // while the connection was down.
+        c.insert(msg(8, 2), 1, &mut keys);
+        c.count(8);
+        assert_eq!(c.unread, 1);
+        let after = c.contiguous();
+        assert_eq!(after, 8);
+        c.delete_all(&[8]);
+        c.insert(msg(9, 2), 1, &mut keys);
+        c.count(9);
+        assert_eq!((ids(&c), c.contiguous(), c.unread), (vec![4, 5, 9], 9, 1));
+        // An older page whose oldest message was deleted: the stretch reaches down to it.
+        c.loading_older = true;
+        c.add_older(vec![msg(2, 2)], &[1], false, 1, &mut keys);
+        assert_eq!((c.base, c.contiguous(), c.loading_older), (0, 9, false));
+        assert_eq!(ids(&c), vec![2, 4, 5, 9]);
+        // A page made before a deletion it did not know of: the message stays out.
+        let mut c = Conversation::new("rust", true);
+        c.delete(2);
+        assert!(!c.load(
+            vec![msg(1, 2), msg(2, 2), msg(3, 2)],
+            &[],
+            false,
+            1,
+            &mut keys
+        ));
+        assert_eq!((ids(&c), c.contiguous()), (vec![1, 3], 3));
+        // Every message of the page deleted.
+        let mut c = Conversation::new("rust", true);
+        assert!(!c.load(Vec::new(), &[5, 6], true, 1, &mut keys));
+        assert_eq!((c.base, c.contiguous(), c.older_before()), (4, 6, 5));
     }
 }

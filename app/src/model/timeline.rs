@@ -2,6 +2,9 @@
 //! they happened; your unsent messages at the bottom. Free functions over the list the
 //! store keeps in a signal, so the merging rules are tested without any reactivity.
 
+use std::collections::BTreeSet;
+use std::ops::Bound;
+
 use super::{ChatLine, Delivery, LineKind, Message, UnsentMessage};
 use crate::protocol::time::ms_from_iso;
 use crate::protocol::{RejectionReason, SendReceipt};
@@ -43,9 +46,22 @@ pub fn disown(lines: &mut Vec<ChatLine>) {
     });
 }
 
-/// Keeps only your messages still waiting to be stored.
+/// Keeps only your messages still waiting to be stored, and the announcements (which
+/// cannot be read again).
 pub fn forget_stored(lines: &mut Vec<ChatLine>) {
-    lines.retain(|l| matches!(&l.kind, LineKind::Message { id: None, .. }));
+    lines.retain(|l| {
+        matches!(
+            &l.kind,
+            LineKind::Message { id: None, .. } | LineKind::Announcement
+        )
+    });
+}
+
+/// Takes the stored message `id` out of the list (an administrator deleted it). Returns
+/// the line it was, if the list had it.
+pub fn remove_message(lines: &mut Vec<ChatLine>, id: u64) -> Option<ChatLine> {
+    let at = lines.iter().position(|l| l.message_id() == Some(id))?;
+    Some(lines.remove(at))
 }
 
 /// Adds a stored message unless it is already there (by id). Your own pending line with
@@ -89,13 +105,19 @@ pub fn insert_message(
 }
 
 /// The highest id up to which the list has every message from `from` on (ids are
-/// gap-free per conversation): the catch-up cursor. `from` is where the list's known
+/// gap-free per conversation), counting the `deleted` ids as had (their messages are gone
+/// for good: nothing to fill): the catch-up cursor. `from` is where the list's known
 /// stretch of history begins.
-pub fn contiguous_from(lines: &[ChatLine], from: u64) -> u64 {
+pub fn contiguous_from(lines: &[ChatLine], deleted: &BTreeSet<u64>, from: u64) -> u64 {
     let mut ids: Vec<u64> = lines
         .iter()
         .filter_map(ChatLine::message_id)
         .filter(|id| *id > from)
+        .chain(
+            deleted
+                .range((Bound::Excluded(from), Bound::Unbounded))
+                .copied(),
+        )
         .collect();
     ids.sort_unstable();
     let mut reached = from;
@@ -295,8 +317,39 @@ pub fn add_notice(lines: &mut Vec<ChatLine>, kind: LineKind, text: String, keys:
     );
 }
 
+/// Adds an announcement from the administrators after message `after` (the newest known
+/// now), unless the list has it already (the same text sent at the same time). Returns
+/// whether it was added.
+pub fn add_announcement(
+    lines: &mut Vec<ChatLine>,
+    text: &str,
+    sent_at: Option<i64>,
+    after: u64,
+    keys: &mut Keys,
+) -> bool {
+    let known = lines
+        .iter()
+        .any(|l| l.kind == LineKind::Announcement && l.text == text && l.sent_at == sent_at);
+    if known {
+        return false;
+    }
+    let key = keys.fresh();
+    insert(
+        lines,
+        ChatLine {
+            key,
+            kind: LineKind::Announcement,
+            text: text.to_owned(),
+            order: (after, key),
+            sent_at,
+        },
+    );
+    true
+}
+
 /// Replaces the stored messages with the page `messages`; your unsent ones stay, and so do
-/// messages newer than the page (they arrived live while it was on its way).
+/// messages newer than the page (they arrived live while it was on its way) and the
+/// announcements (which cannot be read again).
 pub fn replace_messages(
     lines: &mut Vec<ChatLine>,
     messages: Vec<Message>,
@@ -308,6 +361,7 @@ pub fn replace_messages(
     lines.retain(|l| match &l.kind {
         LineKind::Message { id: None, .. } => true,
         LineKind::Message { id: Some(id), .. } => newest.is_none_or(|newest| *id > newest),
+        LineKind::Announcement => true,
         _ => false,
     });
     for message in messages {
@@ -533,14 +587,101 @@ mod tests {
     #[test]
     fn the_catch_up_cursor_stops_at_the_first_gap() {
         let (mut lines, mut keys) = (Vec::new(), Keys::default());
-        assert_eq!(contiguous_from(&lines, 4), 4);
+        let none = BTreeSet::new();
+        assert_eq!(contiguous_from(&lines, &none, 4), 4);
         for id in [5, 6, 8, 9] {
             insert_message(&mut lines, msg(id, "Bob", "x", None), false, &mut keys);
         }
-        assert_eq!(contiguous_from(&lines, 4), 6);
+        assert_eq!(contiguous_from(&lines, &none, 4), 6);
         insert_message(&mut lines, msg(7, "Bob", "x", None), false, &mut keys);
-        assert_eq!(contiguous_from(&lines, 4), 9);
-        assert_eq!(contiguous_from(&lines, 6), 9, "from later on");
+        assert_eq!(contiguous_from(&lines, &none, 4), 9);
+        assert_eq!(contiguous_from(&lines, &none, 6), 9, "from later on");
+    }
+
+    #[test]
+    fn the_catch_up_cursor_passes_over_deleted_ids() {
+        let (mut lines, mut keys) = (Vec::new(), Keys::default());
+        for id in [5, 6, 8, 11] {
+            insert_message(&mut lines, msg(id, "Bob", "x", None), false, &mut keys);
+        }
+        let deleted = BTreeSet::from([2, 7, 9, 10]);
+        assert_eq!(
+            contiguous_from(&lines, &deleted, 4),
+            11,
+            "7, 9 and 10 are gone"
+        );
+        assert_eq!(
+            contiguous_from(&lines, &deleted, 1),
+            2,
+            "3 is missing: deleted ids do not fill it"
+        );
+        // Deleted ids alone (every message of the stretch deleted) move it too.
+        assert_eq!(contiguous_from(&[], &deleted, 8), 10);
+    }
+
+    #[test]
+    fn a_removed_message_leaves_the_rest_in_place() {
+        let (mut lines, mut keys) = (Vec::new(), Keys::default());
+        for id in 1..=3 {
+            insert_message(
+                &mut lines,
+                msg(id, "Bob", &id.to_string(), None),
+                false,
+                &mut keys,
+            );
+        }
+        add_notice(&mut lines, LineKind::Notice, "Cat joined".into(), &mut keys);
+        let removed = remove_message(&mut lines, 2).expect("held");
+        assert_eq!(removed.text, "2");
+        assert_eq!(texts(&lines), vec!["1", "3", "Cat joined"]);
+        assert!(remove_message(&mut lines, 2).is_none(), "once");
+        assert!(remove_message(&mut lines, 9).is_none(), "never held");
+    }
+
+    #[test]
+    fn an_announcement_is_added_once_and_outlives_a_resync() {
+        let (mut lines, mut keys) = (Vec::new(), Keys::default());
+        insert_message(&mut lines, msg(1, "Bob", "a", None), false, &mut keys);
+        assert!(add_announcement(
+            &mut lines,
+            "<b>down</b> at 5",
+            Some(7),
+            1,
+            &mut keys
+        ));
+        assert!(!add_announcement(
+            &mut lines,
+            "<b>down</b> at 5",
+            Some(7),
+            1,
+            &mut keys
+        ));
+        assert!(
+            add_announcement(&mut lines, "<b>down</b> at 5", Some(8), 1, &mut keys),
+            "sent again later"
+        );
+        insert_message(&mut lines, msg(2, "Bob", "b", None), false, &mut keys);
+        assert_eq!(
+            texts(&lines),
+            vec!["a", "<b>down</b> at 5", "<b>down</b> at 5", "b"]
+        );
+        // After message 4, known before the page that holds it has come.
+        let (mut lines, mut keys) = (Vec::new(), Keys::default());
+        add_announcement(&mut lines, "soon", Some(7), 4, &mut keys);
+        replace_messages(
+            &mut lines,
+            vec![
+                msg(3, "Bob", "c", None),
+                msg(4, "Bob", "d", None),
+                msg(5, "Bob", "e", None),
+            ],
+            1,
+            &mut keys,
+        );
+        assert_eq!(texts(&lines), vec!["c", "d", "soon", "e"]);
+        forget_stored(&mut lines);
+        assert_eq!(texts(&lines), vec!["soon"]);
+        assert_eq!(newest_id(&lines), 0, "not a message");
     }
 
     #[test]

@@ -83,6 +83,10 @@ pub struct HistoryReply<M = ChatMessage> {
     /// Too many messages to catch up with: reload the newest page instead.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resync: Option<bool>,
+    /// The ids in the stretch answered whose messages an administrator deleted: not gaps
+    /// to fill (absent when there are none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deleted: Vec<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<RejectionReason>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -103,6 +107,7 @@ impl<M> HistoryReply<M> {
             messages: Some(messages),
             has_more: Some(has_more),
             resync: Some(resync),
+            deleted: Vec::new(),
             reason: None,
             message: None,
             retry_after_ms: None,
@@ -115,6 +120,7 @@ impl<M> HistoryReply<M> {
             messages: None,
             has_more: None,
             resync: None,
+            deleted: Vec::new(),
             reason: Some(reason),
             message: Some(reason.describe().to_owned()),
             retry_after_ms: None,
@@ -124,6 +130,12 @@ impl<M> HistoryReply<M> {
     /// A `rateLimited` refusal says when to ask again.
     pub fn retry_after(mut self, ms: u64) -> Self {
         self.retry_after_ms = Some(ms);
+        self
+    }
+
+    /// The ids of deleted messages in the stretch the page covers.
+    pub fn with_deleted(mut self, deleted: Vec<u64>) -> Self {
+        self.deleted = deleted;
         self
     }
 }

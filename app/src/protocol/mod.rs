@@ -6,6 +6,7 @@
 //! `docs/protocol.md` is the reference.
 
 mod ack;
+pub mod admin;
 mod client_event;
 pub mod rooms;
 mod server_event;
@@ -18,8 +19,9 @@ pub use ack::{
 };
 pub use client_event::ClientEvent;
 pub use rooms::{
-    DirectMessage, ErrorEvent, MemberChange, MemberEvent, MessagesRead, Presence, PresenceStatus,
-    ReadMarker, RoomJoined, RoomMessage, RoomRef, UserTyping,
+    Announcement, DirectMessage, ErrorEvent, MemberChange, MemberEvent, MessageDeleted,
+    MessagesRead, Presence, PresenceStatus, ReadMarker, RoomJoined, RoomMessage, RoomRef,
+    UserTyping,
 };
 pub use server_event::{
     ChatMessage, DecodeError, PayloadSource, Rejection, RejectionReason, ServerEvent, SessionEnd,
@@ -72,6 +74,9 @@ pub mod server {
     pub const PRESENCE_UPDATE: &str = "presence_update";
     pub const PRESENCE_CHANGED: &str = "presence_changed";
     pub const ERROR: &str = "error";
+    // Sent on behalf of the administrators (see [`admin`](super::admin)).
+    pub const MESSAGE_DELETED: &str = "message_deleted";
+    pub const ANNOUNCEMENT: &str = "announcement";
 }
 
 /// The lobby's name in the lobby protocol's `history {conversation}`...

@@ -100,6 +100,25 @@ pub struct ReadMarker {
     pub id: u64,
 }
 
+/// `message_deleted`: an administrator deleted message `id` of a room, or of your DM
+/// `with` someone (named from the receiver's side: the other party).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageDeleted {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub with: Option<String>,
+    pub id: u64,
+}
+
+/// `announcement`: a line from the administrators to everyone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Announcement {
+    pub message: String,
+    /// When it was sent (ISO-8601, UTC).
+    pub time: String,
+}
+
 /// `messages_read`: the other party of a DM has read up to `id` (the "seen" receipt).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessagesRead {

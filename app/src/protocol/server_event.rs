@@ -3,8 +3,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::rooms::{
-    DirectMessage, ErrorEvent, MemberEvent, MessagesRead, Presence, ReadMarker, RoomJoined,
-    RoomMessage, RoomRef, UserTyping,
+    Announcement, DirectMessage, ErrorEvent, MemberEvent, MessageDeleted, MessagesRead, Presence,
+    ReadMarker, RoomJoined, RoomMessage, RoomRef, UserTyping,
 };
 use super::server;
 
@@ -48,6 +48,10 @@ pub enum RejectionReason {
     SelfMessage,
     NotAllowed,
     RateLimited,
+    /// `delete_message` (admin): no such message, or already deleted.
+    UnknownMessage,
+    /// `kick_user {socketId}` (admin): no such socket on any server.
+    UnknownSocket,
 }
 
 impl RejectionReason {
@@ -75,6 +79,8 @@ impl RejectionReason {
             Self::SelfMessage => "selfMessage",
             Self::NotAllowed => "notAllowed",
             Self::RateLimited => "rateLimited",
+            Self::UnknownMessage => "unknownMessage",
+            Self::UnknownSocket => "unknownSocket",
         }
     }
 
@@ -104,6 +110,8 @@ impl RejectionReason {
             Self::SelfMessage => "A direct message goes to someone else.",
             Self::NotAllowed => "This conversation is not yours to read.",
             Self::RateLimited => "Too many requests; wait a moment and try again.",
+            Self::UnknownMessage => "There is no such message.",
+            Self::UnknownSocket => "There is no such connection.",
         }
     }
 }
@@ -171,6 +179,8 @@ pub enum SessionEndReason {
     NameTaken,
     /// The session logged out.
     LoggedOut,
+    /// An administrator removed the user (`kick_user`); the connection is closed next.
+    Kicked,
 }
 
 impl SessionEndReason {
@@ -179,6 +189,7 @@ impl SessionEndReason {
             Self::UnknownSession => "Your session has expired. Pick a name to join again.",
             Self::NameTaken => "Someone else has taken your name. Pick a name to join again.",
             Self::LoggedOut => "You have logged out.",
+            Self::Kicked => "A moderator removed you from the chat.",
         }
     }
 }
@@ -229,6 +240,10 @@ pub enum ServerEvent {
     PresenceUpdate(Vec<Presence>),
     PresenceChanged(Presence),
     Error(ErrorEvent),
+    /// An administrator deleted a message (`message_deleted`).
+    MessageDeleted(MessageDeleted),
+    /// A line from the administrators to everyone (`announcement`).
+    Announcement(Announcement),
 }
 
 /// The argument(s) of a server event, borrowed for serialization: one value, or a tuple
@@ -254,6 +269,8 @@ pub enum Payload<'a> {
     Presences(&'a [Presence]),
     Presence(&'a Presence),
     Error(&'a ErrorEvent),
+    MessageDeleted(&'a MessageDeleted),
+    Announcement(&'a Announcement),
 }
 
 /// A server event that could not be understood.
@@ -301,6 +318,8 @@ impl ServerEvent {
             Self::PresenceUpdate(_) => server::PRESENCE_UPDATE,
             Self::PresenceChanged(_) => server::PRESENCE_CHANGED,
             Self::Error(_) => server::ERROR,
+            Self::MessageDeleted(_) => server::MESSAGE_DELETED,
+            Self::Announcement(_) => server::ANNOUNCEMENT,
         }
     }
 
@@ -329,6 +348,8 @@ impl ServerEvent {
             Self::PresenceUpdate(list) => Payload::Presences(list),
             Self::PresenceChanged(presence) => Payload::Presence(presence),
             Self::Error(error) => Payload::Error(error),
+            Self::MessageDeleted(deleted) => Payload::MessageDeleted(deleted),
+            Self::Announcement(line) => Payload::Announcement(line),
         }
     }
 
@@ -385,6 +406,8 @@ impl ServerEvent {
             server::PRESENCE_UPDATE => Self::PresenceUpdate(payload.typed().map_err(bad)?),
             server::PRESENCE_CHANGED => Self::PresenceChanged(payload.typed().map_err(bad)?),
             server::ERROR => Self::Error(payload.typed().map_err(bad)?),
+            server::MESSAGE_DELETED => Self::MessageDeleted(payload.typed().map_err(bad)?),
+            server::ANNOUNCEMENT => Self::Announcement(payload.typed().map_err(bad)?),
             other => return Err(DecodeError::UnknownEvent(other.to_owned())),
         })
     }

@@ -1,5 +1,9 @@
-//! One module per scenario; each returns its one line of figures.
+//! One module per scenario; each returns its one line of figures (`abuse`: one per
+//! phase, and whether its checks passed).
 
+use crate::measure::Figures;
+
+pub mod abuse;
 pub mod fanout;
 pub mod idle;
 pub mod logins;
@@ -18,4 +22,21 @@ pub fn sender_name(i: usize) -> String {
 /// Lobby names of 3 to 10 characters: `u0000`, `u0001`, ... (`u10000` from 10,000 on).
 pub fn user_name(i: usize) -> String {
     format!("u{i:04}")
+}
+
+/// What a scenario hands back: its lines of figures, and the checks that failed (the
+/// run's exit status is then 1).
+#[derive(Default)]
+pub struct Outcome {
+    pub lines: Vec<Figures>,
+    pub failures: Vec<String>,
+}
+
+impl From<Figures> for Outcome {
+    fn from(figures: Figures) -> Self {
+        Self {
+            lines: vec![figures],
+            failures: Vec::new(),
+        }
+    }
 }

@@ -66,6 +66,11 @@ impl<C> OnlineUser<C> {
         &self.rooms
     }
 
+    /// Every socket logged in as this user, lobby family first.
+    pub fn sockets(&self) -> impl Iterator<Item = &C> {
+        self.lobby.iter().chain(&self.rooms)
+    }
+
     pub fn has_sockets(&self) -> bool {
         !self.lobby.is_empty() || !self.rooms.is_empty()
     }

@@ -157,6 +157,11 @@ impl RemotePresence {
         gone
     }
 
+    /// The other servers heard from within the lease, in id order.
+    pub fn servers(&self) -> Vec<String> {
+        self.servers.keys().cloned().collect()
+    }
+
     /// The user, if another server lists them.
     pub fn user(&self, id: UserId) -> Option<&ListedUser> {
         self.servers

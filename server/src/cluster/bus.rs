@@ -18,11 +18,14 @@
 //! they cause: a user joining or leaving a room (their sockets elsewhere then get, or stop
 //! getting, its messages) and a user logging out (their sockets elsewhere are logged out).
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use socketioxide_redis::drivers::Driver;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Semaphore};
 
+use super::asks::{AdminAnswer, AdminQuery, Asked, Asks};
 use super::ReconnectingDriver;
 use crate::chat::{Audience, ConversationId, ListedUser, UserId};
 use crate::hub::{ChatHub, HubCommand};
@@ -31,6 +34,10 @@ use crate::hub::{ChatHub, HubCommand};
 const CHANNEL: &str = "chat-hub-bus";
 /// Frames a server may have received and not yet taken into its queue.
 const RECEIVE_BUFFER: usize = 4096;
+/// Frames a server may have in its hub's queue. Past this many, the bus waits for the hub
+/// (and frames arriving meanwhile wait in the receive buffer, then are dropped: the bus is
+/// at most once, see below).
+const IN_HUB_QUEUE: usize = 4096;
 /// Frames waiting to be published. While Redis is unreachable they pile up here; past
 /// this many, new ones are dropped (the other servers' clients fill gaps by id, presence
 /// goes out again with the next heartbeat) rather than sent minutes late.
@@ -110,6 +117,16 @@ pub enum BusBody {
     /// A user let go of their name for good there (logged out): their sockets here are
     /// logged out too.
     Retired { user: UserId },
+    /// An administrator kicked this user there: their sockets here are told and closed.
+    Kicked { user: UserId },
+    /// A question for every other server (see [`super::asks`]).
+    AdminAsk { ask: u64, query: AdminQuery },
+    /// The answer to question `ask` of server `to`.
+    AdminAnswer {
+        to: String,
+        ask: u64,
+        answer: AdminAnswer,
+    },
 }
 
 /// This server's end of the bus. Cheap to clone.
@@ -117,6 +134,8 @@ pub enum BusBody {
 pub struct ClusterBus {
     node: String,
     outbox: mpsc::Sender<BusFrame>,
+    /// The questions this server waits on answers to.
+    asks: Asks,
 }
 
 impl ClusterBus {
@@ -129,13 +148,28 @@ impl ClusterBus {
         let node = node_id();
         let mut inbox = driver.subscribe(CHANNEL.to_owned(), RECEIVE_BUFFER).await?;
         let (outbox, mut outgoing) = mpsc::channel::<BusFrame>(OUTBOX);
+        let asks = Asks::default();
         let this = node.clone();
+        let answers = asks.clone();
+        let in_hub_queue = Arc::new(Semaphore::new(IN_HUB_QUEUE));
         tokio::spawn(async move {
             use futures_util::StreamExt;
             while let Some((_, payload)) = inbox.next().await {
                 match serde_json::from_slice::<BusFrame>(&payload) {
                     Ok(frame) if frame.from == this => {}
-                    Ok(frame) => hub.send(HubCommand::Shared(frame)),
+                    // Answers go to whoever asked, not through the hub.
+                    Ok(BusFrame {
+                        from,
+                        body: BusBody::AdminAnswer { to, ask, answer },
+                    }) => {
+                        if to == this {
+                            answers.answered(ask, from, answer);
+                        }
+                    }
+                    Ok(frame) => match in_hub_queue.clone().acquire_owned().await {
+                        Ok(permit) => hub.send(HubCommand::Shared(frame, permit)),
+                        Err(_closed) => return,
+                    },
                     Err(error) => tracing::warn!(%error, "an unreadable frame on the hubs' bus"),
                 }
             }
@@ -158,7 +192,22 @@ impl ClusterBus {
             }
         });
         tracing::info!(%node, "joined the hubs' bus");
-        Ok(Self { node, outbox })
+        Ok(Self { node, outbox, asks })
+    }
+
+    /// Asks every other server `query`; their answers arrive in the [`Asked`].
+    pub fn ask(&self, query: AdminQuery) -> Asked {
+        let asked = self.asks.open();
+        self.send(BusBody::AdminAsk {
+            ask: asked.id,
+            query,
+        });
+        asked
+    }
+
+    /// Answers question `ask` of server `to`.
+    pub fn answer(&self, to: String, ask: u64, answer: AdminAnswer) {
+        self.send(BusBody::AdminAnswer { to, ask, answer });
     }
 
     /// Publishes what this server delivered to `to` (after its own sockets got it).
@@ -206,7 +255,7 @@ impl ClusterBus {
 }
 
 /// A random id for this server process.
-fn node_id() -> String {
+pub fn node_id() -> String {
     let mut bytes = [0u8; 8];
     if let Err(error) = getrandom::fill(&mut bytes) {
         tracing::warn!(%error, "no randomness for the node id; using the process id");

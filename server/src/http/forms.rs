@@ -39,7 +39,9 @@ fn back(route: &Route, result: Result<(), PostError>) -> Response {
             crate::metrics::refused(reason.code());
             Redirect::to(&format!("{}?error={}", route.path(), reason.code())).into_response()
         }
-        Err(PostError::HubGone) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        Err(PostError::HubGone | PostError::Busy) => {
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
@@ -35,9 +35,21 @@ pub async fn healthz() -> Response {
     answer(StatusCode::OK, "ok")
 }
 
-/// `GET /metrics`: the Prometheus text exposition, with `--metrics` (else `404`).
-pub async fn metrics(State(state): State<AppState>) -> Response {
+/// `GET /metrics`: the Prometheus text exposition, to anyone with `--metrics`, else to
+/// `Authorization: Bearer <admin token>` (`401` without it); `404` with neither
+/// configured.
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "));
     match state.metrics {
+        Some(_) if !state.metrics_public && !state.admin.admits(bearer) => (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))],
+            "unauthorized\n",
+        )
+            .into_response(),
         Some(handle) => (
             [(
                 header::CONTENT_TYPE,

@@ -56,8 +56,13 @@ pub struct AppState {
     pub proxies: Arc<TrustedProxies>,
     /// How the session cookie is set.
     pub cookies: CookiePolicy,
-    /// What `GET /metrics` shows (`--metrics`); `None`: it is not served.
+    /// What `GET /metrics` shows (recorded with `--metrics` or an admin token); `None`:
+    /// it is not served.
     pub metrics: Option<&'static metrics_exporter_prometheus::PrometheusHandle>,
+    /// `--metrics`: to anyone; otherwise only with the admin token.
+    pub metrics_public: bool,
+    /// Who may administer (`/metrics` with the admin token).
+    pub admin: crate::admin_token::AdminAccess,
 }
 
 /// The whole site. `/socket.io/` is answered by `socket_layer`; `/`, `/r/<room>`,

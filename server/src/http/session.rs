@@ -226,6 +226,15 @@ pub async fn create(
                 Caller::Form => (wait, Redirect::to("/?login-error=rateLimited")).into_response(),
             }
         }
+        Err(CreateSessionError::Busy) => {
+            crate::metrics::refused("busy");
+            refuse(
+                caller,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "The server is busy; try again.",
+            )
+        }
         Err(error) => {
             tracing::error!(%error, "cannot create a session");
             refuse(

@@ -37,8 +37,9 @@ pub enum HubCommand {
         conn: Sid,
     },
     /// Another server said this on the hubs' bus: an event it delivered (its audience here
-    /// gets it too), or who it lists as online.
-    Shared(crate::cluster::BusFrame),
+    /// gets it too), or who it lists as online. The permit counts it among the frames the
+    /// bus may have in the hub's queue until it is applied.
+    Shared(crate::cluster::BusFrame, tokio::sync::OwnedSemaphorePermit),
     /// The server is shutting down: the hub applies what was queued before this, then
     /// stops, so nothing reaches storage after it closes. Disconnects that come later are
     /// ignored: sessions are restored, with their grace period, when the server starts.
@@ -76,6 +77,11 @@ pub enum HubCommand {
     /// A page or a form was used with this session (no socket needed).
     SessionUsed {
         session: SessionRecord,
+    },
+    /// An administrator's request (the `/admin` namespace).
+    Admin {
+        request: super::AdminRequest,
+        reply: oneshot::Sender<super::AdminReply>,
     },
     /// A page showed `target` up to `id` to its reader.
     PageRead {
@@ -166,6 +172,8 @@ pub enum CreateSessionError {
     Storage(#[from] StorageError),
     #[error("the chat hub has stopped")]
     HubGone,
+    #[error("the chat hub is busy")]
+    Busy,
 }
 
 /// Why a form's request was refused.
@@ -175,6 +183,8 @@ pub enum PostError {
     Refused(RejectionReason),
     #[error("the chat hub has stopped")]
     HubGone,
+    #[error("the chat hub is busy")]
+    Busy,
 }
 
 #[cfg(test)]

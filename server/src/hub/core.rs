@@ -68,9 +68,11 @@ pub(super) struct Hub<A: Adapter> {
     /// How often each user has lately sent, typed, read and joined.
     limits: UserLimits,
     /// Where each socket connected from, when known.
-    addresses: HashMap<Sid, IpAddr>,
+    pub(super) addresses: HashMap<Sid, IpAddr>,
     /// How often each address has lately logged in under a new name.
     login_limits: RateLimiter<IpAddr>,
+    /// This server's id (on the hubs' bus, in `list_users`).
+    pub(super) node: String,
     /// Who this server last told the others it lists, and when.
     listed: (Vec<ListedUser>, Instant),
     /// When this server last renewed its holds on its users' names, and the renewal in
@@ -88,7 +90,11 @@ pub async fn run<A: Adapter>(
     mut commands: mpsc::UnboundedReceiver<HubCommand>,
     settings: HubSettings,
 ) {
+    let node = bus
+        .as_ref()
+        .map_or_else(crate::cluster::node_id, |bus| bus.node().to_owned());
     let mut hub = Hub {
+        node,
         chat: Chat::new(
             store.general(),
             settings.typing_lease,
@@ -246,8 +252,12 @@ impl<A: Adapter> Hub<A> {
                     self.disconnect(conn).await;
                     None
                 }
-                HubCommand::Shared(frame) => {
-                    self.heard_on_bus(frame);
+                HubCommand::Shared(frame, _in_queue) => {
+                    self.heard_on_bus(frame).await;
+                    None
+                }
+                HubCommand::Admin { request, reply } => {
+                    self.admin(request, reply).await;
                     None
                 }
                 HubCommand::Stop => {
@@ -428,7 +438,7 @@ impl<A: Adapter> Hub<A> {
         self.store.rooms_of(user).await
     }
 
-    fn end_session_on(&mut self, conn: Sid, reason: SessionEndReason) {
+    pub(super) fn end_session_on(&mut self, conn: Sid, reason: SessionEndReason) {
         let event = ServerEvent::SessionEnded(SessionEnd::new(reason));
         self.deliver(vec![Outgoing::only(conn, event)]);
     }
@@ -581,7 +591,7 @@ impl<A: Adapter> Hub<A> {
     }
 
     /// What another server said on the hubs' bus.
-    fn heard_on_bus(&mut self, frame: BusFrame) {
+    async fn heard_on_bus(&mut self, frame: BusFrame) {
         match frame.body {
             BusBody::Event { to, event, args } => {
                 self.out.deliver_shared(&self.chat, to, &event, args);
@@ -605,6 +615,10 @@ impl<A: Adapter> Hub<A> {
             BusBody::Retired { user } => {
                 self.retired_elsewhere(user, SessionEndReason::LoggedOut);
             }
+            BusBody::Kicked { user } => self.kick_here(user),
+            BusBody::AdminAsk { ask, query } => self.asked_on_bus(frame.from, ask, query).await,
+            // The bus hands answers to whoever asked; none reach the hub.
+            BusBody::AdminAnswer { .. } => {}
         }
     }
 

@@ -100,6 +100,16 @@ impl<A: Adapter> Delivery<A> {
         self.lagging.remove(&sid);
     }
 
+    /// The transport a socket here uses now (`websocket` or `polling`).
+    pub fn transport_of(&self, sid: Sid) -> Option<&'static str> {
+        self.sockets
+            .get(&sid)
+            .map(|socket| match socket.transport_type() {
+                socketioxide::TransportType::Websocket => "websocket",
+                socketioxide::TransportType::Polling => "polling",
+            })
+    }
+
     /// Disconnects a socket (so that its client reconnects).
     pub fn close(&mut self, sid: Sid) {
         if let Some(socket) = self.sockets.get(&sid).cloned() {

@@ -18,9 +18,12 @@
 //!   through `posting` and `rooms` like socket events);
 //! - `delivery`: events to sockets, once each, and what happens to a socket that cannot
 //!   keep up;
-//! - `limits`: how often each user may send, type, read and join.
+//! - `limits`: how often each user may send, type, read and join;
+//! - `admin`: the administrators' requests (who is connected, kicks, deletions,
+//!   announcements), asking the other servers of a cluster where needed.
 
 mod ack;
+mod admin;
 pub mod command;
 mod core;
 mod delivery;
@@ -33,6 +36,7 @@ mod reads;
 mod rooms;
 
 pub use ack::Ack;
+pub use admin::{AdminReply, AdminRequest};
 pub use command::{
     CreateSessionError, HubCommand, PageRequest, PageSnapshot, PageTarget, PostError, Queued,
 };
@@ -41,23 +45,54 @@ pub use delivery::spawn_disconnect;
 pub use limits::UserLimitSettings;
 pub use reads::{conversations_of, room_infos};
 
+use std::sync::Arc;
+
 use serde_json::Value;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Semaphore};
 
 use crate::chat::UserId;
 use crate::storage::{SessionRecord, SessionToken};
 
+/// The most questions (from HTTP handlers, administrators) waiting in the hub's queue or
+/// for its answer at once. Each takes the hub microseconds; past this many the server is
+/// flooded, and a new one is refused at once (`503`) rather than queued.
+const MAX_ASKS: usize = 1024;
+
 /// The queue into the hub. Cheap to clone; every clone feeds the same task.
+///
+/// Socket events count against their socket's bound (see `socket::extract`), frames from
+/// the other servers against the bus's (see `cluster::bus`), questions against
+/// [`MAX_ASKS`]: every way into the queue is bounded.
 #[derive(Debug, Clone)]
 pub struct ChatHub {
     commands: mpsc::UnboundedSender<HubCommand>,
+    asks: Arc<Semaphore>,
+}
+
+impl From<Unanswered> for PostError {
+    fn from(unanswered: Unanswered) -> Self {
+        match unanswered {
+            Unanswered::Busy => Self::Busy,
+            Unanswered::Gone => Self::HubGone,
+        }
+    }
+}
+
+/// Why a question got no answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Unanswered {
+    /// [`MAX_ASKS`] are waiting already.
+    Busy,
+    /// The hub has stopped.
+    Gone,
 }
 
 impl ChatHub {
     /// Creates the queue; the hub runs once [`run`]'s future is spawned with the receiver.
     pub fn new() -> (Self, mpsc::UnboundedReceiver<HubCommand>) {
         let (commands, receiver) = mpsc::unbounded_channel();
-        (Self { commands }, receiver)
+        let asks = Arc::new(Semaphore::new(MAX_ASKS));
+        (Self { commands, asks }, receiver)
     }
 
     /// Whether the hub still takes commands (it stops only at shutdown, or if it failed).
@@ -78,16 +113,40 @@ impl ChatHub {
         }
     }
 
-    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> HubCommand) -> Option<T> {
+    /// Asks the hub, unless [`MAX_ASKS`] questions are waiting already.
+    async fn ask<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<T>) -> HubCommand,
+    ) -> Result<T, Unanswered> {
+        let Ok(permit) = self.asks.clone().try_acquire_owned() else {
+            tracing::warn!("the chat hub has too many questions waiting; one is refused");
+            return Err(Unanswered::Busy);
+        };
+        self.ask_with(permit, make).await
+    }
+
+    /// Asks the hub once a question's place is free (for what must not be refused).
+    async fn ask_in_turn<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<T>) -> HubCommand,
+    ) -> Result<T, Unanswered> {
+        let Ok(permit) = self.asks.clone().acquire_owned().await else {
+            return Err(Unanswered::Gone);
+        };
+        self.ask_with(permit, make).await
+    }
+
+    async fn ask_with<T>(
+        &self,
+        _place: tokio::sync::OwnedSemaphorePermit,
+        make: impl FnOnce(oneshot::Sender<T>) -> HubCommand,
+    ) -> Result<T, Unanswered> {
         let (reply, answer) = oneshot::channel();
         self.send(make(reply));
-        match answer.await {
-            Ok(value) => Some(value),
-            Err(_) => {
-                tracing::error!("the chat hub stopped before answering");
-                None
-            }
-        }
+        answer.await.map_err(|_| {
+            tracing::error!("the chat hub stopped before answering");
+            Unanswered::Gone
+        })
     }
 
     /// Creates a session holding `name` for a client at `address`, if the name is valid
@@ -104,15 +163,25 @@ impl ChatHub {
             reply,
         })
         .await
-        .unwrap_or(Err(CreateSessionError::HubGone))
+        .unwrap_or_else(|unanswered| {
+            Err(match unanswered {
+                Unanswered::Busy => CreateSessionError::Busy,
+                Unanswered::Gone => CreateSessionError::HubGone,
+            })
+        })
     }
 
-    /// Ends the session of `token` (if it is one): its name is free at once.
+    /// Ends the session of `token` (if it is one): its name is free at once. Never
+    /// refused: it waits its turn.
     pub async fn logout(&self, token: SessionToken) {
-        self.ask(|reply| HubCommand::Logout { token, reply }).await;
+        // Gone: logged already; the session ends with its lifetime.
+        let _ = self
+            .ask_in_turn(|reply| HubCommand::Logout { token, reply })
+            .await;
     }
 
-    /// What a server-rendered page shows of who is online.
+    /// What a server-rendered page shows of who is online (nobody, if the hub is too
+    /// busy to say: the page works, and its script connects and learns it).
     pub async fn page(&self, request: PageRequest) -> PageSnapshot {
         self.ask(|reply| HubCommand::Page { request, reply })
             .await
@@ -133,7 +202,7 @@ impl ChatHub {
             reply,
         })
         .await
-        .unwrap_or(Err(PostError::HubGone))
+        .unwrap_or_else(|unanswered| Err(unanswered.into()))
     }
 
     /// Joins (`join = true`) or leaves a room from a page's form.
@@ -150,7 +219,20 @@ impl ChatHub {
             reply,
         })
         .await
-        .unwrap_or(Err(PostError::HubGone))
+        .unwrap_or_else(|unanswered| Err(unanswered.into()))
+    }
+
+    /// Applies an administrator's request; its acknowledgement.
+    pub async fn admin(&self, request: AdminRequest) -> AdminReply {
+        self.ask(|reply| HubCommand::Admin { request, reply })
+            .await
+            .unwrap_or_else(|unanswered| {
+                match unanswered {
+                    Unanswered::Busy => app::protocol::RejectionReason::RateLimited,
+                    Unanswered::Gone => app::protocol::RejectionReason::StorageFailed,
+                }
+                .into()
+            })
     }
 
     /// Stops the hub once everything queued before has been applied; returns when it has

@@ -387,37 +387,47 @@ impl Reply {
             messages,
             has_more,
             resync,
+            deleted,
         } = page;
         match shape {
-            Shape::Lobby => Self::Lobby(HistoryReply::page(
-                messages.iter().map(StoredMessage::to_chat).collect(),
-                has_more,
-                resync,
-            )),
-            Shape::Room(name) => Self::Room(HistoryReply::page(
-                messages
-                    .iter()
-                    .map(|m| m.to_room_message(name.as_str()))
-                    .collect(),
-                has_more,
-                resync,
-            )),
+            Shape::Lobby => Self::Lobby(
+                HistoryReply::page(
+                    messages.iter().map(StoredMessage::to_chat).collect(),
+                    has_more,
+                    resync,
+                )
+                .with_deleted(deleted),
+            ),
+            Shape::Room(name) => Self::Room(
+                HistoryReply::page(
+                    messages
+                        .iter()
+                        .map(|m| m.to_room_message(name.as_str()))
+                        .collect(),
+                    has_more,
+                    resync,
+                )
+                .with_deleted(deleted),
+            ),
             Shape::Direct {
                 reader,
                 reader_name,
                 other_name,
-            } => Self::Direct(HistoryReply::page(
-                messages
-                    .iter()
-                    .map(|m| {
-                        let mine = m.sender == *reader;
-                        let to = if mine { other_name } else { reader_name };
-                        m.to_direct_message(to, mine)
-                    })
-                    .collect(),
-                has_more,
-                resync,
-            )),
+            } => Self::Direct(
+                HistoryReply::page(
+                    messages
+                        .iter()
+                        .map(|m| {
+                            let mine = m.sender == *reader;
+                            let to = if mine { other_name } else { reader_name };
+                            m.to_direct_message(to, mine)
+                        })
+                        .collect(),
+                    has_more,
+                    resync,
+                )
+                .with_deleted(deleted),
+            ),
         }
     }
 

@@ -96,7 +96,7 @@ fn span_of<A: Adapter>(s: &Arc<Socket<A>>) -> tracing::Span {
 }
 
 /// The client address of the socket's handshake request (see `http::client_address`).
-fn client_address<A: Adapter>(s: &Arc<Socket<A>>) -> Option<IpAddr> {
+pub(super) fn client_address<A: Adapter>(s: &Socket<A>) -> Option<IpAddr> {
     s.req_parts()
         .extensions
         .get::<ClientAddress>()

@@ -19,7 +19,10 @@
 //!   everything the socket sent.
 //!
 //! The handlers themselves do nothing.
+//!
+//! [`admin`] is the administrators' namespace, beside the chat's.
 
+pub mod admin;
 pub mod admission;
 mod extract;
 

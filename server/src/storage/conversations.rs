@@ -4,7 +4,7 @@
 //!
 //! Unread counts cost an index probe, not a scan: ids are gap-free per conversation, so the
 //! messages after a marker number `last_id - marker`, of which the reader's own are counted
-//! on `messages_by_sender`.
+//! on `messages_by_sender`, and the deleted ones (tombstones, rare) on `messages_deleted`.
 
 use super::messages::to_wire_id;
 use super::{now_ms, StorageError, Store};
@@ -300,7 +300,7 @@ impl Store {
             on_pool!(&self.pool, |pool| sqlx::query_as(&format!(
                 "SELECT conversations.id, conversations.name, \
                  (SELECT COUNT(*) FROM memberships WHERE conversation_id = conversations.id), \
-                 conversations.last_message_id, mine.read_up_to, {OWN_AFTER_MARKER} \
+                 conversations.last_message_id, mine.read_up_to, {NOT_UNREAD_AFTER_MARKER} \
              FROM conversations \
              LEFT JOIN memberships AS mine \
                  ON mine.conversation_id = conversations.id AND mine.user_id = $1 \
@@ -313,13 +313,15 @@ impl Store {
             .await?);
         Ok(rows
             .into_iter()
-            .map(|(id, name, members, last, marker, own)| RoomListRow {
-                id: ConversationId(id),
-                name,
-                members: to_wire_id(members),
-                last_id: to_wire_id(last),
-                unread: marker.map(|marker| unread(marker, last, own)),
-            })
+            .map(
+                |(id, name, members, last, marker, not_unread)| RoomListRow {
+                    id: ConversationId(id),
+                    name,
+                    members: to_wire_id(members),
+                    last_id: to_wire_id(last),
+                    unread: marker.map(|marker| unread(marker, last, not_unread)),
+                },
+            )
             .collect())
     }
 
@@ -345,7 +347,7 @@ impl Store {
         );
         let rows: Vec<Row> = on_pool!(&self.pool, |pool| sqlx::query_as(&format!(
             "SELECT conversations.id, conversations.kind, conversations.name, \
-                 conversations.last_message_id, mine.read_up_to, {OWN_AFTER_MARKER}, \
+                 conversations.last_message_id, mine.read_up_to, {NOT_UNREAD_AFTER_MARKER}, \
                  (SELECT sent_at FROM messages WHERE messages.conversation_id = conversations.id \
                   AND messages.id = conversations.last_message_id), \
                  other.user_id, users.name, users.retired_at, other.read_up_to \
@@ -363,10 +365,22 @@ impl Store {
         .await?);
         let mut rooms = Vec::new();
         let mut directs = Vec::new();
-        for (id, kind, name, last, marker, own, last_at, other, other_name, retired, theirs) in rows
+        for (
+            id,
+            kind,
+            name,
+            last,
+            marker,
+            not_unread,
+            last_at,
+            other,
+            other_name,
+            retired,
+            theirs,
+        ) in rows
         {
             let conversation = ConversationId(id);
-            let unread = unread(marker, last, own);
+            let unread = unread(marker, last, not_unread);
             if kind != "dm" {
                 rooms.push(RoomRow {
                     id: conversation,
@@ -411,16 +425,20 @@ impl Store {
     }
 }
 
-/// The reader's own messages after their marker (`mine.read_up_to`), as a column: an
-/// index range count on `messages_by_sender`.
-const OWN_AFTER_MARKER: &str = "(SELECT COUNT(*) FROM messages \
+/// The messages after the reader's marker (`mine.read_up_to`) that are not unread, as a
+/// column: their own (an index range count on `messages_by_sender`) and others' deleted
+/// ones (on `messages_deleted`).
+const NOT_UNREAD_AFTER_MARKER: &str = "((SELECT COUNT(*) FROM messages \
      WHERE messages.conversation_id = conversations.id AND messages.sender_id = $1 \
-     AND messages.id > mine.read_up_to)";
+     AND messages.id > mine.read_up_to) + (SELECT COUNT(*) FROM messages \
+     WHERE messages.conversation_id = conversations.id AND messages.deleted_at IS NOT NULL \
+     AND messages.id > mine.read_up_to \
+     AND (messages.sender_id IS NULL OR messages.sender_id <> $1)))";
 
 /// Messages from others after `marker`: ids are gap-free, so all of them after it, but the
-/// reader's `own`.
-fn unread(marker: i64, last: i64, own: i64) -> u64 {
-    to_wire_id((last - marker - own).max(0))
+/// `not_unread` ones (the reader's own, others' deleted).
+fn unread(marker: i64, last: i64, not_unread: i64) -> u64 {
+    to_wire_id((last - marker - not_unread).max(0))
 }
 
 /// Unread messages of `user` in `conversation` whose marker is `marker`.
@@ -441,16 +459,19 @@ where
     if last <= marker {
         return Ok(0);
     }
-    let own: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM messages \
-         WHERE conversation_id = $1 AND sender_id = $2 AND id > $3",
+    let not_unread: i64 = sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM messages \
+             WHERE conversation_id = $1 AND sender_id = $2 AND id > $3) \
+         + (SELECT COUNT(*) FROM messages \
+             WHERE conversation_id = $1 AND deleted_at IS NOT NULL AND id > $3 \
+             AND (sender_id IS NULL OR sender_id <> $2))",
     )
     .bind(conversation.0)
     .bind(user.0)
     .bind(marker)
     .fetch_one(&mut *conn)
     .await?;
-    Ok(unread(marker, last, own))
+    Ok(unread(marker, last, not_unread))
 }
 
 #[cfg(test)]

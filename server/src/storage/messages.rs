@@ -1,5 +1,9 @@
-//! Messages: append (idempotent per sender and client id) and keyset-paginated reads, in
-//! any conversation.
+//! Messages: append (idempotent per sender and client id), keyset-paginated reads, and
+//! deletion by an administrator, in any conversation.
+//!
+//! A deleted message stays as a tombstone: its id (ids stay gap-free, so a client's
+//! catch-up cursor can pass it), its text wiped. Pages leave tombstones out of their
+//! messages and list their ids in [`HistoryPage::deleted`].
 
 use std::collections::HashMap;
 
@@ -26,9 +30,28 @@ pub struct HistoryPage {
     pub has_more: bool,
     /// Catch-up only: too many newer messages; the client should reload the newest page.
     pub resync: bool,
+    /// The ids of deleted messages in the stretch the page covers, in order.
+    pub deleted: Vec<u64>,
 }
 
-const COLUMNS: &str = "id, sender, sender_id, body, client_id, sent_at";
+impl HistoryPage {
+    /// The page of `rows` (oldest first): tombstones become [`HistoryPage::deleted`].
+    fn of(rows: Vec<MessageRow>, has_more: bool) -> Self {
+        let mut page = Self {
+            has_more,
+            ..Self::default()
+        };
+        for row in rows {
+            match row.6 {
+                Some(_) => page.deleted.push(to_wire_id(row.0)),
+                None => page.messages.push(decode(row)),
+            }
+        }
+        page
+    }
+}
+
+const COLUMNS: &str = "id, sender, sender_id, body, client_id, sent_at, deleted_at";
 
 impl Store {
     /// Stores `message` in `conversation` under the next id, unless its sender already
@@ -121,13 +144,9 @@ impl Store {
         .fetch_all(pool)
         .await?);
         let has_more = rows.len() > limit as usize;
-        let mut messages: Vec<_> = rows.into_iter().take(limit as usize).map(decode).collect();
-        messages.reverse();
-        Ok(HistoryPage {
-            messages,
-            has_more,
-            resync: false,
-        })
+        let mut rows: Vec<_> = rows.into_iter().take(limit as usize).collect();
+        rows.reverse();
+        Ok(HistoryPage::of(rows, has_more))
     }
 
     /// Every message newer than `after`, oldest first; or `resync` when there are more
@@ -149,31 +168,47 @@ impl Store {
         .await?);
         if rows.len() > max as usize {
             return Ok(HistoryPage {
-                messages: Vec::new(),
-                has_more: false,
                 resync: true,
+                ..HistoryPage::default()
             });
         }
-        let messages: Vec<_> = rows.into_iter().map(decode).collect();
         // Ids count up from 1: older messages exist unless the catch-up starts at the
         // first one.
-        if let Some(first) = messages.first() {
-            let has_more = first.id > 1;
-            return Ok(HistoryPage {
-                messages,
-                has_more,
-                resync: false,
-            });
+        if let Some(first) = rows.first() {
+            let has_more = first.0 > 1;
+            return Ok(HistoryPage::of(rows, has_more));
         }
         // Nothing newer. A cursor beyond the newest id comes from another history (the
         // database was replaced or restored): the client must start over, or the ids it
         // holds would hide new messages that reuse them.
         let last = self.last_message_id(conversation).await?;
         Ok(HistoryPage {
-            messages,
             has_more: after.min(last) > 0,
             resync: after > last,
+            ..HistoryPage::default()
         })
+    }
+
+    /// Deletes message `id` of `conversation` (an administrator's decision): its text is
+    /// wiped, its id stays as a tombstone. False if there is no such message, or it was
+    /// deleted already.
+    pub async fn delete_message(
+        &self,
+        conversation: ConversationId,
+        id: u64,
+    ) -> Result<bool, StorageError> {
+        let deleted = on_pool!(&self.pool, |pool| sqlx::query(
+            "UPDATE messages SET body = $3, deleted_at = $4 \
+             WHERE conversation_id = $1 AND id = $2 AND deleted_at IS NULL"
+        )
+        .bind(conversation.0)
+        .bind(from_wire_id(id))
+        .bind(Vec::<u8>::new())
+        .bind(now_ms())
+        .execute(pool)
+        .await?
+        .rows_affected());
+        Ok(deleted == 1)
     }
 
     /// The id of the newest message in `conversation` (0 when it has none).
@@ -273,7 +308,16 @@ async fn append_postgres(
 
 /// A message's columns, in the order of [`COLUMNS`]. The body is read as bytes: text in
 /// SQLite, UTF-8 bytes in PostgreSQL (whose text cannot hold NUL).
-type MessageRow = (i64, String, Option<i64>, Vec<u8>, Option<String>, i64);
+/// The last column is when the message was deleted (a tombstone), if it was.
+type MessageRow = (
+    i64,
+    String,
+    Option<i64>,
+    Vec<u8>,
+    Option<String>,
+    i64,
+    Option<i64>,
+);
 
 /// One transaction storing `count` messages, each under the next id of its conversation
 /// (the insert trigger moves the counter on), unless its sender stored its client id there
@@ -304,7 +348,7 @@ fn append_script(count: usize) -> String {
     script
 }
 
-fn decode((id, sender_name, sender, text, client_id, sent_at): MessageRow) -> StoredMessage {
+fn decode((id, sender_name, sender, text, client_id, sent_at, _): MessageRow) -> StoredMessage {
     StoredMessage {
         id: to_wire_id(id),
         // Messages from before users had ids belong to nobody.
@@ -359,6 +403,60 @@ mod tests {
 
     fn ids(page: &HistoryPage) -> Vec<u64> {
         page.messages.iter().map(|m| m.id).collect()
+    }
+
+    /// A deleted message is gone from every page (its text from the database too) and
+    /// named in their `deleted`; its id stays taken; it is not unread.
+    #[tokio::test]
+    async fn a_deleted_message_leaves_a_tombstone_that_pages_name_and_nobody_counts() {
+        let store = store_with(0).await;
+        let general = store.general();
+        for (sender, text) in [(ANN, "one"), (BOB, "two, rude"), (ANN, "three")] {
+            store
+                .append(general, new(sender, text, None))
+                .await
+                .expect("append");
+        }
+        let (rooms, _) = store.my_conversations(ANN).await.expect("list");
+        assert_eq!(rooms[0].unread, 1, "Bob's message is unread before");
+        assert!(store.delete_message(general, 2).await.expect("delete"));
+        assert!(
+            !store.delete_message(general, 2).await.expect("again"),
+            "once"
+        );
+        assert!(!store.delete_message(general, 9).await.expect("unknown"));
+
+        let newest = store.page_before(general, None, 50).await.expect("page");
+        assert_eq!(
+            (ids(&newest), newest.deleted.clone()),
+            (vec![1, 3], vec![2])
+        );
+        let after = store.page_after(general, 1, 100).await.expect("catch-up");
+        assert_eq!((ids(&after), after.deleted.clone()), (vec![3], vec![2]));
+        let older = store.page_before(general, Some(3), 1).await.expect("page");
+        assert_eq!(
+            (ids(&older), older.deleted, older.has_more),
+            (vec![], vec![2], true)
+        );
+        let texts = store
+            .page_before(general, None, 50)
+            .await
+            .expect("page")
+            .messages;
+        assert!(texts.iter().all(|m| !m.text.contains("rude")));
+
+        let (rooms, _) = store.my_conversations(ANN).await.expect("list");
+        assert_eq!(rooms[0].unread, 0, "a deleted message is not unread");
+        let next = store
+            .append(general, new(BOB, "four", None))
+            .await
+            .expect("append");
+        let Appended::Stored(next) = next else {
+            panic!("stored");
+        };
+        assert_eq!(next.id, 4, "the deleted id is not reused");
+        let (rooms, _) = store.my_conversations(ANN).await.expect("list");
+        assert_eq!(rooms[0].unread, 1);
     }
 
     /// Two servers appending batches at once to the same two conversations, in opposite

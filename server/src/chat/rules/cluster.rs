@@ -152,6 +152,11 @@ impl<C: Clone + Eq + Hash> Chat<C> {
             .filter(move |user| !self.conversations.is_in(user.id, room))
     }
 
+    /// The other servers alive (heard from within the lease).
+    pub fn servers_elsewhere(&self) -> Vec<String> {
+        self.remote.servers()
+    }
+
     /// The user another server lists under `name` (ignoring case), if one does.
     pub fn listed_elsewhere_as(&self, name: &str) -> Option<&ListedUser> {
         let key = crate::chat::name_key(name);

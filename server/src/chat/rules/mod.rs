@@ -139,6 +139,34 @@ impl<C: Clone + Eq + Hash> Chat<C> {
         self.presence.holder_of(name)
     }
 
+    /// The users listed here (online, away, or in their grace period), in order of log-in,
+    /// with their status and sockets.
+    pub fn users_here(&self) -> Vec<(UserId, String, PresenceStatus, Vec<C>)> {
+        let mut users: Vec<_> = self.presence.users().filter(|u| u.visible).collect();
+        users.sort_by_key(|u| u.joined);
+        users
+            .into_iter()
+            .map(|u| {
+                (
+                    u.id,
+                    u.name.clone(),
+                    u.status(),
+                    u.sockets().cloned().collect(),
+                )
+            })
+            .collect()
+    }
+
+    /// The user holding `name` (ignoring case) here or, as far as this server has heard,
+    /// on another server: their id and name as they spell it.
+    pub fn user_named(&self, name: &str) -> Option<(UserId, String)> {
+        if let Some(id) = self.holder_of(name) {
+            return Some((id, self.name_of(id).unwrap_or(name).to_owned()));
+        }
+        self.listed_elsewhere_as(name)
+            .map(|user| (user.id, user.name.clone()))
+    }
+
     /// How many users are logged in here (online or away).
     pub fn online_here(&self) -> usize {
         self.presence.users().filter(|u| u.visible).count()
