@@ -1,7 +1,7 @@
 use std::convert::Infallible;
 use std::marker::PhantomData;
 use std::net::IpAddr;
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use app::protocol::{ClientEvent, ROOMS_PROTOCOL};
@@ -124,9 +124,10 @@ impl<A: Adapter> FromConnectParts<A> for Listening<A> {
 /// thousands a second; a client that gets this far ahead is flooding, and is closed.
 const MAX_QUEUED_EVENTS: usize = 512;
 
-/// How many of the socket's events are in the hub's queue.
+/// How many of the socket's events are in the hub's queue, and whether it is being closed
+/// for having too many.
 #[derive(Clone, Default)]
-struct QueuedEvents(Arc<AtomicUsize>);
+struct QueuedEvents(Arc<AtomicUsize>, Arc<std::sync::atomic::AtomicBool>);
 
 /// What a socket's connect tells the hub, and whether it has been told.
 #[derive(Clone)]
@@ -218,13 +219,19 @@ impl<A: Adapter> FromMessageParts<A> for Enqueued<A> {
             };
             Ack::new(sender, socket)
         });
-        let Some(queued) = s
-            .extensions
-            .get::<QueuedEvents>()
-            .and_then(|QueuedEvents(count)| Queued::take(&count, MAX_QUEUED_EVENTS))
+        let queued_events = s.extensions.get::<QueuedEvents>();
+        let Some(queued) = queued_events
+            .as_ref()
+            .and_then(|QueuedEvents(count, _)| Queued::take(count, MAX_QUEUED_EVENTS))
         else {
             // Sending faster than the hub applies, by far (a person never gets near it):
             // this client is closed; everyone else's events are not held up behind its.
+            // What it sends until it is gone is dropped, without a word more.
+            let closing = queued_events
+                .is_some_and(|QueuedEvents(_, closing)| closing.swap(true, Ordering::AcqRel));
+            if closing {
+                return Ok(done);
+            }
             tracing::warn!(sid = %s.id, event = %name, "too many events queued; closing the connection");
             // Its outgoing queue may be full too (a flooder that does not read): the
             // disconnect waits for room in it.
