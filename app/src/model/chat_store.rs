@@ -4,8 +4,8 @@ use leptos::prelude::*;
 
 use super::timeline::{self, Keys};
 use super::{
-    Action, ChatLine, Conversation, HistoryPurpose, InitialState, LineKind, Me, Message, Request,
-    SavedUnsent, UnsentIn,
+    Action, ChatLine, Conversation, HistoryPurpose, InitialState, LineKind, Me, Message, Page,
+    Request, SavedUnsent, UnsentIn,
 };
 use crate::protocol::time::ms_from_iso;
 use crate::protocol::{
@@ -134,7 +134,11 @@ impl ChatStore {
             c.read_up_to = c.read_up_to.max(snapshot.read_up_to);
             c.their_read_up_to = c.their_read_up_to.max(snapshot.their_read_up_to);
             if snapshot.exists {
-                c.load(snapshot.messages, &[], snapshot.has_more, me_id, &mut keys);
+                c.load(
+                    Page::new(snapshot.messages, snapshot.has_more),
+                    me_id,
+                    &mut keys,
+                );
             }
             // The page showed it: read now; "New messages" where it was read up to.
             c.divider = (c.unread > 0).then_some(snapshot.read_up_to);
@@ -658,23 +662,24 @@ impl ChatStore {
                 purpose: HistoryPurpose::Latest,
             })];
         }
-        let messages = reply.messages.unwrap_or_default();
-        let has_more = reply.has_more.unwrap_or(false);
         // Deleted by an administrator: known, and no gap to fill.
-        let deleted = reply.deleted;
+        let page = Page::new(
+            reply.messages.unwrap_or_default(),
+            reply.has_more.unwrap_or(false),
+        )
+        .with_deleted(reply.deleted);
         let gap = self.change(key, &name, |c, keys| match purpose {
             HistoryPurpose::Latest => {
                 c.catching_up = false;
-                c.load(messages, &deleted, has_more, me, keys)
-                    .then(|| c.contiguous())
+                c.load(page, me, keys).then(|| c.contiguous())
             }
             HistoryPurpose::Older => {
-                c.add_older(messages, &deleted, has_more, me, keys);
+                c.add_older(page, me, keys);
                 None
             }
             HistoryPurpose::CatchUp => {
-                c.delete_all(&deleted);
-                for message in messages {
+                c.delete_all(&page.deleted);
+                for message in page.messages {
                     let (own, id) = (me != 0 && message.user_id == me, message.id);
                     c.insert(message, me, keys);
                     if !own {
@@ -1124,6 +1129,12 @@ mod tests {
     use crate::model::Snapshot;
     use crate::protocol::{MessageDeleted, RoomMessage, SessionEnd};
 
+    /// Runs a test inside a reactive owner: when `server` is built alongside, leptos'
+    /// `ssr` turns on sandboxed arenas, and signals then need an owner's arena.
+    fn in_owner(test: impl FnOnce()) {
+        leptos::prelude::Owner::new().with(test)
+    }
+
     const ANN: u64 = 1;
     const BOB: u64 = 2;
 
@@ -1204,77 +1215,81 @@ mod tests {
 
     #[test]
     fn a_live_delete_removes_the_line_and_the_cursor_passes_over_its_id() {
-        let general = ConvKey::general();
-        let store = ann_on("/", &[1, 2, 3]);
-        store.apply(ServerEvent::Welcome("Ann".into()));
-        // Not looking: what comes counts as unread.
-        store.set_hidden(true);
-        assert!(catch_ups(&store.apply(live(4, BOB))).is_empty());
-        assert_eq!(store.total_unread(), 1);
+        in_owner(|| {
+            let general = ConvKey::general();
+            let store = ann_on("/", &[1, 2, 3]);
+            store.apply(ServerEvent::Welcome("Ann".into()));
+            // Not looking: what comes counts as unread.
+            store.set_hidden(true);
+            assert!(catch_ups(&store.apply(live(4, BOB))).is_empty());
+            assert_eq!(store.total_unread(), 1);
 
-        assert!(catch_ups(&store.apply(deleted(2))).is_empty());
-        assert!(catch_ups(&store.apply(deleted(4))).is_empty());
-        assert_eq!(ids_in(&store, &general), vec![1, 3]);
-        assert_eq!(store.total_unread(), 0, "a deleted message is not unread");
-        // The next message is no jump past a hole...
-        assert!(catch_ups(&store.apply(live(5, BOB))).is_empty());
-        assert_eq!(store.total_unread(), 1);
-        // ...and a reconnection catches up from after it, not from the deleted ids.
-        store.connection_lost();
-        let welcome = store.apply(ServerEvent::Welcome("Ann".into()));
-        assert_eq!(catch_ups(&welcome), vec![Some(5)]);
-        // The delete of a conversation this tab does not hold changes nothing.
-        store.apply(ServerEvent::MessageDeleted(MessageDeleted {
-            room: None,
-            with: Some("Cat".into()),
-            id: 1,
-        }));
-        assert!(store
-            .conversations
-            .with_untracked(|all| !all.contains_key(&ConvKey::with("Cat"))));
+            assert!(catch_ups(&store.apply(deleted(2))).is_empty());
+            assert!(catch_ups(&store.apply(deleted(4))).is_empty());
+            assert_eq!(ids_in(&store, &general), vec![1, 3]);
+            assert_eq!(store.total_unread(), 0, "a deleted message is not unread");
+            // The next message is no jump past a hole...
+            assert!(catch_ups(&store.apply(live(5, BOB))).is_empty());
+            assert_eq!(store.total_unread(), 1);
+            // ...and a reconnection catches up from after it, not from the deleted ids.
+            store.connection_lost();
+            let welcome = store.apply(ServerEvent::Welcome("Ann".into()));
+            assert_eq!(catch_ups(&welcome), vec![Some(5)]);
+            // The delete of a conversation this tab does not hold changes nothing.
+            store.apply(ServerEvent::MessageDeleted(MessageDeleted {
+                room: None,
+                with: Some("Cat".into()),
+                id: 1,
+            }));
+            assert!(store
+                .conversations
+                .with_untracked(|all| !all.contains_key(&ConvKey::with("Cat"))));
+        })
     }
 
     #[test]
     fn a_history_reply_with_deleted_ids_leaves_no_gap() {
-        let general = ConvKey::general();
-        let store = ann_on("/", &[1, 2, 3]);
-        let welcome = store.apply(ServerEvent::Welcome("Ann".into()));
-        assert_eq!(catch_ups(&welcome), vec![Some(3)]);
-        // Missed while away: 4 and 6; 5 was deleted, and so was 3, held here.
-        let reply = HistoryReply::page(vec![message(4, BOB), message(6, BOB)], false, false)
-            .with_deleted(vec![3, 5]);
-        let actions = store.history_loaded(&general, HistoryPurpose::CatchUp, reply);
-        assert!(catch_ups(&actions).is_empty(), "nothing left to fill");
-        assert_eq!(ids_in(&store, &general), vec![1, 2, 4, 6]);
-        assert!(catch_ups(&store.apply(live(7, BOB))).is_empty());
-        store.connection_lost();
-        assert_eq!(
-            catch_ups(&store.apply(ServerEvent::Welcome("Ann".into()))),
-            vec![Some(7)]
-        );
+        in_owner(|| {
+            let general = ConvKey::general();
+            let store = ann_on("/", &[1, 2, 3]);
+            let welcome = store.apply(ServerEvent::Welcome("Ann".into()));
+            assert_eq!(catch_ups(&welcome), vec![Some(3)]);
+            // Missed while away: 4 and 6; 5 was deleted, and so was 3, held here.
+            let reply = HistoryReply::page(vec![message(4, BOB), message(6, BOB)], false, false)
+                .with_deleted(vec![3, 5]);
+            let actions = store.history_loaded(&general, HistoryPurpose::CatchUp, reply);
+            assert!(catch_ups(&actions).is_empty(), "nothing left to fill");
+            assert_eq!(ids_in(&store, &general), vec![1, 2, 4, 6]);
+            assert!(catch_ups(&store.apply(live(7, BOB))).is_empty());
+            store.connection_lost();
+            assert_eq!(
+                catch_ups(&store.apply(ServerEvent::Welcome("Ann".into()))),
+                vec![Some(7)]
+            );
 
-        // A room opened now: its newest page, with deleted ids inside it and at its end.
-        let rust = ConvKey::Room("rust".into());
-        store.navigate(Route::Room("rust".into()));
-        let reply = HistoryReply::page(vec![message(2, BOB), message(4, BOB)], true, false)
-            .with_deleted(vec![1, 3, 5]);
-        let actions = store.history_loaded(&rust, HistoryPurpose::Latest, reply);
-        assert!(catch_ups(&actions).is_empty());
-        let live_in_rust = ServerEvent::ReceiveMessage(RoomMessage {
-            room: "rust".into(),
-            ..match live(6, BOB) {
-                ServerEvent::ReceiveMessage(m) => m,
-                _ => unreachable!(),
+            // A room opened now: its newest page, with deleted ids inside it and at its end.
+            let rust = ConvKey::Room("rust".into());
+            store.navigate(Route::Room("rust".into()));
+            let reply = HistoryReply::page(vec![message(2, BOB), message(4, BOB)], true, false)
+                .with_deleted(vec![1, 3, 5]);
+            let actions = store.history_loaded(&rust, HistoryPurpose::Latest, reply);
+            assert!(catch_ups(&actions).is_empty());
+            let live_in_rust = ServerEvent::ReceiveMessage(RoomMessage {
+                room: "rust".into(),
+                ..match live(6, BOB) {
+                    ServerEvent::ReceiveMessage(m) => m,
+                    _ => unreachable!(),
+                }
+            });
+            assert!(catch_ups(&store.apply(live_in_rust)).is_empty());
+            assert_eq!(ids_in(&store, &rust), vec![2, 4, 6]);
+            match store.load_older() {
+                Some(Request::History { query, .. }) => {
+                    assert_eq!(query.before, Some(1), "the stretch begins with deleted 1");
+                }
+                other => panic!("no older page asked: {other:?}"),
             }
-        });
-        assert!(catch_ups(&store.apply(live_in_rust)).is_empty());
-        assert_eq!(ids_in(&store, &rust), vec![2, 4, 6]);
-        match store.load_older() {
-            Some(Request::History { query, .. }) => {
-                assert_eq!(query.before, Some(1), "the stretch begins with deleted 1");
-            }
-            other => panic!("no older page asked: {other:?}"),
-        }
+        })
     }
 
     fn announcements(store: &ChatStore, key: &ConvKey) -> Vec<String> {
@@ -1300,74 +1315,78 @@ mod tests {
 
     #[test]
     fn an_announcement_line_is_added_once_where_you_look_and_in_general() {
-        let text = "<b>maintenance</b> at 5";
-        let store = ann_on("/", &[1]);
-        store.apply(announcement(text));
-        store.apply(announcement(text));
-        assert_eq!(announcements(&store, &ConvKey::general()), vec![text]);
-        let line = store.conversations.with_untracked(|all| {
-            all[&ConvKey::general()]
-                .lines
-                .iter()
-                .find(|l| l.kind == LineKind::Announcement)
-                .cloned()
-        });
-        let line = line.expect("an announcement line");
-        assert_eq!(line.sent_at, ms_from_iso("2026-12-01T11:43:35.123Z"));
-        assert_eq!(line.order.0, 1, "after the newest message");
-        assert_eq!(store.total_unread(), 0, "not a message");
+        in_owner(|| {
+            let text = "<b>maintenance</b> at 5";
+            let store = ann_on("/", &[1]);
+            store.apply(announcement(text));
+            store.apply(announcement(text));
+            assert_eq!(announcements(&store, &ConvKey::general()), vec![text]);
+            let line = store.conversations.with_untracked(|all| {
+                all[&ConvKey::general()]
+                    .lines
+                    .iter()
+                    .find(|l| l.kind == LineKind::Announcement)
+                    .cloned()
+            });
+            let line = line.expect("an announcement line");
+            assert_eq!(line.sent_at, ms_from_iso("2026-12-01T11:43:35.123Z"));
+            assert_eq!(line.order.0, 1, "after the newest message");
+            assert_eq!(store.total_unread(), 0, "not a message");
 
-        // Looking at a room: there, and in general, once each.
-        let store = ann_on("/r/rust", &[]);
-        store.apply(announcement(text));
-        store.apply(announcement(text));
-        assert_eq!(announcements(&store, &ConvKey::general()), vec![text]);
-        assert_eq!(
-            announcements(&store, &ConvKey::Room("rust".into())),
-            vec![text]
-        );
-        assert_eq!(store.notice.get_untracked(), None);
+            // Looking at a room: there, and in general, once each.
+            let store = ann_on("/r/rust", &[]);
+            store.apply(announcement(text));
+            store.apply(announcement(text));
+            assert_eq!(announcements(&store, &ConvKey::general()), vec![text]);
+            assert_eq!(
+                announcements(&store, &ConvKey::Room("rust".into())),
+                vec![text]
+            );
+            assert_eq!(store.notice.get_untracked(), None);
 
-        // On the rooms page, which shows no conversation: the notice bar says it too.
-        let store = ann_on("/rooms", &[]);
-        store.apply(announcement(text));
-        assert_eq!(announcements(&store, &ConvKey::general()), vec![text]);
-        assert_eq!(
-            store.notice.get_untracked(),
-            Some(format!("Announcement: {text}"))
-        );
+            // On the rooms page, which shows no conversation: the notice bar says it too.
+            let store = ann_on("/rooms", &[]);
+            store.apply(announcement(text));
+            assert_eq!(announcements(&store, &ConvKey::general()), vec![text]);
+            assert_eq!(
+                store.notice.get_untracked(),
+                Some(format!("Announcement: {text}"))
+            );
+        })
     }
 
     #[test]
     fn kicked_is_logged_out_with_the_kicked_error_and_stops() {
-        let store = ann_on("/", &[1]);
-        store.apply(ServerEvent::Welcome("Ann".into()));
-        let actions = store.apply(ServerEvent::SessionEnded(SessionEnd::new(
-            SessionEndReason::Kicked,
-        )));
-        assert_eq!(
-            actions,
-            vec![Action::Stop],
-            "no reconnection with the dead session"
-        );
-        assert_eq!(store.me.get_untracked(), None);
-        assert_eq!(store.login_error.get_untracked(), Some(LoginError::Kicked));
-        assert_eq!(
-            LoginError::Kicked.message(),
-            "A moderator removed you from the chat."
-        );
-        assert_ne!(
-            LoginError::Kicked.message(),
-            LoginError::SessionEnded.message()
-        );
-        // The other endings keep their own errors.
-        let store = ann_on("/", &[]);
-        store.apply(ServerEvent::SessionEnded(SessionEnd::new(
-            SessionEndReason::UnknownSession,
-        )));
-        assert_eq!(
-            store.login_error.get_untracked(),
-            Some(LoginError::SessionEnded)
-        );
+        in_owner(|| {
+            let store = ann_on("/", &[1]);
+            store.apply(ServerEvent::Welcome("Ann".into()));
+            let actions = store.apply(ServerEvent::SessionEnded(SessionEnd::new(
+                SessionEndReason::Kicked,
+            )));
+            assert_eq!(
+                actions,
+                vec![Action::Stop],
+                "no reconnection with the dead session"
+            );
+            assert_eq!(store.me.get_untracked(), None);
+            assert_eq!(store.login_error.get_untracked(), Some(LoginError::Kicked));
+            assert_eq!(
+                LoginError::Kicked.message(),
+                "A moderator removed you from the chat."
+            );
+            assert_ne!(
+                LoginError::Kicked.message(),
+                LoginError::SessionEnded.message()
+            );
+            // The other endings keep their own errors.
+            let store = ann_on("/", &[]);
+            store.apply(ServerEvent::SessionEnded(SessionEnd::new(
+                SessionEndReason::UnknownSession,
+            )));
+            assert_eq!(
+                store.login_error.get_untracked(),
+                Some(LoginError::SessionEnded)
+            );
+        })
     }
 }

@@ -49,6 +49,30 @@ pub struct Conversation {
     pub typing: Vec<String>,
 }
 
+/// A page of a conversation's history, as a `history` answer gives it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Page {
+    pub messages: Vec<Message>,
+    /// Ids within the page's stretch whose messages an administrator deleted.
+    pub deleted: Vec<u64>,
+    /// Older messages exist before the page.
+    pub has_more: bool,
+}
+
+impl Page {
+    pub fn new(messages: Vec<Message>, has_more: bool) -> Self {
+        Self {
+            messages,
+            deleted: Vec::new(),
+            has_more,
+        }
+    }
+
+    pub fn with_deleted(self, deleted: Vec<u64>) -> Self {
+        Self { deleted, ..self }
+    }
+}
+
 impl Conversation {
     pub fn new(name: &str, member: bool) -> Self {
         Self {
@@ -64,23 +88,20 @@ impl Conversation {
         timeline::contiguous_from(&self.lines, &self.deleted, self.base)
     }
 
-    /// Replaces the history held with the newest page, whose stretch also had the messages
-    /// `deleted` (by an administrator). Your unsent messages stay, and so do the messages
+    /// Replaces the history held with the newest page. Your unsent messages stay, and so do the messages
     /// newer than the page that arrived live while it was on its way. Returns whether
     /// messages are missing between the page and those (to catch up).
-    pub fn load(
-        &mut self,
-        messages: Vec<Message>,
-        deleted: &[u64],
-        has_more: bool,
-        me: u64,
-        keys: &mut Keys,
-    ) -> bool {
+    pub fn load(&mut self, page: Page, me: u64, keys: &mut Keys) -> bool {
+        let Page {
+            messages,
+            deleted,
+            has_more,
+        } = page;
         if let Some(last) = messages.last() {
             self.last_id = self.last_id.max(last.id);
         }
         timeline::replace_messages(&mut self.lines, messages, me, keys);
-        self.delete_all(deleted);
+        self.delete_all(&deleted);
         self.forget_deleted_lines();
         let oldest = timeline::oldest_id(&self.lines)
             .into_iter()
@@ -109,17 +130,14 @@ impl Conversation {
         removed.is_some()
     }
 
-    /// A page of older messages (`history {before}`), whose stretch also had the messages
-    /// `deleted`.
-    pub fn add_older(
-        &mut self,
-        messages: Vec<Message>,
-        deleted: &[u64],
-        has_more: bool,
-        me: u64,
-        keys: &mut Keys,
-    ) {
-        self.delete_all(deleted);
+    /// A page of older messages (`history {before}`).
+    pub fn add_older(&mut self, page: Page, me: u64, keys: &mut Keys) {
+        let Page {
+            messages,
+            deleted,
+            has_more,
+        } = page;
+        self.delete_all(&deleted);
         for message in messages {
             self.insert(message, me, keys);
         }
@@ -319,7 +337,7 @@ mod tests {
         let mut keys = Keys::default();
         let mut c = Conversation::new("rust", true);
         assert!(!c.has_gap_before(9), "nothing held: nothing to fill");
-        c.load(vec![msg(4, 2), msg(5, 1)], &[], true, 1, &mut keys);
+        c.load(Page::new(vec![msg(4, 2), msg(5, 1)], true), 1, &mut keys);
         assert_eq!((c.base, c.contiguous(), c.last_id), (3, 5, 5));
         assert!(!c.has_gap_before(6));
         assert!(c.has_gap_before(7));
@@ -343,24 +361,24 @@ mod tests {
         let mut c = Conversation::new("rust", true);
         c.insert(msg(5, 2), 1, &mut keys);
         c.insert(msg(7, 2), 1, &mut keys);
-        let gap = c.load(vec![msg(3, 2), msg(4, 2)], &[], true, 1, &mut keys);
+        let gap = c.load(Page::new(vec![msg(3, 2), msg(4, 2)], true), 1, &mut keys);
         assert_eq!(ids(&c), vec![3, 4, 5, 7]);
         assert!(gap, "6 is missing: to catch up after {}", c.contiguous());
         assert_eq!(c.contiguous(), 5);
         // A page that already holds what came live: each once, nothing missing.
         let mut c = Conversation::new("rust", true);
         c.insert(msg(2, 2), 1, &mut keys);
-        assert!(!c.load(vec![msg(1, 2), msg(2, 2)], &[], false, 1, &mut keys));
+        assert!(!c.load(Page::new(vec![msg(1, 2), msg(2, 2)], false), 1, &mut keys));
         assert_eq!(ids(&c), vec![1, 2]);
         // An empty page (nothing stored then): the live message is the start.
         let mut c = Conversation::new("rust", true);
         c.insert(msg(1, 2), 1, &mut keys);
-        assert!(!c.load(Vec::new(), &[], false, 1, &mut keys));
+        assert!(!c.load(Page::new(Vec::new(), false), 1, &mut keys));
         assert_eq!((ids(&c), c.contiguous()), (vec![1], 1));
         // Reading again after a resync forgets what was held, keeps what comes meanwhile.
         c.reload();
         c.insert(msg(9, 2), 1, &mut keys);
-        assert!(!c.load(vec![msg(8, 2)], &[], true, 1, &mut keys));
+        assert!(!c.load(Page::new(vec![msg(8, 2)], true), 1, &mut keys));
         assert_eq!(ids(&c), vec![8, 9]);
     }
 
@@ -368,7 +386,7 @@ mod tests {
     fn each_unread_message_counts_once_whatever_the_order_of_listing_and_catch_up() {
         let mut keys = Keys::default();
         let mut c = Conversation::new("rust", true);
-        c.load(vec![msg(1, 2), msg(2, 2)], &[], false, 1, &mut keys);
+        c.load(Page::new(vec![msg(1, 2), msg(2, 2)], false), 1, &mut keys);
         c.listed(2, 2, 0);
         assert_eq!(c.unread, 2);
         // 3 arrives live, then a catch-up brings 3 again and 4 (a packet that was missed).
@@ -413,9 +431,7 @@ mod tests {
         let mut keys = Keys::default();
         let mut c = Conversation::new("Bob", true);
         c.load(
-            vec![msg(1, 1), msg(2, 2), msg(3, 1), msg(4, 2)],
-            &[],
-            false,
+            Page::new(vec![msg(1, 1), msg(2, 2), msg(3, 1), msg(4, 2)], false),
             1,
             &mut keys,
         );
@@ -442,9 +458,7 @@ mod tests {
         let mut keys = Keys::default();
         let mut c = Conversation::new("general", true);
         c.load(
-            vec![msg(1, 2), msg(2, 2), msg(3, 2)],
-            &[],
-            false,
+            Page::new(vec![msg(1, 2), msg(2, 2), msg(3, 2)], false),
             1,
             &mut keys,
         );
@@ -470,7 +484,7 @@ mod tests {
     fn a_deleted_message_counts_as_unread_no_more() {
         let mut keys = Keys::default();
         let mut c = Conversation::new("rust", true);
-        c.load(vec![msg(1, 2), msg(2, 2)], &[], false, 1, &mut keys);
+        c.load(Page::new(vec![msg(1, 2), msg(2, 2)], false), 1, &mut keys);
         c.listed(2, 2, 0);
         for id in [3, 4] {
             c.insert(msg(id, 2), 1, &mut keys);
@@ -492,7 +506,11 @@ mod tests {
         let mut keys = Keys::default();
         // The newest page: 3 and 6 of 2..=6 were deleted, and so was 7, the newest.
         let mut c = Conversation::new("rust", true);
-        let gap = c.load(vec![msg(4, 2), msg(5, 2)], &[3, 6, 7], true, 1, &mut keys);
+        let gap = c.load(
+            Page::new(vec![msg(4, 2), msg(5, 2)], true).with_deleted(vec![3, 6, 7]),
+            1,
+            &mut keys,
+        );
         assert!(!gap);
         assert_eq!((c.base, c.contiguous(), c.last_id), (2, 7, 7));
         assert!(!c.has_gap_before(8));
@@ -514,23 +532,29 @@ mod tests {
         assert_eq!((ids(&c), c.contiguous(), c.unread), (vec![4, 5, 9], 9, 1));
         // An older page whose oldest message was deleted: the stretch reaches down to it.
         c.loading_older = true;
-        c.add_older(vec![msg(2, 2)], &[1], false, 1, &mut keys);
+        c.add_older(
+            Page::new(vec![msg(2, 2)], false).with_deleted(vec![1]),
+            1,
+            &mut keys,
+        );
         assert_eq!((c.base, c.contiguous(), c.loading_older), (0, 9, false));
         assert_eq!(ids(&c), vec![2, 4, 5, 9]);
         // A page made before a deletion it did not know of: the message stays out.
         let mut c = Conversation::new("rust", true);
         c.delete(2);
         assert!(!c.load(
-            vec![msg(1, 2), msg(2, 2), msg(3, 2)],
-            &[],
-            false,
+            Page::new(vec![msg(1, 2), msg(2, 2), msg(3, 2)], false),
             1,
             &mut keys
         ));
         assert_eq!((ids(&c), c.contiguous()), (vec![1, 3], 3));
         // Every message of the page deleted.
         let mut c = Conversation::new("rust", true);
-        assert!(!c.load(Vec::new(), &[5, 6], true, 1, &mut keys));
+        assert!(!c.load(
+            Page::new(Vec::new(), true).with_deleted(vec![5, 6]),
+            1,
+            &mut keys
+        ));
         assert_eq!((c.base, c.contiguous(), c.older_before()), (4, 6, 5));
     }
 }

@@ -21,7 +21,7 @@ mod unsent;
 
 pub use chat_line::{ChatLine, Delivery, LineKind};
 pub use chat_store::{ChatStore, Connection, LoginError};
-pub use conversation::{Conversation, MAX_LINES};
+pub use conversation::{Conversation, Page, MAX_LINES};
 pub use initial_state::{InitialState, Me, Snapshot, INITIAL_STATE_ID};
 pub use message::Message;
 pub use request::{Action, HistoryPurpose, Request};

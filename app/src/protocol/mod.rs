@@ -19,7 +19,7 @@ pub use ack::{
 };
 pub use client_event::ClientEvent;
 pub use rooms::{
-    Announcement, DirectMessage, ErrorEvent, MemberChange, MemberEvent, MessageDeleted,
+    Announcement, DirectMessage, ErrorEvent, MemberChange, MemberEvent, MessageAt, MessageDeleted,
     MessagesRead, Presence, PresenceStatus, ReadMarker, RoomJoined, RoomMessage, RoomRef,
     UserTyping,
 };

@@ -90,9 +90,10 @@ pub struct UserTyping {
     pub with: Option<String>,
 }
 
-/// `read_marker`: your read marker moved (on another socket of yours).
+/// Message `id` of a room (`room`), or of a direct conversation `with` someone (named
+/// from the receiver's side: the other party).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReadMarker {
+pub struct MessageAt {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub room: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -100,16 +101,11 @@ pub struct ReadMarker {
     pub id: u64,
 }
 
-/// `message_deleted`: an administrator deleted message `id` of a room, or of your DM
-/// `with` someone (named from the receiver's side: the other party).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MessageDeleted {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub room: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub with: Option<String>,
-    pub id: u64,
-}
+/// `read_marker`: your read marker moved (on another socket of yours) to this message.
+pub type ReadMarker = MessageAt;
+
+/// `message_deleted`: an administrator deleted this message.
+pub type MessageDeleted = MessageAt;
 
 /// `announcement`: a line from the administrators to everyone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

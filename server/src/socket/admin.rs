@@ -4,21 +4,19 @@
 //! events (`list_users`, `kick_user`, `delete_message`, `announce`) go to the hub and
 //! are answered by acknowledgement; one without an acknowledgement is ignored.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 
 use app::protocol::admin::{NAMESPACE, UNAUTHORIZED};
 use app::protocol::RejectionReason;
 use serde_json::Value;
 use socketioxide::adapter::Adapter;
-use socketioxide::extract::{AckSender, Event, SocketRef, State, TryData};
-use socketioxide::handler::{ConnectHandler, FromMessageParts};
-use socketioxide::socket::Socket;
+use socketioxide::extract::{Event, SocketRef, State, TryData};
+use socketioxide::handler::ConnectHandler;
 use socketioxide::SocketIo;
 use socketioxide_core::adapter::DefinedAdapter;
-use socketioxide_core::Value as SocketValue;
 
 use super::admission::{Admission, Refusal};
+use super::extract::Acked;
 use crate::admin_token::AdminAccess;
 use crate::hub::{AdminRequest, ChatHub};
 
@@ -81,23 +79,5 @@ async fn on_event<A: Adapter>(
     };
     if let Err(error) = ack.send(&reply) {
         tracing::warn!(sid = %s.id, event = %name, %error, "cannot answer an administrator");
-    }
-}
-
-/// The acknowledgement the event asked for, if it asked for one.
-struct Acked<A: Adapter>(Option<AckSender<A>>);
-
-impl<A: Adapter> FromMessageParts<A> for Acked<A> {
-    type Error = Infallible;
-
-    fn from_message_parts(
-        s: &Arc<Socket<A>>,
-        v: &mut SocketValue,
-        ack_id: &Option<i64>,
-    ) -> Result<Self, Infallible> {
-        if ack_id.is_none() {
-            return Ok(Self(None));
-        }
-        AckSender::from_message_parts(s, v, ack_id).map(|ack| Self(Some(ack)))
     }
 }

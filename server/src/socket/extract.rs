@@ -208,11 +208,11 @@ impl<A: Adapter> FromMessageParts<A> for Enqueued<A> {
             Err(never) => match never {},
         };
         announce(s, &hub);
-        let ack = ack_id.map(|_| {
-            let sender = match AckSender::from_message_parts(s, v, ack_id) {
-                Ok(sender) => sender,
-                Err(never) => match never {},
-            };
+        let sender = match Acked::from_message_parts(s, v, ack_id) {
+            Ok(Acked(sender)) => sender,
+            Err(never) => match never {},
+        };
+        let ack = sender.map(|sender| {
             let socket = match SocketRef::from_message_parts(s, v, ack_id) {
                 Ok(socket) => socket,
                 Err(never) => match never {},
@@ -245,6 +245,24 @@ impl<A: Adapter> FromMessageParts<A> for Enqueued<A> {
             queued,
         });
         Ok(done)
+    }
+}
+
+/// The acknowledgement the event asked for, if it asked for one.
+pub struct Acked<A: Adapter>(pub Option<AckSender<A>>);
+
+impl<A: Adapter> FromMessageParts<A> for Acked<A> {
+    type Error = Infallible;
+
+    fn from_message_parts(
+        s: &Arc<Socket<A>>,
+        v: &mut SocketValue,
+        ack_id: &Option<i64>,
+    ) -> Result<Self, Infallible> {
+        if ack_id.is_none() {
+            return Ok(Self(None));
+        }
+        AckSender::from_message_parts(s, v, ack_id).map(|ack| Self(Some(ack)))
     }
 }
 
