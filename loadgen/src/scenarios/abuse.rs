@@ -31,7 +31,7 @@ use crate::measure::{percentile_ms, put_latencies, Figures, Meter, Usage};
 use crate::scenarios::{receiver_name, sender_name, Outcome};
 use crate::wire;
 
-use flood::{FloodReport, Flooder, Plan};
+use flood::{FloodReport, Plan, Remote};
 
 /// The server's default message rate per user (`--message-rate`); every sender stays
 /// under it.
@@ -109,7 +109,7 @@ pub async fn run(args: Args) -> Result<Outcome, String> {
         .collect();
     let mut crowd = Crowd::grouped(&args.url, &names[total - 1], args.senders);
     crowd.log_in_all(logins, 1).await?;
-    let flooder = Flooder::log_in(&args.url, &args.plan).await?;
+    let flooder = Remote::start(&args.url, args.plan).await?;
     eprintln!(
         "  {total} normal users logged in from {} to {}, the flooder from {}",
         normal_address(0),
@@ -198,7 +198,7 @@ async fn phase(
     crowd: &Crowd,
     args: &Args,
     index: usize,
-    flooder: Option<Flooder>,
+    mut flooder: Option<Remote>,
 ) -> Result<Phase, String> {
     let progress = &*crowd.progress;
     let before = Counts::of(progress);
@@ -223,21 +223,21 @@ async fn phase(
         Ok::<_, String>(settle(&progress.delivered, target, Duration::from_secs(3)).await)
     };
     let flooding = async {
-        match flooder {
-            Some(flooder) => Some(flooder.run(&args.plan).await),
-            None => None,
+        match flooder.as_mut() {
+            Some(flooder) => flooder.run().await.map(Some),
+            None => Ok(None),
         }
     };
-    let (sent, flooded) = tokio::join!(normal, flooding);
+    let (sent, flood) = tokio::join!(normal, flooding);
     sent?;
+    let flood = flood?;
     // What was still on its way when the flood ended.
     let delivered = settle(&progress.delivered, target, Duration::from_secs(3)).await;
     let usage = meter.read();
     // The connections let in, and the flooder's sockets, close now.
-    let flood = flooded.map(|(report, held)| {
-        drop(held);
-        report
-    });
+    if let Some(flooder) = flooder {
+        flooder.finish();
+    }
     let after = Counts::of(progress);
     Ok(Phase {
         name,

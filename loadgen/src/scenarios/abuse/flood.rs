@@ -17,8 +17,14 @@
 //!   `serverFull`) or an HTTP status;
 //! - pages: `GET /` with a random session cookie, `in_flight` at once.
 //!
-//! Its three sockets are opened, and welcomed, before the flood begins. Its messages carry
-//! no marker, so no normal user counts them as theirs.
+//! Its three sockets are opened, and welcomed, before the flood begins, with a fourth that
+//! sends nothing and is never closed: it counts the flooder's messages that were stored
+//! (each comes back to every socket of the lobby, its own included; the flooding socket
+//! itself may be closed before its answers reach it). Its messages carry
+//! no marker, so no normal user counts them as theirs. It runs on a thread and a runtime
+//! of its own ([`Remote`]): its work never waits in the run queue of the normal users'
+//! readers, nor theirs in its (the machine's cores are still shared with it and the
+//! server).
 
 use std::collections::hash_map::RandomState;
 use std::collections::BTreeMap;
@@ -29,7 +35,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -213,6 +219,9 @@ impl FloodSocket {
                     Ok(Message::Text(text)) if text.as_str() == "2" => {
                         let _ = pongs.send("3".to_owned());
                     }
+                    // The server disconnected the socket from the namespace (its
+                    // Engine.IO connection may stay open): it is closed all the same.
+                    Ok(Message::Text(text)) if text.as_str().starts_with("41") => break,
                     Ok(Message::Text(text)) => {
                         if let Some(answer) = classify(text.as_str(), counting) {
                             counts.count(answer);
@@ -390,7 +399,7 @@ impl ConnectionsReport {
 
 /// The connections let in, kept open (and reading) until this is dropped.
 #[derive(Default)]
-pub struct Held {
+struct Held {
     tasks: Vec<JoinHandle<()>>,
     sockets: Vec<FloodSocket>,
 }
@@ -599,6 +608,8 @@ impl Tokens {
 /// Everything the flooder did in one phase.
 pub struct FloodReport {
     chat: PartReport,
+    /// The watching socket's tally (read when the figures are put: the end of the phase).
+    stored: Option<Arc<Tally>>,
     typing: PartReport,
     history: PartReport,
     connections: ConnectionsReport,
@@ -612,6 +623,11 @@ impl FloodReport {
     pub fn put(&self, figures: &mut Figures) {
         figures.put("flood_s", format!("{:.2}", self.elapsed.as_secs_f64()));
         self.chat.put(figures, "chat");
+        let stored = self
+            .stored
+            .as_ref()
+            .map(|t| t.accepted.load(Ordering::Relaxed));
+        figures.put("chat_stored", stored.unwrap_or(0));
         self.typing.put(figures, "typing");
         self.history.put(figures, "history");
         self.connections.put(figures);
@@ -620,17 +636,20 @@ impl FloodReport {
 }
 
 /// The flooder, logged in: its session and its sockets.
-pub struct Flooder {
+struct Flooder {
     url: String,
     chat: Option<FloodSocket>,
     typing: Option<FloodSocket>,
     history: Option<FloodSocket>,
+    /// Sends nothing: sees the flooder's messages that were stored.
+    watcher: Option<FloodSocket>,
 }
 
 impl Flooder {
     /// Logs in (`POST /api/session` from [`ADDRESS`]) and opens a socket with the
-    /// session for each socket part of `plan` that has anything to send.
-    pub async fn log_in(url: &str, plan: &Plan) -> Result<Self, String> {
+    /// session for each socket part of `plan` that has anything to send (and the
+    /// watcher, if it sends messages).
+    async fn log_in(url: &str, plan: &Plan) -> Result<Self, String> {
         let body = format!("{{\"name\":{}}}", wire::quoted(NAME));
         let headers = [("Content-Type", "application/json")];
         let response = http::request(
@@ -666,13 +685,14 @@ impl Flooder {
             chat: socket(plan.chats, Counting::Events).await?,
             typing: socket(plan.typing, Counting::Acks).await?,
             history: socket(plan.history, Counting::Acks).await?,
+            watcher: socket(plan.chats, Counting::Events).await?,
         })
     }
 
     /// Floods, every part at once; returns once each part is done (every frame
     /// answered, or its socket closed, or its answers settled; every connection tried;
     /// every page loaded), with what is to stay open until the phase is over.
-    pub async fn run(self, plan: &Plan) -> (FloodReport, Held) {
+    async fn run(self, plan: &Plan) -> (FloodReport, Held) {
         let mut tokens = Tokens::seeded();
         let connection_cookies = tokens.cookies(plan.connections);
         let page_cookies = tokens.cookies(plan.pages);
@@ -689,15 +709,81 @@ impl Flooder {
         );
         let report = FloodReport {
             chat,
+            stored: self.watcher.as_ref().map(|w| w.tally.clone()),
             typing,
             history,
             connections,
             pages,
             elapsed: start.elapsed(),
         };
-        held.sockets
-            .extend([self.chat, self.typing, self.history].into_iter().flatten());
+        held.sockets.extend(
+            [self.chat, self.typing, self.history, self.watcher]
+                .into_iter()
+                .flatten(),
+        );
         (report, held)
+    }
+}
+
+/// The flooder on a thread of its own, with its own single-threaded runtime: logged in
+/// by [`start`](Self::start), floods on [`run`](Self::run), and keeps what is to stay
+/// open until [`finish`](Self::finish).
+pub struct Remote {
+    go: oneshot::Sender<()>,
+    report: oneshot::Receiver<FloodReport>,
+    done: oneshot::Sender<()>,
+}
+
+impl Remote {
+    /// Starts the thread and waits until the flooder is logged in.
+    pub async fn start(url: &str, plan: Plan) -> Result<Self, String> {
+        let (ready_tx, ready) = oneshot::channel();
+        let (go, go_rx) = oneshot::channel::<()>();
+        let (report_tx, report) = oneshot::channel();
+        let (done, done_rx) = oneshot::channel::<()>();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("the flooder's runtime: {e}"))?;
+        let url = url.to_owned();
+        std::thread::Builder::new()
+            .name("flooder".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let flooder = match Flooder::log_in(&url, &plan).await {
+                        Ok(flooder) => flooder,
+                        Err(error) => return drop(ready_tx.send(Err(error))),
+                    };
+                    if ready_tx.send(Ok(())).is_err() || go_rx.await.is_err() {
+                        return;
+                    }
+                    let (flood, held) = flooder.run(&plan).await;
+                    let _ = report_tx.send(flood);
+                    // Until the phase is over (or the run is gone).
+                    let _ = done_rx.await;
+                    drop(held);
+                });
+            })
+            .map_err(|e| format!("the flooder's thread: {e}"))?;
+        ready
+            .await
+            .map_err(|_| "the flooder's thread ended".to_owned())??;
+        Ok(Self { go, report, done })
+    }
+
+    /// Floods, and returns once every part is done (see [`Flooder::run`]).
+    pub async fn run(&mut self) -> Result<FloodReport, String> {
+        let go = std::mem::replace(&mut self.go, oneshot::channel().0);
+        go.send(())
+            .map_err(|_| "the flooder's thread ended".to_owned())?;
+        (&mut self.report)
+            .await
+            .map_err(|_| "the flooder's thread ended".to_owned())
+    }
+
+    /// Closes the connections let in and the flooder's sockets; the thread ends.
+    pub fn finish(self) {
+        let _ = self.done.send(());
     }
 }
 
