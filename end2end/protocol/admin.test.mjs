@@ -359,6 +359,37 @@ describe('delete_message', { concurrency: CONCURRENCY }, () => {
     ]);
   }));
 
+  test('in a DM named by user ids: found after a kick, when the name is someone else\'s', () => run(async (scene) => {
+    const ann = watchEnding(await sessionUser(scene, 'ann', 'Ann'));
+    const bob = await sessionUser(scene, 'bob', 'Bob');
+    const admin = await adminOf(scene);
+    const old = await ann.call('private_message', { toUsername: 'Bob', message: 'abuse' });
+    await settle([ann, bob, admin]);
+    assert.deepStrictEqual((await admin.call('kick_user', { username: 'Ann' })).ok, true);
+    await assertKicked(ann);
+    // A new Ann, in a DM with Bob of her own, whose first id is the kicked Ann's too.
+    const newAnn = await sessionUser(scene, 'new ann', 'Ann');
+    const hers = await newAnn.call('private_message', { toUsername: 'Bob', message: 'hello' });
+    assert.equal(hers.id, old.id, 'ids count within each conversation');
+    await settle([newAnn, bob, admin]);
+
+    assert.deepStrictEqual(
+      ack(await admin.call('delete_message', { with: [ann.userId, bob.userId], id: old.id })),
+      { ok: true },
+    );
+    await expectRooms([[bob, [['message_deleted', { with: 'Ann', id: old.id }]]], [newAnn, []]]);
+    const history = await newAnn.call('history', { with: 'Bob' });
+    assert.deepStrictEqual([idsOf(history), history.deleted], [[hers.id], undefined], "the new Ann's DM is untouched");
+    // Deleted already; a user id nobody has; a name and an id together.
+    const got = [];
+    for (const payload of [
+      { with: [bob.userId, ann.userId], id: old.id },
+      { with: [987654321, bob.userId], id: old.id },
+      { with: ['Bob', newAnn.userId], id: hers.id },
+    ]) got.push(ack(await admin.call('delete_message', payload)));
+    assert.deepStrictEqual(got, [refusedAck('unknownMessage'), refusedAck('unknownUser'), { ok: true }]);
+  }));
+
   test('refusals: badRequest, unknownConversation; nothing changes', () => run(async (scene) => {
     const ann = await registerUser(scene, 'ann', 'Ann');
     const bob = await lobbyUser(scene, 'bob (login)', 'Bob');

@@ -2,9 +2,12 @@ use clap::Parser;
 use server::config::{Cli, LogFormat, Settings};
 use tracing_subscriber::EnvFilter;
 
-/// Where Socket.IO, Engine.IO, WebSocket and HTTP/1 log whole packets at debug and trace level: people's
-/// messages and the admin token. Never below `info`, whatever
-/// the filter asks (the rest of those crates' debug lines stay available).
+/// Where Socket.IO, Engine.IO, WebSocket and HTTP/1 log whole packets at debug and trace
+/// level: people's messages and the admin token. Capped at `info` whatever a broader
+/// filter asks (`trace`, `engineioxide=debug`: the rest of those crates' debug lines stay
+/// available). A directive that names one of their submodules outright
+/// (`engineioxide::transport::polling=trace`) is more specific and wins: packet dumps
+/// asked for on purpose, on a server whose logs then hold secrets.
 const PACKET_DUMPS: [&str; 6] = [
     "socketioxide::client=info",
     "socketioxide::parser=info",

@@ -32,16 +32,26 @@ pub struct KickUser {
     pub socket_id: Option<String>,
 }
 
-/// `delete_message`: message `id` of a room, or of the DM between the two users named
-/// in `with`.
+/// `delete_message`: message `id` of a room, or of the DM between the two users in
+/// `with`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteMessage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub room: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub with: Option<[String; 2]>,
+    pub with: Option<[UserRef; 2]>,
     pub id: u64,
+}
+
+/// A user as an administrator names them: by user id (`list_users` gives it; it stays
+/// theirs after they log out, and no one else ever has it), or by the name someone
+/// holds now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum UserRef {
+    Id(u64),
+    Name(String),
 }
 
 /// `announce`: a line to everyone.

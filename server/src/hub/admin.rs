@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use app::protocol::admin::{
-    Announce, DeleteMessage, KickReply, KickUser, OnlineUser, UserList, UserSocket,
+    Announce, DeleteMessage, KickReply, KickUser, OnlineUser, UserList, UserRef, UserSocket,
 };
 use app::protocol::{
     Announcement, Done, MessageDeleted, PresenceStatus, Refused, RejectionReason, ServerEvent,
@@ -317,15 +317,15 @@ impl<A: Adapter> Hub<A> {
         Ok((conversation, told))
     }
 
-    /// The DM of the users named `a` and `b`, and who is told of a deletion in it: each
-    /// of them, named from their side.
+    /// The DM of users `a` and `b`, and who is told of a deletion in it: each of them,
+    /// named from their side.
     async fn direct_to_delete_in(
         &self,
-        a: &str,
-        b: &str,
+        a: &UserRef,
+        b: &UserRef,
         id: u64,
     ) -> Result<(ConversationId, Vec<Outgoing<Sid>>), AdminReply> {
-        let (a, b) = (self.user_by_name(a).await?, self.user_by_name(b).await?);
+        let (a, b) = (self.user_by_ref(a).await?, self.user_by_ref(b).await?);
         let pair = DirectPair::new(a.0, b.0).ok_or(RejectionReason::SelfMessage)?;
         let conversation = match self.store.direct(pair).await {
             Ok(Some(conversation)) => conversation,
@@ -344,6 +344,24 @@ impl<A: Adapter> Hub<A> {
             Outgoing::new(Audience::User(to), event)
         };
         Ok((conversation, vec![told(a.0, &b.1), told(b.0, &a.1)]))
+    }
+
+    /// The user with that id (logged out or not), or holding that name now.
+    async fn user_by_ref(&self, user: &UserRef) -> Result<(UserId, String), AdminReply> {
+        let id = match user {
+            UserRef::Name(name) => return self.user_by_name(name).await,
+            UserRef::Id(id) => {
+                UserId(i64::try_from(*id).map_err(|_| RejectionReason::UnknownUser)?)
+            }
+        };
+        match self.store.user_name(id).await {
+            Ok(Some((name, _retired))) => Ok((id, name)),
+            Ok(None) => Err(RejectionReason::UnknownUser.into()),
+            Err(error) => {
+                tracing::error!(%error, "cannot look up a user");
+                Err(RejectionReason::StorageFailed.into())
+            }
+        }
     }
 
     /// The user holding `name` (ignoring case), online or not.
