@@ -135,7 +135,7 @@ impl ChatStore {
             c.their_read_up_to = c.their_read_up_to.max(snapshot.their_read_up_to);
             if snapshot.exists {
                 c.load(
-                    Page::new(snapshot.messages, snapshot.has_more),
+                    Page::new(snapshot.messages, snapshot.has_more).with_deleted(snapshot.deleted),
                     me_id,
                     &mut keys,
                 );
@@ -957,15 +957,20 @@ impl ChatStore {
             return Vec::new();
         }
         // An id past a hole: the messages before it were missed (as for a message).
-        let gap = self.change(&key, &name, |c, _| {
+        let changed = self.change(&key, &name, |c, _| {
             let gap = c.has_gap_before(id).then(|| c.contiguous());
-            c.delete(id);
-            gap
+            let removed = c.delete(id);
+            (gap, !removed && c.listing_may_count(id))
         });
-        gap.flatten()
+        let (gap, recount) = changed.unwrap_or_default();
+        let mut actions: Vec<Action> = gap
             .and_then(|after| self.catch_up(&key, after))
             .into_iter()
-            .collect()
+            .collect();
+        if recount {
+            actions.push(Action::Send(Request::MyConversations));
+        }
+        actions
     }
 
     /// `announcement`: a line from the administrators, in `general` and in the
@@ -1289,6 +1294,69 @@ mod tests {
                 }
                 other => panic!("no older page asked: {other:?}"),
             }
+        })
+    }
+
+    #[test]
+    fn a_page_rendered_with_deleted_ids_leaves_no_gap() {
+        in_owner(|| {
+            let store = ChatStore::new(InitialState {
+                me: Some(Me {
+                    name: "Ann".into(),
+                    user_id: ANN,
+                }),
+                path: "/".into(),
+                conversation: Some(Snapshot {
+                    messages: [1, 2, 4].map(|id| message(id, BOB)).to_vec(),
+                    deleted: vec![3, 5],
+                    member: true,
+                    exists: true,
+                    ..Snapshot::default()
+                }),
+                ..InitialState::default()
+            });
+            let welcome = store.apply(ServerEvent::Welcome("Ann".into()));
+            assert_eq!(catch_ups(&welcome), vec![Some(5)], "from after deleted 5");
+            assert!(catch_ups(&store.apply(live(6, BOB))).is_empty());
+        })
+    }
+
+    #[test]
+    fn a_delete_the_last_listing_may_have_counted_asks_for_a_new_listing() {
+        in_owner(|| {
+            let store = ann_on("/", &[1, 2]);
+            store.apply(ServerEvent::Welcome("Ann".into()));
+            // `ops`, never opened: 2 unread after Ann's marker at 3, up to 5.
+            store.conversations_listed(crate::protocol::Conversations {
+                ok: true,
+                rooms: Some(vec![crate::protocol::RoomSummary {
+                    room: "ops".into(),
+                    unread: 2,
+                    last_id: 5,
+                    read_up_to: 3,
+                }]),
+                dms: Some(Vec::new()),
+                reason: None,
+                message: None,
+                retry_after_ms: None,
+            });
+            let in_ops = |id| {
+                ServerEvent::MessageDeleted(MessageDeleted {
+                    room: Some("ops".into()),
+                    with: None,
+                    id,
+                })
+            };
+            assert_eq!(
+                store.apply(in_ops(4)),
+                vec![Action::Send(Request::MyConversations)],
+                "4 may be one of the 2: only the server can recount"
+            );
+            assert_eq!(store.apply(in_ops(2)), vec![], "read already: not counted");
+            assert_eq!(store.apply(in_ops(9)), vec![], "newer than the listing");
+            // Held here: counted exactly, nothing to ask.
+            assert_eq!(store.apply(deleted(2)), vec![]);
+            assert_eq!(ids_in(&store, &ConvKey::general()), vec![1]);
         })
     }
 

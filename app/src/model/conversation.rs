@@ -149,6 +149,13 @@ impl Conversation {
         self.loading_older = false;
     }
 
+    /// The server's last listing may have counted message `id` as unread, and which it
+    /// is, or whose, is not known here (it is not held): after its deletion only a new
+    /// listing can say what is still unread.
+    pub fn listing_may_count(&self, id: u64) -> bool {
+        self.listed_unread > 0 && id > self.read_up_to && id <= self.listed_up_to
+    }
+
     /// [`delete`](Self::delete) for each of `ids` (a history answer's `deleted`).
     pub fn delete_all(&mut self, ids: &[u64]) {
         for id in ids {

@@ -19,6 +19,9 @@ pub struct Snapshot {
     /// Older messages exist before them.
     #[serde(rename = "hasMore")]
     pub has_more: bool,
+    /// The ids of deleted messages in the stretch the page covers (no gap to fill).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deleted: Vec<u64>,
     /// Your read marker before this page was shown: where "New messages" begins.
     #[serde(rename = "readUpTo")]
     pub read_up_to: u64,

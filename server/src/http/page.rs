@@ -225,6 +225,7 @@ async fn room_snapshot(
     Ok(Snapshot {
         messages: page.messages.iter().map(to_client).collect(),
         has_more: page.has_more,
+        deleted: page.deleted,
         read_up_to,
         their_read_up_to: 0,
         member,
@@ -259,6 +260,7 @@ async fn direct_snapshot(
     Ok(Ok(Snapshot {
         messages: page.messages.iter().map(to_client).collect(),
         has_more: page.has_more,
+        deleted: page.deleted,
         read_up_to: read(session.user).await?,
         their_read_up_to: read(other.id).await?,
         ..empty
