@@ -88,9 +88,9 @@ impl Conversation {
         timeline::contiguous_from(&self.lines, &self.deleted, self.base)
     }
 
-    /// Replaces the history held with the newest page. Your unsent messages stay, and so do the messages
-    /// newer than the page that arrived live while it was on its way. Returns whether
-    /// messages are missing between the page and those (to catch up).
+    /// Replaces the history held with the newest page. Your unsent messages stay, and so
+    /// do the messages newer than the page that arrived live while it was on its way.
+    /// Returns whether messages are missing between the page and those (to catch up).
     pub fn load(&mut self, page: Page, me: u64, keys: &mut Keys) -> bool {
         let Page {
             messages,
