@@ -120,6 +120,29 @@ describe('who may connect to /admin', { concurrency: CONCURRENCY }, () => {
     assert.equal((await admin.call('list_users')).ok, true);
   }));
 
+  test('an event sent the moment the connection opens is answered, on either transport', () => run(async (scene) => {
+    // socket.io-client holds an emit made before it is connected and sends it as soon as
+    // the server's CONNECT arrives: the handler must be in place by then, not registered
+    // afterwards (socketioxide runs an async connect handler as a task of its own, after
+    // sending CONNECT). A late registration loses the race only now and then; many
+    // sockets at once give it more chances to show.
+    const SOCKETS = 12;
+    const sockets = [];
+    try {
+      const replies = [];
+      for (const { options } of TRANSPORTS) {
+        for (let i = 0; i < SOCKETS; i += 1) {
+          const socket = io(`${scene.url}/admin`, { forceNew: true, reconnection: false, ...options, auth: { token: TOKEN } });
+          sockets.push(socket);
+          replies.push(socket.timeout(WAIT_MS).emitWithAck('list_users').then((r) => r.ok, (e) => e.message));
+        }
+      }
+      assert.deepStrictEqual(await Promise.all(replies), replies.map(() => true));
+    } finally {
+      for (const socket of sockets) socket.close();
+    }
+  }));
+
   test('a server started without --admin-token lets nobody in', () => withServer({}, async (scene) => {
     const got = [];
     for (const auth of [{}, { auth: { token: '' } }, { auth: { token: TOKEN } }]) {

@@ -55,13 +55,16 @@ async fn authorize<A: Adapter>(
     }
     let admitted = admission.admit(address)?;
     s.extensions.insert(Arc::new(admitted));
+    // Here, not in the connect handler: socketioxide tells the client it is connected
+    // between the two and runs an async handler as a task of its own, so an event sent
+    // the moment the client hears it could come before a handler registered there.
+    s.on_fallback(on_event::<A>);
     tracing::info!(sid = %s.id, ?address, "an administrator connected");
     Ok(())
 }
 
-async fn on_connect<A: Adapter>(s: SocketRef<A>) {
-    s.on_fallback(on_event::<A>);
-}
+/// Nothing left to do once connected: [`authorize`] registered the handler.
+async fn on_connect<A: Adapter>(_: SocketRef<A>) {}
 
 async fn on_event<A: Adapter>(
     s: SocketRef<A>,
