@@ -237,8 +237,9 @@ impl<A: Adapter> Hub<A> {
         ))
     }
 
-    /// The user holding `name`: online (here or on another server), or with a live
-    /// session. `unknownUser` otherwise.
+    /// The user holding `name`: online (here, on another server as it lists or as the
+    /// database's name holds say, before its list arrives), or with a live session.
+    /// `unknownUser` otherwise.
     pub(super) async fn resolve_user(
         &self,
         name: &str,
@@ -251,7 +252,7 @@ impl<A: Adapter> Hub<A> {
             return Ok((listed.id, listed.name.clone()));
         }
         match self.store.active_user(name).await {
-            Ok(Some(user)) if user.has_live_session => Ok((user.id, user.name)),
+            Ok(Some(user)) if user.has_live_session || user.name_held => Ok((user.id, user.name)),
             Ok(_) => Err(RejectionReason::UnknownUser),
             Err(error) => {
                 tracing::error!(%error, "cannot look up a user");

@@ -14,6 +14,9 @@ pub struct UserRecord {
     pub name: String,
     /// Has a session that has not expired (may come back under this name).
     pub has_live_session: bool,
+    /// A server of the cluster holds their name now: they are online there (see
+    /// `hold_names`), whether or not they have a session. Always false on a server alone.
+    pub name_held: bool,
 }
 
 impl Store {
@@ -247,23 +250,33 @@ impl Store {
     /// The active user holding `name` (ignoring case), if any.
     pub async fn active_user(&self, name: &str) -> Result<Option<UserRecord>, StorageError> {
         let alive_since = now_ms().saturating_sub(lifetime_ms());
-        let row: Option<(i64, String, bool)> = on_pool!(&self.pool, |pool| {
-            sqlx::query_as(
-                "SELECT users.id, users.name, EXISTS (\
-                     SELECT 1 FROM sessions WHERE sessions.user_id = users.id \
-                     AND (sessions.present = TRUE OR sessions.last_seen_at > $2)) \
-                 FROM users WHERE users.name_key = $1 AND users.retired_at IS NULL",
-            )
-            .bind(name_key(name))
-            .bind(alive_since)
-            .fetch_optional(pool)
-            .await?
+        // Holds are on the database's clock, as they are taken.
+        let db_now = match &self.pool {
+            Pool::Sqlite(_) => SQLITE_NOW_MS,
+            Pool::Postgres(_) => PG_NOW_MS,
+        };
+        let sql = format!(
+            "SELECT users.id, users.name, EXISTS (\
+                 SELECT 1 FROM sessions WHERE sessions.user_id = users.id \
+                 AND (sessions.present = TRUE OR sessions.last_seen_at > $2)), \
+             COALESCE(users.held_until > {db_now}, FALSE) \
+             FROM users WHERE users.name_key = $1 AND users.retired_at IS NULL"
+        );
+        let row: Option<(i64, String, bool, bool)> = on_pool!(&self.pool, |pool| {
+            sqlx::query_as(&sql)
+                .bind(name_key(name))
+                .bind(alive_since)
+                .fetch_optional(pool)
+                .await?
         });
-        Ok(row.map(|(id, name, has_live_session)| UserRecord {
-            id: UserId(id),
-            name,
-            has_live_session,
-        }))
+        Ok(
+            row.map(|(id, name, has_live_session, name_held)| UserRecord {
+                id: UserId(id),
+                name,
+                has_live_session,
+                name_held,
+            }),
+        )
     }
 
     /// A user's current name, and whether they are retired.
@@ -572,7 +585,8 @@ mod tests {
             Some(UserRecord {
                 id: first,
                 name: "Ann".into(),
-                has_live_session: true
+                has_live_session: true,
+                name_held: false,
             })
         );
         let second = store.create_user("ann").await.expect("create");
@@ -604,6 +618,14 @@ mod tests {
         let a = database.clone().holding_names(Duration::from_secs(15));
         let b = database.clone().holding_names(Duration::from_secs(15));
         let ann = a.create_user("Ann").await.expect("create");
+        let held = |store: Store, name: &'static str| async move {
+            store
+                .active_user(name)
+                .await
+                .expect("find")
+                .map(|user| user.name_held)
+        };
+        assert_eq!(held(b.clone(), "ann").await, Some(true), "b sees a's hold");
         let refused = b.create_user("ANN").await.expect_err("held on a");
         assert!(refused.is_unique_violation(), "{refused}");
         let refused = b
@@ -619,6 +641,7 @@ mod tests {
         assert_eq!(a.hold_names(&[ann]).await.expect("renew"), vec![ann]);
 
         a.release_names(&[ann]).await.expect("release");
+        assert_eq!(held(b.clone(), "ann").await, Some(false), "released");
         assert_eq!(a.renew_holds(&[ann]).await.expect("renew"), vec![]);
         let ann_again = b.create_user("ann").await.expect("released: not renewed");
         assert_eq!(a.hold_names(&[ann]).await.expect("hold"), vec![], "retired");
@@ -636,6 +659,7 @@ mod tests {
         // A hold that lapses (its server died) no longer keeps the name.
         let lapsing = database.clone().holding_names(Duration::ZERO);
         let cat = lapsing.create_user("Cat").await.expect("create");
+        assert_eq!(held(b.clone(), "cat").await, Some(false), "lapsed");
         let cat_again = b.create_user("cat").await.expect("lapsed");
         assert_ne!(cat, cat_again);
 
