@@ -102,6 +102,27 @@ async function sendUntilStored(client, text, clientId) {
 }
 
 /**
+ * `client` (connected through the balancer whose `target` this is) chats m0…m11, each as
+ * its own client id until stored. Mid-conversation, with m6 sent and not yet acknowledged,
+ * the balancer turns to `next` and `end()` is awaited (the server the client is on stops
+ * or dies); the client resends what was not acknowledged, as the web client does, once it
+ * is on `next`. Returns the texts and their acknowledgements.
+ */
+async function chatThroughAnEnd(client, target, next, end) {
+  const texts = Array.from({ length: 12 }, (_, i) => `m${i}`);
+  const acks = [];
+  for (const [i, text] of texts.entries()) {
+    if (i === 6) {
+      client.socket.emit('chat', { text, clientId: `c${i}` });
+      target.port = next.port;
+      await end();
+    }
+    acks.push(await sendUntilStored(client, text, `c${i}`));
+  }
+  return { texts, acks };
+}
+
+/**
  * Asserts that `texts`, acknowledged with `acks`, were stored once each and numbered in the
  * order sent; that `reader` heard each live at most once; and that what it missed live (sent
  * through a server as it went away) is in the history after it, as the web client fetches
@@ -133,19 +154,11 @@ describe('a server shutting down (SIGTERM)', () => {
       await untilOnline(bob, ['Ann', 'Bob']);
       const noiseBefore = bob.events.length;
 
-      // Mid-conversation: m6 is on its way to A as A begins to shut down; Ann resends what
-      // was not acknowledged (the same client id) once she is on B.
-      const texts = Array.from({ length: 12 }, (_, i) => `m${i}`);
-      const acks = [];
+      // A begins to shut down as m6 is on its way to it; Ann goes on sending meanwhile.
       let stopped;
-      for (const [i, text] of texts.entries()) {
-        if (i === 6) {
-          ann.socket.emit('chat', { text, clientId: `c${i}` });
-          target.port = b.port;
-          stopped = a.stop();
-        }
-        acks.push(await sendUntilStored(ann, text, `c${i}`));
-      }
+      const { texts, acks } = await chatThroughAnEnd(ann, target, b, () => {
+        stopped = a.stop();
+      });
       await stopped;
       await until(() => ann.events.filter(([e]) => e === 'welcome').length === 2, 15_000, 'Ann welcomed again, on B');
       await assertStoredOnceInOrder(bob, texts, acks);
@@ -204,20 +217,13 @@ describe('a server killed (SIGKILL) mid-conversation', () => {
       await untilOnline(bob, ['Ann', 'Bob', 'Lou', 'Rex']);
       await untilRoomUsers(rex, 'rust', ['Lou', 'Rex']);
 
-      const texts = Array.from({ length: 12 }, (_, i) => `m${i}`);
-      const acks = [];
+      // m6 is on its way to A when A dies.
       let killedAt;
-      for (const [i, text] of texts.entries()) {
-        if (i === 6) {
-          // Mid-conversation: m6 is on its way to A when A dies.
-          ann.socket.emit('chat', { text, clientId: `c${i}` });
-          target.port = b.port;
-          killedAt = Date.now();
-          a.child.kill('SIGKILL');
-          await a.exited;
-        }
-        acks.push(await sendUntilStored(ann, text, `c${i}`));
-      }
+      const { texts, acks } = await chatThroughAnEnd(ann, target, b, async () => {
+        killedAt = Date.now();
+        a.child.kill('SIGKILL');
+        await a.exited;
+      });
       await assertStoredOnceInOrder(bob, texts, acks);
 
       // Lou is gone, once, for the lobby and for rust; Ann, back on B, never left.
