@@ -53,13 +53,14 @@ export function useServer(options) {
 }
 
 /** Waits until cond() is truthy, re-checking every 10 ms; the error names `describe` (a
- * string, or a function returning one). */
+ * string, or a function returning one). Times here and in the suites are read from
+ * performance.now(), a monotonic clock: the machine's wall clock can step. */
 export async function until(cond, timeoutMs, describe) {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = performance.now() + timeoutMs;
   for (;;) {
     const value = cond();
     if (value) return value;
-    if (Date.now() >= deadline) {
+    if (performance.now() >= deadline) {
       const what = typeof describe === 'function' ? describe() : describe;
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     }
@@ -362,12 +363,12 @@ export async function onlineUsers(url) {
 
 /** Waits until onlineUsers is [] (the server has processed every departure). */
 export async function waitLobbyEmpty(url, timeoutMs = 5_000) {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = performance.now() + timeoutMs;
   let names;
   for (;;) {
     names = await onlineUsers(url);
     if (Array.isArray(names) && names.length === 0) return;
-    if (Date.now() >= deadline) {
+    if (performance.now() >= deadline) {
       throw new Error(`users still online ${timeoutMs} ms after every client closed: ${JSON.stringify(names)}`);
     }
     await sleep(50);

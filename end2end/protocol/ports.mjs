@@ -16,7 +16,7 @@ export async function freePort() {
 
 /** Resolves once something accepts connections on 127.0.0.1:`port`; throws after 10 s. */
 export async function untilListening(port, child, what) {
-  const deadline = Date.now() + 10_000;
+  const deadline = performance.now() + 10_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}`);
     const connected = await new Promise((resolve) => {
@@ -28,7 +28,7 @@ export async function untilListening(port, child, what) {
       socket.once('error', () => resolve(false));
     });
     if (connected) return;
-    if (Date.now() > deadline) throw new Error(`${what} is not listening on ${port}`);
+    if (performance.now() > deadline) throw new Error(`${what} is not listening on ${port}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
